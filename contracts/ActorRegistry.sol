@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
+import {Context} from "@openzeppelin/contracts/utils/Context.sol";
+
+import {IActorRegistry} from "./interfaces/IActorRegistry.sol";
+import {Roles, TraceChainZeroAddress} from "./Common.sol";
+
+/// @title ActorRegistry
+/// @notice Registered actors and their roles for one TraceChain deployment. Writes accept
+///         ERC-2771 meta-transactions from the deployment's trusted forwarder.
+contract ActorRegistry is IActorRegistry, AccessControl, ERC2771Context {
+    // ---------------------------------------------------------------- storage
+    /// Actor records by account.
+    mapping(address account => Actor) private _actors;
+
+    // ---------------------------------------------------------------- constructor
+    /// @param governance First governance actor (holds DEFAULT_ADMIN_ROLE).
+    /// @param governanceName Display name of the governance actor.
+    /// @param trustedForwarder The ERC-2771 forwarder that may relay signed requests.
+    constructor(address governance, string memory governanceName, address trustedForwarder)
+        ERC2771Context(trustedForwarder)
+    {
+        if (governance == address(0)) revert TraceChainZeroAddress();
+        _register(governance, governanceName, bytes32(0));
+        _grantRole(Roles.GOVERNANCE, governance);
+    }
+
+    // ---------------------------------------------------------------- writes
+    /// @inheritdoc IActorRegistry
+    function registerActor(address account, string calldata name, bytes32 metadataHash, bytes32[] calldata roles)
+        external
+        onlyRole(Roles.GOVERNANCE)
+    {
+        if (account == address(0)) revert TraceChainZeroAddress();
+        if (_actors[account].registered) revert ActorRegistryActorExists(account);
+        _register(account, name, metadataHash);
+        for (uint256 i = 0; i < roles.length; ++i) {
+            _grantRole(roles[i], account);
+        }
+    }
+
+    /// @inheritdoc IActorRegistry
+    function updateActor(address account, string calldata name, bytes32 metadataHash) external {
+        address caller = _msgSender();
+        if (caller != account) {
+            if (!isActive(caller, Roles.GOVERNANCE)) revert ActorRegistryNotSelfOrGovernance(caller, account);
+        } else if (_actors[account].suspendedAt != 0) {
+            revert ActorRegistryActorSuspended(account);
+        }
+        Actor storage actor = _requireRegistered(account);
+        if (bytes(name).length == 0) revert ActorRegistryEmptyName();
+        actor.name = name;
+        actor.metadataHash = metadataHash;
+        emit ActorUpdated(account, name, metadataHash);
+    }
+
+    /// @inheritdoc IActorRegistry
+    function suspendActor(address account, bytes32 reasonHash) external onlyRole(Roles.GOVERNANCE) {
+        Actor storage actor = _requireRegistered(account);
+        if (actor.suspendedAt != 0) revert ActorRegistryActorSuspended(account);
+        actor.suspendedAt = uint64(block.timestamp);
+        emit ActorSuspended(account, reasonHash);
+    }
+
+    /// @inheritdoc IActorRegistry
+    function reinstateActor(address account) external onlyRole(Roles.GOVERNANCE) {
+        Actor storage actor = _requireRegistered(account);
+        if (actor.suspendedAt == 0) revert ActorRegistryActorNotSuspended(account);
+        actor.suspendedAt = 0;
+        emit ActorReinstated(account);
+    }
+
+    // ---------------------------------------------------------------- reads
+    /// @inheritdoc IActorRegistry
+    function getActor(address account) external view returns (Actor memory) {
+        return _actors[account];
+    }
+
+    /// @inheritdoc IActorRegistry
+    function isActive(address account, bytes32 role) public view returns (bool) {
+        Actor storage actor = _actors[account];
+        return actor.registered && actor.suspendedAt == 0 && hasRole(role, account);
+    }
+
+    /// @inheritdoc IActorRegistry
+    function requireActive(address account, bytes32 role) public view {
+        Actor storage actor = _actors[account];
+        if (!actor.registered) revert ActorRegistryUnknownActor(account);
+        if (actor.suspendedAt != 0) revert ActorRegistryActorSuspended(account);
+        if (!hasRole(role, account)) revert ActorRegistryMissingRole(account, role);
+    }
+
+    // ---------------------------------------------------------------- internals
+    function _register(address account, string memory name, bytes32 metadataHash) private {
+        if (bytes(name).length == 0) revert ActorRegistryEmptyName();
+        _actors[account] = Actor({
+            name: name,
+            metadataHash: metadataHash,
+            registeredAt: uint64(block.timestamp),
+            suspendedAt: 0,
+            registered: true
+        });
+        emit ActorRegistered(account, name, metadataHash);
+    }
+
+    function _requireRegistered(address account) private view returns (Actor storage actor) {
+        actor = _actors[account];
+        if (!actor.registered) revert ActorRegistryUnknownActor(account);
+    }
+
+    /// @dev Role admins (governance) must also be active: a suspended governor cannot govern.
+    function _checkRole(bytes32 role) internal view override {
+        requireActive(_msgSender(), role);
+    }
+
+    /// @dev Roles go only to registered actors, so every role holder has a name on record.
+    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+        if (!_actors[account].registered) revert ActorRegistryUnknownActor(account);
+        return super._grantRole(role, account);
+    }
+
+    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
+        return ERC2771Context._msgSender();
+    }
+
+    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
+        return ERC2771Context._msgData();
+    }
+
+    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
+        return ERC2771Context._contextSuffixLength();
+    }
+}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+
+/// @title IActorRegistry
+/// @notice Who is who in a TraceChain deployment: every writing account is a registered actor
+///         with a display name, a metadata hash (of an off-chain profile document) and roles.
+///         Other TraceChain contracts ask this registry whether an account may act in a role, so
+///         suspending an actor or revoking a role is one transaction that takes effect everywhere.
+interface IActorRegistry is IAccessControl {
+    /// @notice A registered actor. `name` is a public business name, never personal data.
+    struct Actor {
+        string name;
+        bytes32 metadataHash;
+        uint64 registeredAt;
+        uint64 suspendedAt; // 0 while the actor is in good standing
+        bool registered;
+    }
+
+    /// @notice `account` is already a registered actor.
+    error ActorRegistryActorExists(address account);
+    /// @notice `account` is not a registered actor.
+    error ActorRegistryUnknownActor(address account);
+    /// @notice `account` is suspended and may not act.
+    error ActorRegistryActorSuspended(address account);
+    /// @notice `account` is not suspended, so it cannot be reinstated.
+    error ActorRegistryActorNotSuspended(address account);
+    /// @notice `account` does not hold `role` (or is not a registered actor).
+    error ActorRegistryMissingRole(address account, bytes32 role);
+    /// @notice An actor's display name must not be empty.
+    error ActorRegistryEmptyName();
+    /// @notice `caller` may not update the profile of `account`.
+    error ActorRegistryNotSelfOrGovernance(address caller, address account);
+
+    /// @notice Emitted when governance registers `account` under `name`.
+    event ActorRegistered(address indexed account, string name, bytes32 metadataHash);
+    /// @notice Emitted when the actor's name or metadata hash changes.
+    event ActorUpdated(address indexed account, string name, bytes32 metadataHash);
+    /// @notice Emitted when governance suspends `account`; `reasonHash` commits to the reason.
+    event ActorSuspended(address indexed account, bytes32 reasonHash);
+    /// @notice Emitted when governance lifts the suspension of `account`.
+    event ActorReinstated(address indexed account);
+
+    /// @notice Registers `account` as an actor and grants it `roles`. Governance only.
+    /// @param account The actor's address.
+    /// @param name Public display name (a business name, not personal data).
+    /// @param metadataHash Canonical hash of the actor's off-chain profile document.
+    /// @param roles Roles to grant at once (see `Roles`).
+    function registerActor(address account, string calldata name, bytes32 metadataHash, bytes32[] calldata roles)
+        external;
+
+    /// @notice Changes an actor's name and metadata hash. The actor itself or governance.
+    function updateActor(address account, string calldata name, bytes32 metadataHash) external;
+
+    /// @notice Suspends `account`: it keeps its roles but every role check fails. Governance only.
+    /// @param reasonHash Hash of the off-chain reason document.
+    function suspendActor(address account, bytes32 reasonHash) external;
+
+    /// @notice Lifts the suspension of `account`. Governance only.
+    function reinstateActor(address account) external;
+
+    /// @notice Returns the actor record of `account` (all zero if unknown).
+    function getActor(address account) external view returns (Actor memory);
+
+    /// @notice True when `account` is registered, not suspended and holds `role`.
+    function isActive(address account, bytes32 role) external view returns (bool);
+
+    /// @notice Reverts with `ActorRegistryUnknownActor`, `ActorRegistryActorSuspended` or
+    ///         `ActorRegistryMissingRole` unless `account` may act in `role`. Other contracts
+    ///         call this so refusals look the same everywhere.
+    function requireActive(address account, bytes32 role) external view;
+}

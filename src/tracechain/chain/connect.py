@@ -1,0 +1,127 @@
+"""Connected chains: the embedded eth-tester chain or any JSON-RPC node, with dev accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from tracechain.errors import ChainUnavailableError, ConfigurationError
+from tracechain.settings import Settings
+
+# The well-known development mnemonic shared by Anvil, Hardhat and our embedded chain, so dev
+# account N is the same address everywhere. Its keys are public: never use them with real value.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+DEV_HD_PATH = "m/44'/60'/0'/0"
+DEV_ACCOUNT_COUNT = 10
+ANVIL_CHAIN_ID = 31337
+
+
+@dataclass
+class Chain:
+    """A connected chain plus the test controls local chains offer (snapshots, time)."""
+
+    w3: Web3
+    url: str | None = None  # None for the embedded chain
+    _tester: Any = field(default=None, repr=False)
+
+    @property
+    def embedded(self) -> bool:
+        """True for the in-process eth-tester chain."""
+        return self._tester is not None
+
+    @property
+    def chain_id(self) -> int:
+        return int(self.w3.eth.chain_id)
+
+    @property
+    def genesis_hash(self) -> str:
+        return "0x" + bytes(self.w3.eth.get_block(0)["hash"]).hex()
+
+    @property
+    def is_dev(self) -> bool:
+        """True on chains whose dev accounts hold the well-known mnemonic's keys."""
+        return self.embedded or self.chain_id == ANVIL_CHAIN_ID
+
+    def label(self) -> str:
+        return "embedded eth-tester chain" if self.embedded else f"node at {self.url}"
+
+    # ---- local-chain controls (tests, demo)
+    def snapshot(self) -> Any:
+        """Take a snapshot to revert to; local chains only."""
+        if self._tester is not None:
+            return self._tester.take_snapshot()
+        return self.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+
+    def revert(self, snapshot_id: Any) -> None:
+        """Return the chain to `snapshot_id`."""
+        if self._tester is not None:
+            self._tester.revert_to_snapshot(snapshot_id)
+        else:
+            self.w3.provider.make_request("evm_revert", [snapshot_id])  # type: ignore[arg-type]
+
+    def increase_time(self, seconds: int) -> int:
+        """Move chain time forward and mine a block; returns the new block timestamp."""
+        now = int(self.w3.eth.get_block("latest")["timestamp"])
+        if self._tester is not None:
+            self._tester.time_travel(now + seconds)
+        else:
+            self.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+            self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+
+def embedded_chain() -> Chain:
+    """A fresh in-process eth-tester (py-evm) chain whose accounts are the dev accounts."""
+    from eth_tester import EthereumTester, PyEVMBackend
+    from web3 import EthereumTesterProvider
+
+    backend = PyEVMBackend(mnemonic=DEV_MNEMONIC, hd_path=DEV_HD_PATH)
+    tester = EthereumTester(backend)
+    return Chain(w3=Web3(EthereumTesterProvider(tester)), _tester=tester)
+
+
+def rpc_chain(url: str, timeout: float = 10.0) -> Chain:
+    """Connect to a JSON-RPC node.
+
+    Raises:
+        ChainUnavailableError: nothing answers at `url`.
+    """
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+    try:
+        w3.eth.chain_id  # noqa: B018 - a round trip proves the node answers
+    except Exception as exc:  # requests/aiohttp raise many kinds; all mean "no node here"
+        raise ChainUnavailableError(
+            f"no Ethereum node answers at {url}", hint="start one with `tracechain node` or check --rpc"
+        ) from exc
+    return Chain(w3=w3, url=url)
+
+
+def connect(settings: Settings) -> Chain:
+    """The chain the settings name: `rpc_url` if set, else a new embedded chain."""
+    return rpc_chain(settings.rpc_url) if settings.rpc_url else embedded_chain()
+
+
+def dev_accounts(count: int = DEV_ACCOUNT_COUNT) -> list[LocalAccount]:
+    """The first `count` dev accounts of DEV_MNEMONIC (Anvil's defaults)."""
+    Account.enable_unaudited_hdwallet_features()
+    return [Account.from_mnemonic(DEV_MNEMONIC, account_path=f"{DEV_HD_PATH}/{i}") for i in range(count)]
+
+
+def operator_account(settings: Settings, chain: Chain) -> LocalAccount:
+    """The account that deploys and relays: TRACECHAIN_PRIVATE_KEY, or dev account 0 on dev chains.
+
+    Raises:
+        ConfigurationError: a non-dev chain and no key configured.
+    """
+    if settings.private_key is not None:
+        account: LocalAccount = Account.from_key(settings.private_key.get_secret_value())
+        return account
+    if chain.is_dev:
+        return dev_accounts(1)[0]
+    raise ConfigurationError(
+        f"chain {chain.chain_id} is not a local dev chain and TRACECHAIN_PRIVATE_KEY is not set"
+    )

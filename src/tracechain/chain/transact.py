@@ -1,0 +1,257 @@
+"""The one send path: build, sign locally, send, wait, and decode reverts — directly or relayed
+through the ERC-2771 forwarder, where the actor signs and a relayer pays the gas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+
+from tracechain import errors
+from tracechain.chain.artifact import Artifact
+from tracechain.chain.connect import Chain
+from tracechain.chain.reverts import RevertDecoder, default_decoder
+
+FORWARDER_NAME = "TraceChainForwarder"
+FORWARDER_VERSION = "1"
+DEFAULT_REQUEST_TTL = 3600  # seconds a signed forward request stays valid by default
+_GAS_MARGIN = 1.2
+
+
+@dataclass(frozen=True)
+class TxResult:
+    """A mined, successful transaction."""
+
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    logs: list[Any]
+
+
+@dataclass(frozen=True)
+class ForwardRequest:
+    """An ERC-2771 request signed by `sender` (EIP-712, domain TraceChainForwarder v1)."""
+
+    sender: str
+    to: str
+    value: int
+    gas: int
+    nonce: int
+    deadline: int
+    data: str  # 0x-hex calldata
+    signature: str = ""  # 0x-hex, 65 bytes
+
+    def typed_data(self, chain_id: int, forwarder: str) -> dict[str, Any]:
+        """The EIP-712 message the sender signs."""
+        return {
+            "types": {
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
+                "ForwardRequest": [
+                    {"name": "from", "type": "address"},
+                    {"name": "to", "type": "address"},
+                    {"name": "value", "type": "uint256"},
+                    {"name": "gas", "type": "uint256"},
+                    {"name": "nonce", "type": "uint256"},
+                    {"name": "deadline", "type": "uint48"},
+                    {"name": "data", "type": "bytes"},
+                ],
+            },
+            "primaryType": "ForwardRequest",
+            "domain": {
+                "name": FORWARDER_NAME,
+                "version": FORWARDER_VERSION,
+                "chainId": chain_id,
+                "verifyingContract": forwarder,
+            },
+            "message": {
+                "from": self.sender,
+                "to": self.to,
+                "value": self.value,
+                "gas": self.gas,
+                "nonce": self.nonce,
+                "deadline": self.deadline,
+                "data": self.data,
+            },
+        }
+
+    def as_struct(self) -> tuple[Any, ...]:
+        """The ForwardRequestData tuple `ERC2771Forwarder.execute` takes."""
+        return (
+            self.sender,
+            self.to,
+            self.value,
+            self.gas,
+            self.deadline,
+            bytes.fromhex(self.data.removeprefix("0x")),
+            bytes.fromhex(self.signature.removeprefix("0x")),
+        )
+
+
+class Transactor:
+    """Sends contract calls signed by local accounts and turns failures into TraceChain errors.
+
+    With `relayer` set, every `send` is instead signed by the actor as an ERC-2771 forward
+    request and submitted by the relayer, who pays the gas.
+    """
+
+    def __init__(
+        self,
+        chain: Chain,
+        *,
+        forwarder: Contract | None = None,
+        relayer: LocalAccount | None = None,
+        decoder: RevertDecoder | None = None,
+    ) -> None:
+        self.chain = chain
+        self.w3 = chain.w3
+        self.forwarder = forwarder
+        self.relayer = relayer
+        self.decoder = decoder or default_decoder()
+
+    def via_relayer(self, relayer: LocalAccount) -> Transactor:
+        """A transactor whose sends are signed forward requests relayed (and paid) by `relayer`."""
+        if self.forwarder is None:
+            raise errors.ConfigurationError("relaying needs the deployment's forwarder")
+        return Transactor(self.chain, forwarder=self.forwarder, relayer=relayer, decoder=self.decoder)
+
+    # ---------------------------------------------------------------- direct
+    def send(self, sender: LocalAccount, call: ContractFunction, *, value: int = 0) -> TxResult:
+        """Send `call` as `sender` (or as a relayed request signed by `sender`).
+
+        Raises:
+            ContractRevertError: the contract refused, decoded to its named subclass.
+            TransactionError: the transaction failed for another reason.
+        """
+        if self.relayer is not None:
+            return self.relay(self.sign_request(sender, call, value=value))
+        gas = self.estimate(sender.address, call, value=value)
+        tx = call.build_transaction(
+            {"from": sender.address, "value": value, "gas": gas, "nonce": self._nonce(sender.address)}
+        )
+        return self._submit(sender, tx)
+
+    def deploy(self, sender: LocalAccount, artifact: Artifact, *args: Any) -> tuple[str, TxResult]:
+        """Deploy `artifact` with constructor `args`; returns (address, result)."""
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        constructor = factory.constructor(*args)
+        try:
+            gas = int(constructor.estimate_gas({"from": sender.address}) * _GAS_MARGIN)
+        except Exception as exc:
+            raise self._translate(exc) from exc
+        tx = constructor.build_transaction({"from": sender.address, "gas": gas, "nonce": self._nonce(sender.address)})
+        result = self._submit(sender, tx)
+        receipt = self.w3.eth.get_transaction_receipt(result.tx_hash)  # type: ignore[arg-type]
+        return str(receipt["contractAddress"]), result
+
+    def estimate(self, sender: str, call: ContractFunction, *, value: int = 0) -> int:
+        """Gas for `call` from `sender`, with margin; a revert raises its decoded error."""
+        try:
+            return int(call.estimate_gas({"from": sender, "value": value}) * _GAS_MARGIN) + 10_000
+        except Exception as exc:
+            raise self._translate(exc) from exc
+
+    # ---------------------------------------------------------------- relayed (ERC-2771)
+    def sign_request(
+        self, signer: LocalAccount, call: ContractFunction, *, value: int = 0, ttl: int = DEFAULT_REQUEST_TTL
+    ) -> ForwardRequest:
+        """Build and sign a forward request for `call` (first checking it would succeed)."""
+        forwarder = self._require_forwarder()
+        gas = self.estimate(signer.address, call, value=value)
+        deadline = int(self.w3.eth.get_block("latest")["timestamp"]) + ttl
+        request = ForwardRequest(
+            sender=signer.address,
+            to=call.address,
+            value=value,
+            gas=gas,
+            nonce=int(forwarder.functions.nonces(signer.address).call()),
+            deadline=deadline,
+            data=call._encode_transaction_data(),
+        )
+        return self.sign(signer, request)
+
+    def sign(self, signer: LocalAccount, request: ForwardRequest) -> ForwardRequest:
+        """`request` with `signer`'s EIP-712 signature attached."""
+        forwarder = self._require_forwarder()
+        message = encode_typed_data(full_message=request.typed_data(self.chain.chain_id, forwarder.address))
+        signature = Account.sign_message(message, signer.key).signature
+        return ForwardRequest(**{**request.__dict__, "signature": "0x" + bytes(signature).hex()})
+
+    def relay(self, request: ForwardRequest, relayer: LocalAccount | None = None) -> TxResult:
+        """Check and submit a signed forward request, paid by `relayer` (default: ours).
+
+        Raises:
+            SignatureError: the signature is not the sender's, the nonce is used, or it expired.
+            ContractRevertError: the target contract would refuse the call.
+        """
+        forwarder = self._require_forwarder()
+        relayer = relayer or self.relayer
+        if relayer is None:
+            raise errors.ConfigurationError("no relayer account to submit the request")
+        now = int(self.w3.eth.get_block("latest")["timestamp"])
+        if request.deadline < now:
+            raise errors.ERC2771ForwarderExpiredRequest({"deadline": request.deadline})
+        struct = request.as_struct()
+        if not forwarder.functions.verify(struct).call():
+            raise errors.ERC2771ForwarderInvalidSigner({"signer": request.sender, "from": request.sender})
+        # The forwarder hides the target's revert reason; simulate as the sender to decode it.
+        try:
+            self.w3.eth.call({"from": request.sender, "to": request.to, "data": request.data})  # type: ignore[typeddict-item]
+        except Exception as exc:
+            raise self._translate(exc) from exc
+        call = forwarder.functions.execute(struct)
+        gas = int(request.gas * 1.25) + 60_000  # outer call, signature check, EIP-150 reserve
+        tx = call.build_transaction(
+            {"from": relayer.address, "value": request.value, "gas": gas, "nonce": self._nonce(relayer.address)}
+        )
+        return self._submit(relayer, tx)
+
+    # ---------------------------------------------------------------- internals
+    def _require_forwarder(self) -> Contract:
+        if self.forwarder is None:
+            raise errors.ConfigurationError("relaying needs the deployment's forwarder")
+        return self.forwarder
+
+    def _nonce(self, address: str) -> int:
+        return int(self.w3.eth.get_transaction_count(address, "pending"))  # type: ignore[arg-type]
+
+    def _submit(self, sender: LocalAccount, tx: dict[str, Any]) -> TxResult:
+        signed = sender.sign_transaction(tx)
+        try:
+            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.05)
+        except Exception as exc:
+            raise self._translate(exc) from exc
+        if receipt["status"] != 1:
+            raise self._replay_failure(tx, int(receipt["blockNumber"]))
+        return TxResult(
+            tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+            block_number=int(receipt["blockNumber"]),
+            gas_used=int(receipt["gasUsed"]),
+            logs=list(receipt["logs"]),
+        )
+
+    def _replay_failure(self, tx: dict[str, Any], block: int) -> errors.TraceChainError:
+        """Re-run a mined failed transaction as a call to learn why it reverted."""
+        call = {k: tx[k] for k in ("from", "to", "data", "value") if k in tx}
+        try:
+            self.w3.eth.call(call, block - 1)  # type: ignore[arg-type]
+        except Exception as exc:
+            return self._translate(exc)
+        return errors.TransactionError("transaction reverted (out of gas or state changed before mining)")
+
+    def _translate(self, exc: BaseException) -> errors.TraceChainError:
+        if isinstance(exc, errors.TraceChainError):
+            return exc
+        if isinstance(exc, ConnectionError | TimeoutError) or "Connection" in type(exc).__name__:
+            return errors.ChainUnavailableError(f"{self.chain.label()} did not answer: {exc}")
+        return self.decoder.translate(exc)

@@ -1,0 +1,240 @@
+"""The one exception tree of TraceChain: every error a user can see is a TraceChainError.
+
+Each class carries a machine-readable `code`. The category bases (InvalidInputError,
+NotFoundError, ConflictError, PermissionDeniedError, ...) decide the HTTP status, in
+`tracechain.api.errors`, and the CLI exit code, in `tracechain.cli`.
+
+Contract custom errors are decoded (in `tracechain.chain.reverts`) into the subclass of
+ContractRevertError named exactly like the Solidity error; a test checks that every custom error
+in the artifacts has its class here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+
+class TraceChainError(Exception):
+    """Root of every TraceChain error."""
+
+    code: ClassVar[str] = "tracechain_error"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message if hint is None else f"{message} ({hint})")
+
+
+# ---------------------------------------------------------------- categories
+class InvalidInputError(TraceChainError, ValueError):
+    """The input is malformed or violates a rule."""
+
+    code = "invalid_input"
+
+
+class NotFoundError(TraceChainError, LookupError):
+    """The thing asked for does not exist."""
+
+    code = "not_found"
+
+
+class ConflictError(TraceChainError):
+    """The request clashes with existing state (a duplicate, a wrong status)."""
+
+    code = "conflict"
+
+
+class PermissionDeniedError(TraceChainError, PermissionError):
+    """The account may not do this."""
+
+    code = "permission_denied"
+
+
+class UnavailableError(TraceChainError, ConnectionError):
+    """A service TraceChain depends on cannot be reached."""
+
+    code = "unavailable"
+
+
+class IntegrityError(TraceChainError):
+    """Stored or supplied data does not match what the chain commits to."""
+
+    code = "integrity_violation"
+
+
+# ---------------------------------------------------------------- configuration and toolchain
+class ConfigurationError(TraceChainError):
+    """Settings are missing or inconsistent."""
+
+    code = "configuration_error"
+
+
+class CompilationError(TraceChainError):
+    """The Solidity compiler failed or is not installed."""
+
+    code = "compilation_failed"
+
+
+class ArtifactMissingError(ConfigurationError):
+    """A contract artifact is missing: contracts were not compiled."""
+
+    code = "artifact_missing"
+
+
+# ---------------------------------------------------------------- chain
+class ChainUnavailableError(UnavailableError):
+    """No node answers at the configured RPC URL."""
+
+    code = "chain_unavailable"
+
+
+class NodeStartError(UnavailableError):
+    """The local Anvil node could not be started."""
+
+    code = "node_start_failed"
+
+
+class DeploymentError(ConflictError):
+    """A deployment manifest does not match the chain it is used with."""
+
+    code = "deployment_mismatch"
+
+
+class TransactionError(TraceChainError):
+    """A transaction failed without a decodable reason."""
+
+    code = "transaction_failed"
+
+
+class SignatureError(PermissionDeniedError):
+    """A signature or signed request is invalid, expired or already used."""
+
+    code = "invalid_signature"
+
+
+# ---------------------------------------------------------------- store
+class StoreChainMismatchError(ConflictError):
+    """The store was built against another chain; it must not be mixed with this one."""
+
+    code = "store_chain_mismatch"
+
+
+# ---------------------------------------------------------------- contract reverts
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class ContractRevertError(TraceChainError):
+    """A contract call reverted with a custom error; `error_args` holds its decoded arguments."""
+
+    def __init__(self, error_args: dict[str, Any] | None = None, *, error_name: str | None = None) -> None:
+        self.error_name = error_name or type(self).__name__
+        self.error_args = error_args or {}
+        shown = ", ".join(f"{k}={_show(v)}" for k, v in self.error_args.items())
+        doc = (type(self).__doc__ or "").strip()
+        super().__init__(f"{self.error_name}({shown}): {doc}" if doc else f"{self.error_name}({shown})")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.code = _snake(cls.__name__)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return str(value)
+
+
+class UnknownContractError(ContractRevertError, TransactionError):
+    """A contract reverted with data TraceChain cannot decode."""
+
+
+class TraceChainZeroAddress(ContractRevertError, InvalidInputError):
+    """A required address was the zero address."""
+
+
+class TraceChainZeroHash(ContractRevertError, InvalidInputError):
+    """A required hash was zero."""
+
+
+# OpenZeppelin errors that reach users.
+class AccessControlUnauthorizedAccount(ContractRevertError, PermissionDeniedError):
+    """The account lacks the role this action needs."""
+
+
+class AccessControlBadConfirmation(ContractRevertError, InvalidInputError):
+    """renounceRole must be called by the account itself."""
+
+
+class ERC2771ForwarderInvalidSigner(ContractRevertError, SignatureError):
+    """The forward request's signature is not the sender's (or its nonce was already used)."""
+
+
+class ERC2771ForwarderExpiredRequest(ContractRevertError, SignatureError):
+    """The forward request's deadline has passed."""
+
+
+class ERC2771ForwarderMismatchedValue(ContractRevertError, InvalidInputError):
+    """The value sent does not match the forward request."""
+
+
+class ERC2771UntrustfulTarget(ContractRevertError, InvalidInputError):
+    """The target contract does not trust this forwarder."""
+
+
+class InvalidAccountNonce(ContractRevertError, SignatureError):
+    """The nonce was already used."""
+
+
+class FailedCall(ContractRevertError, TransactionError):
+    """A low-level call failed."""
+
+
+class ECDSAInvalidSignature(ContractRevertError, SignatureError):
+    """The signature is not a valid ECDSA signature."""
+
+
+class ECDSAInvalidSignatureLength(ContractRevertError, SignatureError):
+    """The signature has the wrong length."""
+
+
+class ECDSAInvalidSignatureS(ContractRevertError, SignatureError):
+    """The signature's s value is out of range."""
+
+
+class InsufficientBalance(ContractRevertError, InvalidInputError):
+    """The account's balance is too low."""
+
+
+class AddressEmptyCode(ContractRevertError, InvalidInputError):
+    """The target address has no code."""
+
+
+# ActorRegistry
+class ActorRegistryActorExists(ContractRevertError, ConflictError):
+    """The account is already a registered actor."""
+
+
+class ActorRegistryUnknownActor(ContractRevertError, PermissionDeniedError):
+    """The account is not a registered actor."""
+
+
+class ActorRegistryActorSuspended(ContractRevertError, PermissionDeniedError):
+    """The actor is suspended and may not act."""
+
+
+class ActorRegistryActorNotSuspended(ContractRevertError, ConflictError):
+    """The actor is not suspended."""
+
+
+class ActorRegistryMissingRole(ContractRevertError, PermissionDeniedError):
+    """The actor does not hold the role this action needs."""
+
+
+class ActorRegistryEmptyName(ContractRevertError, InvalidInputError):
+    """An actor's display name must not be empty."""
+
+
+class ActorRegistryNotSelfOrGovernance(ContractRevertError, PermissionDeniedError):
+    """Only the actor itself or governance may update an actor's profile."""

@@ -1,0 +1,39 @@
+"""Runtime settings from the environment (prefix TRACECHAIN_), built once by get_settings()."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where the chain, the keys and the store are. Unset `rpc_url` means the embedded chain."""
+
+    model_config = SettingsConfigDict(env_prefix="TRACECHAIN_", env_file=".env", extra="ignore")
+
+    rpc_url: str | None = Field(default=None, description="JSON-RPC URL; unset = embedded eth-tester chain")
+    private_key: SecretStr | None = Field(
+        default=None, description="Key of the account that deploys and relays; dev key 0 on local chains"
+    )
+    data_dir: Path = Field(default=Path(".tracechain"), description="Manifests, store and receipts")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
+    manifest_path: Path | None = Field(default=None, description="Deployment manifest; default per chain")
+    confirmations: int = Field(default=0, ge=0, description="Blocks the indexer stays behind the head")
+    batch_max_records: int = Field(default=1000, ge=1, description="Anchor a notary batch at this size")
+    batch_max_age_seconds: int = Field(default=300, ge=1, description="... or when its oldest is this old")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_base_url: str = Field(default="http://127.0.0.1:8000", description="Base of printed URLs")
+
+    def store_url(self) -> str:
+        """The SQLAlchemy URL of the off-chain store."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'tracechain.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()

@@ -1,0 +1,49 @@
+"""ERC-2771 relaying: a signed request works once, from its signer only, before its deadline."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from tracechain import errors
+
+
+def _update_call(net, name):  # noqa: ANN001, ANN202
+    m = net.accounts["manufacturer"]
+    return net.contract("ActorRegistry").functions.updateActor(m.address, name, bytes(32))
+
+
+def test_signed_request_is_relayed_once(any_net) -> None:
+    m = any_net.accounts["manufacturer"]
+    request = any_net.relayed.sign_request(m, _update_call(any_net, "Relayed Name"))
+    any_net.relayed.relay(request)
+    assert any_net.actors.get_actor(m.address).name == "Relayed Name"
+    with pytest.raises(errors.ERC2771ForwarderInvalidSigner):  # the nonce is spent
+        any_net.relayed.relay(request)
+
+
+def test_tampered_request_is_refused(net) -> None:
+    m = net.accounts["manufacturer"]
+    request = net.relayed.sign_request(m, _update_call(net, "Original"))
+    forged = replace(request, data=_update_call(net, "Forged")._encode_transaction_data())
+    with pytest.raises(errors.ERC2771ForwarderInvalidSigner):
+        net.relayed.relay(forged)
+    assert net.actors.get_actor(m.address).name == "Manufacturer"
+
+
+def test_request_signed_by_someone_else_is_refused(net) -> None:
+    m, retailer = net.accounts["manufacturer"], net.accounts["retailer"]
+    request = net.relayed.sign_request(m, _update_call(net, "Mine"))
+    resigned = net.relayed.sign(retailer, replace(request, signature=""))
+    with pytest.raises(errors.ERC2771ForwarderInvalidSigner):
+        net.relayed.relay(replace(resigned, sender=m.address))
+
+
+def test_expired_request_is_refused(net) -> None:
+    m = net.accounts["manufacturer"]
+    request = net.relayed.sign_request(m, _update_call(net, "Late"), ttl=60)
+    net.chain.increase_time(120)
+    with pytest.raises(errors.ERC2771ForwarderExpiredRequest):
+        net.relayed.relay(request)
+    assert net.actors.get_actor(m.address).name == "Manufacturer"
