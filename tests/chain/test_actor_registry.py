@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from web3.logs import EventLogErrorFlags
 
 from tracechain import errors
 from tracechain.hashing import keccak_text
@@ -11,7 +12,7 @@ from tracechain.types import Role
 
 def _events(net, result, name):  # noqa: ANN001, ANN202
     event = getattr(net.contract("ActorRegistry").events, name)()
-    return [e for e in event.process_receipt({"logs": result.logs}, errors=())]
+    return list(event.process_receipt({"logs": result.logs}, errors=EventLogErrorFlags.Discard))
 
 
 def test_register_actor_records_name_roles_and_emits(any_net) -> None:

@@ -102,3 +102,17 @@ def _shim_version(shim: Path) -> str:
 
     out = subprocess.run([str(shim), "--version"], capture_output=True, text=True, check=True).stdout
     return out.strip().splitlines()[-1].removeprefix("Version: ")
+
+
+def artifacts_are_fresh(root: Path | None = None, out_dir: Path = ARTIFACTS_DIR) -> list[str]:
+    """Names of committed artifacts whose recorded source digest no longer matches the sources
+    (plus contracts with no artifact at all); empty when everything is fresh. Needs no Node."""
+    from tracechain.chain.artifact import all_artifacts
+
+    root = root or project_root()
+    digest = sources_digest(root)
+    artifacts = {a.contract_name: a for a in all_artifacts(out_dir)}
+    stale = [name for name, a in artifacts.items() if a.sources_sha256 != digest]
+    expected = {p.stem for p in (root / "contracts").glob("*.sol") if p.stem != "Common"}
+    stale += sorted(expected - artifacts.keys())
+    return sorted(stale)

@@ -78,7 +78,7 @@ class Deployment:
 
     def contract(self, chain: Chain, name: str) -> Contract:
         """A web3 contract object for `name` at its deployed address."""
-        return chain.w3.eth.contract(address=self.address(name), abi=load_artifact(name).abi)  # type: ignore[arg-type]
+        return chain.w3.eth.contract(address=self.address(name), abi=load_artifact(name).abi)  # type: ignore[call-overload]
 
     @property
     def start_block(self) -> int:
@@ -169,7 +169,9 @@ def check_deployment(chain: Chain, deployment: Deployment) -> list[str]:
     return problems
 
 
-def deploy(chain: Chain, deployer: LocalAccount, manifest_path: Path | None = None, *, fresh: bool = False) -> Deployment:
+def deploy(
+    chain: Chain, deployer: LocalAccount, manifest_path: Path | None = None, *, fresh: bool = False
+) -> Deployment:
     """Deploy every contract, or reuse the deployment in `manifest_path` when it matches.
 
     A manifest that matches this chain and the current artifacts is reused as is. One for

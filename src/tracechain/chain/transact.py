@@ -135,10 +135,8 @@ class Transactor:
         if self.relayer is not None:
             return self.relay(self.sign_request(sender, call, value=value))
         gas = self.estimate(sender.address, call, value=value)
-        tx = call.build_transaction(
-            {"from": sender.address, "value": value, "gas": gas, "nonce": self._nonce(sender.address)}
-        )
-        return self._submit(sender, tx)
+        params: Any = {"from": sender.address, "value": value, "gas": gas, "nonce": self._nonce(sender.address)}
+        return self._submit(sender, call.build_transaction(params))
 
     def deploy(self, sender: LocalAccount, artifact: Artifact, *args: Any) -> tuple[str, TxResult]:
         """Deploy `artifact` with constructor `args`; returns (address, result)."""
@@ -156,7 +154,8 @@ class Transactor:
     def estimate(self, sender: str, call: ContractFunction, *, value: int = 0) -> int:
         """Gas for `call` from `sender`, with margin; a revert raises its decoded error."""
         try:
-            return int(call.estimate_gas({"from": sender, "value": value}) * _GAS_MARGIN) + 10_000
+            params: Any = {"from": sender, "value": value}
+            return int(call.estimate_gas(params) * _GAS_MARGIN) + 10_000
         except Exception as exc:
             raise self._translate(exc) from exc
 
@@ -210,10 +209,13 @@ class Transactor:
             raise self._translate(exc) from exc
         call = forwarder.functions.execute(struct)
         gas = int(request.gas * 1.25) + 60_000  # outer call, signature check, EIP-150 reserve
-        tx = call.build_transaction(
-            {"from": relayer.address, "value": request.value, "gas": gas, "nonce": self._nonce(relayer.address)}
-        )
-        return self._submit(relayer, tx)
+        params: Any = {
+            "from": relayer.address,
+            "value": request.value,
+            "gas": gas,
+            "nonce": self._nonce(relayer.address),
+        }
+        return self._submit(relayer, call.build_transaction(params))
 
     # ---------------------------------------------------------------- internals
     def _require_forwarder(self) -> Contract:
@@ -224,7 +226,7 @@ class Transactor:
     def _nonce(self, address: str) -> int:
         return int(self.w3.eth.get_transaction_count(address, "pending"))  # type: ignore[arg-type]
 
-    def _submit(self, sender: LocalAccount, tx: dict[str, Any]) -> TxResult:
+    def _submit(self, sender: LocalAccount, tx: Any) -> TxResult:
         signed = sender.sign_transaction(tx)
         try:
             tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)

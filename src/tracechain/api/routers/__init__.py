@@ -1,0 +1,1 @@
+"""One router per audience or feature, combined once in tracechain.api.app."""

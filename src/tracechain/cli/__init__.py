@@ -1,0 +1,1 @@
+"""The `tracechain` command line (Typer). Only this package knows about exit codes."""

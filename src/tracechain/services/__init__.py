@@ -1,0 +1,1 @@
+"""Use cases over the contract clients and the store: provenance, notary, rights."""

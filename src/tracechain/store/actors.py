@@ -1,0 +1,66 @@
+"""Index of registered actors, rebuilt from ActorRegistry logs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from tracechain.store.db import ActorRow
+from tracechain.types import Role
+
+if TYPE_CHECKING:
+    from tracechain.store.indexer import ChainLog, Handler
+
+
+def _registered(session: Session, log: ChainLog) -> None:
+    a = log.args
+    session.merge(
+        ActorRow(
+            address=a["account"],
+            name=a["name"],
+            metadata_hash="0x" + bytes(a["metadataHash"]).hex(),
+            roles="",
+            suspended=False,
+            registered_block=log.block_number,
+        )
+    )
+
+
+def _updated(session: Session, log: ChainLog) -> None:
+    row = session.get(ActorRow, log.args["account"])
+    if row is not None:
+        row.name = log.args["name"]
+        row.metadata_hash = "0x" + bytes(log.args["metadataHash"]).hex()
+
+
+def _suspension(suspended: bool) -> Handler:
+    def handle(session: Session, log: ChainLog) -> None:
+        row = session.get(ActorRow, log.args["account"])
+        if row is not None:
+            row.suspended = suspended
+
+    return handle
+
+
+def _role(granted: bool) -> Handler:
+    def handle(session: Session, log: ChainLog) -> None:
+        row = session.get(ActorRow, log.args["account"])
+        role = Role.from_id(bytes(log.args["role"]))
+        if row is None or role is None:
+            return
+        roles = set(filter(None, row.roles.split(",")))
+        roles = roles | {role.value} if granted else roles - {role.value}
+        row.roles = ",".join(sorted(roles))
+
+    return handle
+
+
+HANDLERS: dict[tuple[str, str], Handler] = {
+    ("ActorRegistry", "ActorRegistered"): _registered,
+    ("ActorRegistry", "ActorUpdated"): _updated,
+    ("ActorRegistry", "ActorSuspended"): _suspension(True),
+    ("ActorRegistry", "ActorReinstated"): _suspension(False),
+    ("ActorRegistry", "RoleGranted"): _role(True),
+    ("ActorRegistry", "RoleRevoked"): _role(False),
+}
