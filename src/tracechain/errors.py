@@ -183,6 +183,18 @@ class ERC2771UntrustfulTarget(ContractRevertError, InvalidInputError):
     """The target contract does not trust this forwarder."""
 
 
+class ERC2771ForwarderNoRefundReceiver(ContractRevertError, InvalidInputError):
+    """A batch of forward requests has no refund receiver."""
+
+
+class InvalidShortString(ContractRevertError, InvalidInputError):
+    """A short string is malformed."""
+
+
+class StringTooLong(ContractRevertError, InvalidInputError):
+    """A string is too long to be a short string."""
+
+
 class InvalidAccountNonce(ContractRevertError, SignatureError):
     """The nonce was already used."""
 
@@ -238,3 +250,171 @@ class ActorRegistryEmptyName(ContractRevertError, InvalidInputError):
 
 class ActorRegistryNotSelfOrGovernance(ContractRevertError, PermissionDeniedError):
     """Only the actor itself or governance may update an actor's profile."""
+
+
+# Notary
+class NotaryRecordExists(ContractRevertError, ConflictError):
+    """The record hash is already notarized (see blockNumber and timestamp for when)."""
+
+
+class NotaryBatchExists(ContractRevertError, ConflictError):
+    """A batch with this Merkle root is already anchored (see blockNumber and timestamp for when)."""
+
+
+class NotaryEmptyKind(ContractRevertError, InvalidInputError):
+    """A record kind must not be empty."""
+
+
+class NotaryEmptyBatch(ContractRevertError, InvalidInputError):
+    """A batch must hold at least one record."""
+
+
+class NotaryPartyCount(ContractRevertError, InvalidInputError):
+    """A co-signed record needs between one and `max` parties."""
+
+
+class NotaryDuplicateParty(ContractRevertError, InvalidInputError):
+    """A party is named more than once."""
+
+
+class NotarySignatureCount(ContractRevertError, SignatureError):
+    """Every named party must give exactly one signature, in the order of the parties."""
+
+
+class NotaryInvalidSignature(ContractRevertError, SignatureError):
+    """The signature is not the named party's co-signature of this record."""
+
+
+class NotarySignaturesExpired(ContractRevertError, SignatureError):
+    """The co-signatures' deadline has passed."""
+
+
+# DataRightsRegistry
+class DataRightsRegistryDatasetExists(ContractRevertError, ConflictError):
+    """The dataset is already registered."""
+
+
+class DataRightsRegistryUnknownDataset(ContractRevertError, NotFoundError):
+    """No dataset is registered under this id."""
+
+
+class DataRightsRegistryNotHolder(ContractRevertError, PermissionDeniedError):
+    """Only the holder of the dataset may do this."""
+
+
+class DataRightsRegistryRightNotGrantable(ContractRevertError, InvalidInputError):
+    """The holding right is not granted by certificate; it moves by transfer."""
+
+
+class DataRightsRegistrySelfGrant(ContractRevertError, InvalidInputError):
+    """The holder cannot grant a certificate to itself."""
+
+
+class DataRightsRegistryInvalidWindow(ContractRevertError, InvalidInputError):
+    """The validity window is empty or already over: expiry must be after the start and the block time."""
+
+
+class DataRightsRegistryOpenCertificate(ContractRevertError, ConflictError):
+    """The grantee already has an open certificate for this right; revoke it or let it expire first."""
+
+
+class DataRightsRegistryUnknownCertificate(ContractRevertError, NotFoundError):
+    """No certificate has this id."""
+
+
+class DataRightsRegistryNotRevoker(ContractRevertError, PermissionDeniedError):
+    """Only the holder, governance or the grantee itself may revoke a certificate."""
+
+
+class DataRightsRegistryNotGrantee(ContractRevertError, PermissionDeniedError):
+    """Only the certificate's grantee may use it."""
+
+
+class DataRightsRegistryWrongRight(ContractRevertError, PermissionDeniedError):
+    """The certificate grants another right than the one exercised."""
+
+
+class DataRightsRegistryCertificateRevoked(ContractRevertError, PermissionDeniedError):
+    """The certificate has been revoked."""
+
+
+class DataRightsRegistryCertificateExpired(ContractRevertError, PermissionDeniedError):
+    """The certificate has expired."""
+
+
+class DataRightsRegistryCertificateNotYetValid(ContractRevertError, PermissionDeniedError):
+    """The certificate is not valid yet (before its not-before time)."""
+
+
+# OpenZeppelin ERC-721 (the DataRightsRegistry holding-right token)
+class ERC721IncorrectOwner(ContractRevertError, PermissionDeniedError):
+    """The token is not owned by the given sender."""
+
+
+class ERC721InsufficientApproval(ContractRevertError, PermissionDeniedError):
+    """The operator is neither the token's owner nor approved for it."""
+
+
+class ERC721InvalidApprover(ContractRevertError, PermissionDeniedError):
+    """The approver may not approve this token."""
+
+
+class ERC721InvalidOperator(ContractRevertError, InvalidInputError):
+    """The operator address is invalid."""
+
+
+class ERC721InvalidOwner(ContractRevertError, InvalidInputError):
+    """The owner address is invalid (zero)."""
+
+
+class ERC721InvalidReceiver(ContractRevertError, InvalidInputError):
+    """The receiver cannot take the token (zero address, or a contract that does not accept ERC-721)."""
+
+
+class ERC721InvalidSender(ContractRevertError, InvalidInputError):
+    """The sender address is invalid."""
+
+
+class ERC721NonexistentToken(ContractRevertError, NotFoundError):
+    """No token has this id (no dataset is registered under it)."""
+
+
+# ProvenanceRegistry
+class ProvenanceRegistryEmptyProductId(ContractRevertError, InvalidInputError):
+    """The product ID to register was empty."""
+
+
+class ProvenanceRegistryProductExists(ContractRevertError, ConflictError):
+    """A product with this key is already registered."""
+
+
+class ProvenanceRegistryUnknownProduct(ContractRevertError, NotFoundError):
+    """No product with this key is registered."""
+
+
+class ProvenanceRegistryNotCustodian(ContractRevertError, PermissionDeniedError):
+    """Only the product's current custodian may do this."""
+
+
+class ProvenanceRegistryUnknownBizStep(ContractRevertError, InvalidInputError):
+    """The business-step code is not one the contract knows."""
+
+
+class ProvenanceRegistryProductRecalled(ContractRevertError, ConflictError):
+    """The product is recalled: it cannot be recalled again or sold at retail."""
+
+
+class ProvenanceRegistryNotSupplyChainActor(ContractRevertError, PermissionDeniedError):
+    """The account is not an active manufacturer, logistics or retail actor."""
+
+
+class ProvenanceRegistryAlreadyCustodian(ContractRevertError, ConflictError):
+    """The account already is the product's custodian."""
+
+
+class ProvenanceRegistryEmptyBatch(ContractRevertError, InvalidInputError):
+    """A batch write must hold at least one item."""
+
+
+class ProvenanceRegistryLengthMismatch(ContractRevertError, InvalidInputError):
+    """The product IDs and metadata hashes of a batch differ in number."""
