@@ -108,3 +108,39 @@ def net(embedded_net: Net) -> Iterator[Net]:
 def any_net(request: pytest.FixtureRequest) -> Iterator[Net]:
     """The deployment on the embedded chain and on Anvil, reverted after the test."""
     yield from _reverting(request.getfixturevalue(f"{request.param}_net"))
+
+
+@pytest.fixture
+def runtime(net: Net, tmp_path: Path):  # noqa: ANN201 - Runtime
+    """A Runtime over the embedded deployment with a fresh store (the chain reverts after the test)."""
+    from tracechain.services.runtime import Runtime
+    from tracechain.settings import Settings
+    from tracechain.store.db import Store
+
+    settings = Settings(data_dir=tmp_path, public_base_url="http://testserver")
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    store.bind_chain(net.chain.chain_id, net.chain.genesis_hash)
+    return Runtime(
+        settings=settings, chain=net.chain, deployment=net.deployment, store=store, operator=net.accounts["relayer"]
+    )
+
+
+@pytest.fixture
+def api(runtime):  # noqa: ANN001, ANN201 - TestClient
+    """A TestClient of the API over `runtime`."""
+    from fastapi.testclient import TestClient
+
+    from tracechain.api.app import create_app
+
+    with TestClient(create_app(runtime)) as client:
+        yield client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Settings are cached per process; each test reads the environment it sets up."""
+    from tracechain.settings import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
