@@ -32,7 +32,8 @@ def test_governance_registers_and_suspends_an_actor(node_env: dict[str, str]) ->
     assert result.exit_code == 0, result.output
     shown = runner.invoke(app, ["actors", "show", newcomer], env=node_env)
     assert "Harbor Logistics  [logistics]  active" in shown.output
-    suspended = runner.invoke(app, ["actors", "suspend", newcomer, "--reason", "audit", "--dev-account", "0"], env=node_env)
+    suspend = ["actors", "suspend", newcomer, "--reason", "audit", "--dev-account", "0"]
+    suspended = runner.invoke(app, suspend, env=node_env)
     assert suspended.exit_code == 0, suspended.output
     listed = runner.invoke(app, ["actors", "list"], env=node_env)
     assert f"{newcomer}  Harbor Logistics  [logistics]  SUSPENDED" in listed.output
@@ -40,8 +41,8 @@ def test_governance_registers_and_suspends_an_actor(node_env: dict[str, str]) ->
 
 def test_non_governance_is_refused_with_exit_code_4(node_env: dict[str, str]) -> None:
     target = dev_accounts(5)[4].address
-    result = runner.invoke(app, ["actors", "register", target, "--name", "X", "--role", "retailer", "--dev-account", "3"],
-                           env=node_env)
+    args = ["actors", "register", target, "--name", "X", "--role", "retailer", "--dev-account", "3"]
+    result = runner.invoke(app, args, env=node_env)
     assert result.exit_code == 4, result.output
     assert result.output.startswith("error: ActorRegistryUnknownActor")
 
@@ -55,5 +56,6 @@ def test_bad_role_and_missing_signer_are_input_errors(node_env: dict[str, str]) 
 
 
 def test_writes_need_a_node(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["actors", "list"], env={"TRACECHAIN_DATA_DIR": str(tmp_path), "TRACECHAIN_RPC_URL": ""})
+    env = {"TRACECHAIN_DATA_DIR": str(tmp_path), "TRACECHAIN_RPC_URL": ""}
+    result = runner.invoke(app, ["actors", "list"], env=env)
     assert result.exit_code == 1 and "needs a node" in result.output

@@ -47,7 +47,7 @@ def list_actors(rpc: RpcOption = None) -> None:
 
 
 @app.command("register")
-def register(
+def register_actor(
     address: str,
     name: Annotated[str, typer.Option(help="Public display name (a business name).")],
     role: RoleArg,
