@@ -141,7 +141,11 @@ def test_relayed_notarization_by_non_notary_is_refused(net) -> None:
 
 # ---------------------------------------------------------------- co-signed
 def test_cosigned_record_checks_every_signature_and_records_parties(any_net) -> None:
-    buyer, seller, submitter = any_net.accounts["retailer"], any_net.accounts["manufacturer"], any_net.accounts["outsider"]
+    buyer, seller, submitter = (
+        any_net.accounts["retailer"],
+        any_net.accounts["manufacturer"],
+        any_net.accounts["outsider"],
+    )
     record_hash = document_hash(ORDER)
     parties, deadline, sigs = signed(any_net, record_hash, "purchase_order", [buyer, seller])
     client = notary(any_net)
@@ -152,7 +156,11 @@ def test_cosigned_record_checks_every_signature_and_records_parties(any_net) -> 
     assert record.notarized_by == submitter.address
     assert record.parties_hash == to_hex(parties_hash(parties))
     (event,) = client.events(result)
-    assert (event.name, event.parties, event.actor) == ("RecordCoSigned", (buyer.address, seller.address), submitter.address)
+    assert (event.name, event.parties, event.actor) == (
+        "RecordCoSigned",
+        (buyer.address, seller.address),
+        submitter.address,
+    )
 
 
 def test_python_cosign_digest_matches_the_contract(net) -> None:
@@ -205,7 +213,9 @@ def test_signature_over_other_terms_is_refused(net) -> None:
     # The same two signatures cannot be reused with a third party added.
     extra = client.cosign(third, record_hash, "purchase_order", [*parties, third.address], deadline)
     with pytest.raises(errors.NotaryInvalidSignature):
-        client.notarize_cosigned(buyer, record_hash, "purchase_order", [*parties, third.address], deadline, [*sigs, extra])
+        client.notarize_cosigned(
+            buyer, record_hash, "purchase_order", [*parties, third.address], deadline, [*sigs, extra]
+        )
     with pytest.raises(errors.NotaryInvalidSignature):  # nor with the parties swapped
         client.notarize_cosigned(buyer, record_hash, "purchase_order", parties[::-1], deadline, sigs[::-1])
 

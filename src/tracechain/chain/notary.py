@@ -127,9 +127,7 @@ def cosign(
     deadline: int,
 ) -> str:
     """`signer`'s EIP-712 co-signature (0x-hex, 65 bytes) of the record."""
-    message = encode_typed_data(
-        full_message=cosign_typed_data(chain_id, notary, record_hash, kind, parties, deadline)
-    )
+    message = encode_typed_data(full_message=cosign_typed_data(chain_id, notary, record_hash, kind, parties, deadline))
     return to_hex(Account.sign_message(message, signer.key).signature)
 
 
@@ -289,9 +287,7 @@ class NotaryClient:
         )
         return bytes(fn.call())
 
-    def cosign(
-        self, signer: LocalAccount, record_hash: bytes, kind: str, parties: Sequence[str], deadline: int
-    ) -> str:
+    def cosign(self, signer: LocalAccount, record_hash: bytes, kind: str, parties: Sequence[str], deadline: int) -> str:
         """`signer`'s co-signature for this contract on this chain."""
         return cosign(signer, self.chain_id, self.address, record_hash, kind, parties, deadline)
 
@@ -305,7 +301,7 @@ class NotaryClient:
         found: list[NotaryEvent] = []
         for name in ("RecordNotarized", "RecordCoSigned", "BatchAnchored"):
             event = getattr(self.contract.events, name)()
-            for log in event.process_receipt({"logs": logs}, errors=DISCARD):  # type: ignore[arg-type]
+            for log in event.process_receipt({"logs": logs}, errors=DISCARD):
                 if to_address(log.address) != self.address:
                     continue
                 found.append(_event(name, log))
