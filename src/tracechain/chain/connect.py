@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from eth_account import Account
@@ -33,11 +34,11 @@ class Chain:
         """True for the in-process eth-tester chain."""
         return self._tester is not None
 
-    @property
+    @cached_property
     def chain_id(self) -> int:
         return int(self.w3.eth.chain_id)
 
-    @property
+    @cached_property
     def genesis_hash(self) -> str:
         return "0x" + bytes(self.w3.eth.get_block(0)["hash"]).hex()
 

@@ -135,7 +135,13 @@ class Transactor:
         if self.relayer is not None:
             return self.relay(self.sign_request(sender, call, value=value))
         gas = self.estimate(sender.address, call, value=value)
-        params: Any = {"from": sender.address, "value": value, "gas": gas, "nonce": self._nonce(sender.address)}
+        params: Any = {
+            "from": sender.address,
+            "value": value,
+            "gas": gas,
+            "nonce": self._nonce(sender.address),
+            "chainId": self.chain.chain_id,
+        }
         return self._submit(sender, call.build_transaction(params))
 
     def deploy(self, sender: LocalAccount, artifact: Artifact, *args: Any) -> tuple[str, TxResult]:
@@ -146,7 +152,9 @@ class Transactor:
             gas = int(constructor.estimate_gas({"from": sender.address}) * _GAS_MARGIN)
         except Exception as exc:
             raise self._translate(exc) from exc
-        tx = constructor.build_transaction({"from": sender.address, "gas": gas, "nonce": self._nonce(sender.address)})
+        tx = constructor.build_transaction(
+            {"from": sender.address, "gas": gas, "nonce": self._nonce(sender.address), "chainId": self.chain.chain_id}
+        )
         result = self._submit(sender, tx)
         receipt = self.w3.eth.get_transaction_receipt(result.tx_hash)  # type: ignore[arg-type]
         return str(receipt["contractAddress"]), result
@@ -214,6 +222,7 @@ class Transactor:
             "value": request.value,
             "gas": gas,
             "nonce": self._nonce(relayer.address),
+            "chainId": self.chain.chain_id,
         }
         return self._submit(relayer, call.build_transaction(params))
 
