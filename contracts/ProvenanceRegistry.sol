@@ -224,13 +224,14 @@ contract ProvenanceRegistry is IProvenanceRegistry, ERC2771Context {
         return checked | flag;
     }
 
-    /// @dev Passes for active logistics, retail or manufacturer actors; otherwise reverts with the
-    ///      registry's own error for unknown or suspended accounts, else NotSupplyChainActor.
+    /// @dev Passes for active logistics, manufacturer or retail actors (asked in that order: the most
+    ///      frequent custodians first); otherwise reverts with the registry's own error for unknown or
+    ///      suspended accounts, else NotSupplyChainActor.
     function _requireSupplyChainActor(address account) private view {
         IActorRegistry registry = _registry;
         if (
-            registry.isActive(account, Roles.LOGISTICS) || registry.isActive(account, Roles.RETAILER)
-                || registry.isActive(account, Roles.MANUFACTURER)
+            registry.isActive(account, Roles.LOGISTICS) || registry.isActive(account, Roles.MANUFACTURER)
+                || registry.isActive(account, Roles.RETAILER)
         ) return;
         IActorRegistry.Actor memory actor = registry.getActor(account);
         if (!actor.registered) revert IActorRegistry.ActorRegistryUnknownActor(account);
