@@ -52,3 +52,10 @@ def test_indexer_rebuilds_actors_and_resumes_without_duplicates(net, tmp_path: P
         row = rows[address]
         assert (row.name, row.suspended) == (actor.name, actor.suspended)
         assert set(filter(None, row.roles.split(","))) == {r.value for r in actor.roles}
+
+
+def test_large_floats_round_trip_to_the_same_hash(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    doc = {"reading": 7.100185761183819e16, "count": 3}
+    digest = store.put_document(doc)
+    assert to_hex(document_hash(store.get_document(digest))) == digest

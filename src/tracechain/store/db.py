@@ -130,7 +130,7 @@ class Store:
         """The document stored under `digest`, as stored (it may have been altered since)."""
         with self.session() as s:
             row = s.get(Document, digest.lower())
-            return None if row is None else json.loads(row.body)
+            return None if row is None else json.loads(row.body, parse_int=_json_int)
 
     def checkpoint(self, name: str) -> int | None:
         """The last block processed by indexer stream `name`."""
@@ -143,6 +143,13 @@ class Store:
         with self.session() as s:
             rows = s.scalars(select(ActorRow).where(ActorRow.address.in_(addresses)))
             return {r.address: r.name for r in rows}
+
+
+def _json_int(text: str) -> int | float:
+    """JCS writes large floats as plain digits (1e17 -> 100000000000000000); read those back as
+    floats so the document re-hashes to the same value."""
+    value = int(text)
+    return value if abs(value) <= 2**53 else float(value)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -1,0 +1,64 @@
+"""Canonical JSON (RFC 8785) and keccak-256 hashes of documents and IDs.
+
+Every document TraceChain commits to is hashed as keccak256(RFC 8785 canonical JSON), so the same
+JSON value always gives the same 32 bytes, whatever its key order or number spelling (1 and 1.0).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import rfc8785
+from eth_utils import keccak
+
+from tracechain.errors import InvalidInputError
+
+_HEX32 = re.compile(r"0[xX][0-9a-fA-F]{64}")
+
+
+def canonical_json(doc: Any) -> bytes:
+    """The RFC 8785 (JCS) canonical UTF-8 serialisation of a JSON value."""
+    try:
+        return rfc8785.dumps(doc)
+    except rfc8785.CanonicalizationError as exc:
+        raise InvalidInputError(
+            f"value cannot be encoded as canonical JSON: {exc}",
+            hint="use only dict (str keys), list, str, bool, None, ints within ±2^53 and finite floats",
+        ) from exc
+    except RecursionError as exc:
+        raise InvalidInputError("value is nested too deeply to encode as JSON") from exc
+
+
+def document_hash(doc: Any) -> bytes:
+    """keccak256 of the canonical JSON of `doc` (32 bytes)."""
+    return keccak(canonical_json(doc))
+
+
+def keccak_text(text: str) -> bytes:
+    """keccak256 of the UTF-8 encoding of `text` (32 bytes)."""
+    if not isinstance(text, str):
+        raise InvalidInputError(f"expected a string, got {type(text).__name__}")
+    try:
+        return keccak(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError("text is not valid Unicode (lone surrogate)") from exc
+
+
+def to_hex(b: bytes) -> str:
+    """'0x' followed by the lowercase hex of `b`."""
+    return "0x" + bytes(b).hex()
+
+
+def parse_bytes32(value: str | bytes) -> bytes:
+    """32 bytes from 32 raw bytes or a '0x'-prefixed 64-digit hex string (any case)."""
+    if isinstance(value, bytes | bytearray):
+        if len(value) != 32:
+            raise InvalidInputError(f"expected 32 bytes, got {len(value)}")
+        return bytes(value)
+    if isinstance(value, str) and _HEX32.fullmatch(value):
+        return bytes.fromhex(value[2:])
+    raise InvalidInputError(
+        f"not a 32-byte hex value: {value!r}",
+        hint="expected '0x' followed by exactly 64 hex digits",
+    )
