@@ -1,0 +1,470 @@
+"""Data-rights use cases: register datasets, grant / revoke / use certificates, transfer holding,
+and answer about datasets, certificates and rights, live against the chain where it matters.
+
+Writes come two ways. Local signers (CLI, demo) sign a request that the operator relays. The API
+receives a request already signed by the acting account: the service checks that the signed call
+is the one the request claims (same dataset, same documents), stores the documents and relays it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3.logs import DISCARD
+
+from tracechain import errors
+from tracechain.chain.rights import Certificate, CertificateStatus, DataRightsClient, Right, dataset_token_id
+from tracechain.chain.transact import ForwardRequest, TxResult
+from tracechain.hashing import document_hash, parse_bytes32, to_hex
+from tracechain.services.runtime import Runtime
+from tracechain.store import rights as index
+from tracechain.types import to_address
+
+CONTRACT = "DataRightsRegistry"
+ZERO32 = bytes(32)
+
+
+class DatasetNotFoundError(errors.NotFoundError):
+    """No dataset is registered under this id."""
+
+    code = "dataset_not_found"
+
+
+class CertificateNotFoundError(errors.NotFoundError):
+    """No certificate has this id."""
+
+    code = "certificate_not_found"
+
+
+class RequestMismatchError(errors.InvalidInputError):
+    """The signed request does not perform the write it is sent for."""
+
+    code = "request_mismatch"
+
+
+# ---------------------------------------------------------------- answers
+@dataclass(frozen=True)
+class TxRef:
+    """Where a write landed."""
+
+    tx_hash: str
+    block_number: int
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class ChainTime:
+    """The block an answer was checked against."""
+
+    block_number: int
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class HolderChange:
+    from_address: str
+    to_address: str
+    tx: TxRef
+
+
+@dataclass(frozen=True)
+class Revocation:
+    revoked_at: int
+    revoked_by: str | None  # None while the index has not seen the revocation yet
+    reason_hash: str | None
+    tx: TxRef | None
+
+
+@dataclass(frozen=True)
+class CertificateView:
+    """A certificate: its fixed terms and window, and its status at `checked_at`."""
+
+    certificate: Certificate
+    status: CertificateStatus
+    reasons: list[str]
+    checked_at: ChainTime
+    grantor: str | None
+    previous_id: str | None
+    granted: TxRef | None
+    revocation: Revocation | None
+    terms: Any | None  # the terms document, if this service stored it
+
+
+@dataclass(frozen=True)
+class DatasetView:
+    """A dataset: its holder (live), holder history and certificates (indexed)."""
+
+    dataset_id: str
+    token_id: int
+    contract: str
+    holder: str
+    registrant: str | None
+    metadata_hash: str | None
+    manifest: Any | None
+    metadata: Any | None
+    registered: TxRef | None
+    holders: list[HolderChange]
+    certificates: list[CertificateView]
+    checked_at: ChainTime
+
+
+@dataclass(frozen=True)
+class RightCheck:
+    """Whether `account` may exercise `right` on a dataset at `checked_at`, and on what basis."""
+
+    dataset_id: str
+    account: str
+    right: Right
+    has_right: bool
+    basis: str | None  # "holder", "certificate" or None
+    certificate_id: str | None
+    certificate_status: CertificateStatus | None
+    checked_at: ChainTime
+
+
+@dataclass(frozen=True)
+class UseRecord:
+    certificate_id: str
+    use_index: int
+    user: str
+    right: Right
+    purpose_hash: str
+    purpose: Any | None
+    tx: TxRef
+
+
+@dataclass(frozen=True)
+class UseLog:
+    """The indexed uses of a certificate and whether they are all of them (count checked on-chain)."""
+
+    certificate_id: str
+    use_count_on_chain: int
+    uses: list[UseRecord] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return len(self.uses) == self.use_count_on_chain
+
+
+@dataclass(frozen=True)
+class Written:
+    """A relayed write: the subject it created or changed and the transaction."""
+
+    subject: str  # dataset id or certificate id
+    tx: TxResult
+    use_index: int | None = None
+
+
+class RightsService:
+    """The rights use cases over one Runtime."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.contract = runtime.contract(CONTRACT)
+        self.client = DataRightsClient(self.contract, runtime.transactor)
+        self.relayed = DataRightsClient(self.contract, runtime.relaying)
+
+    # ---------------------------------------------------------------- writes by local signers
+    # Documents are stored only once the chain has accepted the write that commits to them, so a
+    # refused write leaves nothing behind (and nobody can fill the store with refused requests).
+    def register(self, signer: LocalAccount, manifest: Any, metadata: Any | None = None) -> Written:
+        """Register the dataset whose manifest is `manifest`; `signer` becomes its holder."""
+        dataset_id = to_hex(document_hash(manifest))
+        metadata_hash = document_hash(metadata) if metadata is not None else ZERO32
+        result = self.relayed.register_dataset(signer, dataset_id, metadata_hash)
+        self._keep(manifest, metadata)
+        return Written(dataset_id, result)
+
+    def grant(
+        self,
+        signer: LocalAccount,
+        dataset_id: str,
+        grantee: str,
+        right: Right,
+        expires_at: int,
+        terms: Any,
+        not_before: int = 0,
+    ) -> Written:
+        """Grant a certificate on `dataset_id` under `terms` (a JSON document)."""
+        cid, result = self.relayed.grant_certificate(
+            signer, dataset_id, grantee, right, expires_at, document_hash(terms), not_before=not_before
+        )
+        self._keep(terms)
+        return Written(cid, result)
+
+    def revoke(self, signer: LocalAccount, certificate_id: str, reason: Any) -> Written:
+        """Revoke a certificate for `reason` (a JSON document)."""
+        result = self.relayed.revoke_certificate(signer, certificate_id, document_hash(reason))
+        self._keep(reason)
+        return Written(_hex32(certificate_id), result)
+
+    def use(self, signer: LocalAccount, certificate_id: str, right: Right, purpose: Any) -> Written:
+        """Record a use of the certificate's dataset for `purpose` (a JSON document)."""
+        result = self.relayed.record_use(signer, certificate_id, right, document_hash(purpose))
+        self._keep(purpose)
+        return Written(_hex32(certificate_id), result, use_index=self._use_index(result))
+
+    def transfer(self, signer: LocalAccount, dataset_id: str, to: str) -> Written:
+        """Move the holding right of `dataset_id` to `to`."""
+        return Written(_hex32(dataset_id), self.relayed.transfer_holding(signer, dataset_id, to))
+
+    # ---------------------------------------------------------------- writes signed elsewhere (API)
+    def relay_register(self, request: ForwardRequest, manifest: Any, metadata: Any | None) -> Written:
+        """Relay a signed `registerDataset` for `manifest` (and `metadata`).
+
+        Raises:
+            RequestMismatchError: the request registers another dataset or metadata hash.
+            SignatureError, ContractRevertError: the forwarder or the contract refuse it.
+        """
+        args = self._decode(request, "registerDataset")
+        dataset_id = to_hex(document_hash(manifest))
+        self._expect(args["datasetId"], dataset_id, "the dataset id is not the manifest's canonical hash")
+        if metadata is not None:
+            self._expect(args["metadataHash"], to_hex(document_hash(metadata)), "metadataHash is not the metadata's")
+        result = self._relay(request)
+        self._keep(manifest, metadata)
+        return Written(dataset_id, result)
+
+    def relay_grant(self, request: ForwardRequest, dataset_id: str, terms: Any) -> Written:
+        """Relay a signed `grantCertificate` on `dataset_id` under `terms`.
+
+        Raises:
+            RequestMismatchError: the request grants on another dataset or under other terms.
+        """
+        args = self._decode(request, "grantCertificate")
+        self._expect(args["datasetId"], _hex32(dataset_id), "the request grants on another dataset")
+        self._expect(args["termsHash"], to_hex(document_hash(terms)), "termsHash is not the terms document's")
+        result = self._relay(request)
+        self._keep(terms)
+        events = self.contract.events.CertificateGranted().process_receipt({"logs": result.logs}, errors=DISCARD)
+        return Written(to_hex(events[0].args.certificateId), result)
+
+    def relay_revoke(self, request: ForwardRequest, certificate_id: str, reason: Any | None) -> Written:
+        """Relay a signed `revokeCertificate` of `certificate_id`.
+
+        Raises:
+            RequestMismatchError: the request revokes another certificate or gives another reason.
+        """
+        args = self._decode(request, "revokeCertificate")
+        self._expect(args["certificateId"], _hex32(certificate_id), "the request revokes another certificate")
+        if reason is not None:
+            self._expect(args["reasonHash"], to_hex(document_hash(reason)), "reasonHash is not the reason's")
+        result = self._relay(request)
+        self._keep(reason)
+        return Written(_hex32(certificate_id), result)
+
+    def relay_use(self, request: ForwardRequest, certificate_id: str, purpose: Any | None) -> Written:
+        """Relay a signed `recordUse` under `certificate_id`.
+
+        Raises:
+            RequestMismatchError: the request uses another certificate or states another purpose.
+        """
+        args = self._decode(request, "recordUse")
+        self._expect(args["certificateId"], _hex32(certificate_id), "the request uses another certificate")
+        if purpose is not None:
+            self._expect(args["purposeHash"], to_hex(document_hash(purpose)), "purposeHash is not the purpose's")
+        result = self._relay(request)
+        self._keep(purpose)
+        return Written(_hex32(certificate_id), result, use_index=self._use_index(result))
+
+    # ---------------------------------------------------------------- reads
+    def now(self) -> ChainTime:
+        block = self.runtime.chain.w3.eth.get_block("latest")
+        return ChainTime(int(block["number"]), int(block["timestamp"]))
+
+    def dataset(self, dataset_id: str) -> DatasetView:
+        """The dataset: live holder, indexed history and certificates (statuses at the head).
+
+        Raises:
+            DatasetNotFoundError: not registered.
+        """
+        dataset_id = _hex32(dataset_id)
+        if not self.client.dataset_exists(dataset_id):
+            raise DatasetNotFoundError(f"no dataset {dataset_id} is registered")
+        holder = self.client.holder_of(dataset_id)
+        self.runtime.sync()
+        at = self.now()
+        store = self.runtime.store
+        with store.session() as s:
+            row = index.dataset(s, dataset_id)
+            changes = [
+                HolderChange(c.from_address, c.to_address, TxRef(c.tx_hash, c.block_number, c.timestamp))
+                for c in index.holder_changes(s, dataset_id)
+            ]
+            certs = [self._view_from_index(c, at) for c in index.certificates_of(s, dataset_id)]
+        return DatasetView(
+            dataset_id=dataset_id,
+            token_id=dataset_token_id(dataset_id),
+            contract=self.client.address,
+            holder=holder,
+            registrant=row.registrant if row else None,
+            metadata_hash=row.metadata_hash if row else None,
+            manifest=store.get_document(dataset_id),
+            metadata=store.get_document(row.metadata_hash) if row and any(parse_bytes32(row.metadata_hash)) else None,
+            registered=TxRef(row.tx_hash, row.block_number, row.timestamp) if row else None,
+            holders=changes,
+            certificates=certs,
+            checked_at=at,
+        )
+
+    def certificate(self, certificate_id: str) -> CertificateView:
+        """The certificate as the chain holds it now, with its status and why.
+
+        Raises:
+            CertificateNotFoundError: no such certificate.
+        """
+        certificate_id = _hex32(certificate_id)
+        try:
+            cert = self.client.get_certificate(certificate_id)
+            status = self.client.certificate_status(certificate_id)
+        except errors.DataRightsRegistryUnknownCertificate:
+            raise CertificateNotFoundError(f"no certificate {certificate_id}") from None
+        at = self.now()
+        self.runtime.sync()
+        with self.runtime.store.session() as s:
+            row = index.certificate(s, certificate_id)
+            revocation = None
+            if cert.revoked_at:
+                revocation = Revocation(cert.revoked_at, None, None, None)
+                if row is not None and row.revoke_tx_hash is not None:
+                    revocation = Revocation(
+                        cert.revoked_at,
+                        row.revoked_by,
+                        row.reason_hash,
+                        TxRef(row.revoke_tx_hash, row.revoke_block_number or 0, row.revoked_at or 0),
+                    )
+            granted = TxRef(row.tx_hash, row.block_number, row.timestamp) if row else None
+            grantor, previous = (row.grantor, row.previous_id) if row else (None, None)
+        return CertificateView(
+            certificate=cert,
+            status=status,
+            reasons=_reasons(cert, status, at.timestamp, revocation),
+            checked_at=at,
+            grantor=grantor,
+            previous_id=previous,
+            granted=granted,
+            revocation=revocation,
+            terms=self.runtime.store.get_document(cert.terms_hash),
+        )
+
+    def check_right(self, dataset_id: str, account: str, right: Right) -> RightCheck:
+        """Whether `account` may exercise `right` now, asked of the chain, and on what basis."""
+        dataset_id, account = _hex32(dataset_id), to_address(account)
+        if not self.client.dataset_exists(dataset_id):
+            raise DatasetNotFoundError(f"no dataset {dataset_id} is registered")
+        at = self.now()
+        has = self.client.has_right(dataset_id, account, right)
+        basis: str | None = None
+        cid = self.client.latest_certificate(dataset_id, account, right) if right is not Right.HOLDING else None
+        status = self.client.certificate_status(cid) if cid else None
+        if has:
+            basis = "holder" if self.client.holder_of(dataset_id) == account else "certificate"
+        return RightCheck(dataset_id, account, right, has, basis, cid, status, at)
+
+    def uses(self, certificate_id: str) -> UseLog:
+        """The uses of a certificate from the index, with the on-chain count to check completeness."""
+        certificate_id = _hex32(certificate_id)
+        try:
+            count = self.client.get_certificate(certificate_id).use_count
+        except errors.DataRightsRegistryUnknownCertificate:
+            raise CertificateNotFoundError(f"no certificate {certificate_id}") from None
+        self.runtime.sync()
+        with self.runtime.store.session() as s:
+            rows = index.uses_of(s, certificate_id)
+            uses = [
+                UseRecord(
+                    r.certificate_id,
+                    r.use_index,
+                    r.user,
+                    Right(r.right),
+                    r.purpose_hash,
+                    None,
+                    TxRef(r.tx_hash, r.block_number, r.timestamp),
+                )
+                for r in rows
+            ]
+        store = self.runtime.store
+        uses = [UseRecord(**{**u.__dict__, "purpose": store.get_document(u.purpose_hash)}) for u in uses]
+        return UseLog(certificate_id, count, uses)
+
+    # ---------------------------------------------------------------- internals
+    def _view_from_index(self, row: index.CertificateRow, at: ChainTime) -> CertificateView:
+        cert = Certificate(
+            certificate_id=row.certificate_id,
+            dataset_id=row.dataset_id,
+            right=Right(row.right),
+            grantee=row.grantee,
+            not_before=row.not_before,
+            expires_at=row.expires_at,
+            terms_hash=row.terms_hash,
+            revoked_at=row.revoked_at or 0,
+            use_count=row.use_count,
+        )
+        status = cert.status_at(at.timestamp)
+        revocation = None
+        if row.revoked_at is not None and row.revoke_tx_hash is not None:
+            revocation = Revocation(
+                row.revoked_at,
+                row.revoked_by,
+                row.reason_hash,
+                TxRef(row.revoke_tx_hash, row.revoke_block_number or 0, row.revoked_at),
+            )
+        return CertificateView(
+            certificate=cert,
+            status=status,
+            reasons=_reasons(cert, status, at.timestamp, revocation),
+            checked_at=at,
+            grantor=row.grantor,
+            previous_id=row.previous_id,
+            granted=TxRef(row.tx_hash, row.block_number, row.timestamp),
+            revocation=revocation,
+            terms=None,
+        )
+
+    def _relay(self, request: ForwardRequest) -> TxResult:
+        return self.runtime.transactor.relay(request, self.runtime.operator)
+
+    def _keep(self, *docs: Any) -> None:
+        for doc in docs:
+            if doc is not None:
+                self.runtime.store.put_document(doc)
+
+    def _decode(self, request: ForwardRequest, function: str) -> dict[str, Any]:
+        if to_address(request.to) != self.client.address:
+            raise RequestMismatchError(f"the request is addressed to {request.to}, not the {CONTRACT}")
+        try:
+            fn, args = self.contract.decode_function_input(request.data)
+        except Exception as exc:  # web3 raises several kinds for undecodable calldata
+            raise RequestMismatchError(f"the request's data is not a {CONTRACT} call") from exc
+        if fn.fn_name != function:
+            raise RequestMismatchError(f"the request calls {fn.fn_name}, not {function}")
+        return dict(args)
+
+    @staticmethod
+    def _expect(actual: bytes, expected: str, message: str) -> None:
+        if to_hex(actual) != expected:
+            raise RequestMismatchError(f"{message} (signed {to_hex(actual)}, expected {expected})")
+
+    def _use_index(self, result: TxResult) -> int | None:
+        events = self.contract.events.DatasetUsed().process_receipt({"logs": result.logs}, errors=DISCARD)
+        return int(events[0].args.useIndex) if events else None
+
+
+def _hex32(value: str) -> str:
+    return to_hex(parse_bytes32(value))
+
+
+def _reasons(cert: Certificate, status: CertificateStatus, now: int, revocation: Revocation | None) -> list[str]:
+    """Why the certificate has `status` at block time `now`, in plain words."""
+    window = f"window [{cert.not_before}, {cert.expires_at}) in unix seconds"
+    if status is CertificateStatus.REVOKED:
+        by = f" by {revocation.revoked_by}" if revocation and revocation.revoked_by else ""
+        why = f", reason hash {revocation.reason_hash}" if revocation and revocation.reason_hash else ""
+        return [f"revoked at {cert.revoked_at}{by}{why}", window]
+    if status is CertificateStatus.EXPIRED:
+        return [f"expired at {cert.expires_at} (block time now {now})", window]
+    if status is CertificateStatus.NOT_YET_VALID:
+        return [f"not valid before {cert.not_before} (block time now {now})", window]
+    return [f"valid until {cert.expires_at} (block time now {now})", window]
