@@ -296,6 +296,20 @@ class NotaryClient:
         """The Notary events in a mined transaction's logs."""
         return self.decode_logs(result.logs)
 
+    def find_event(self, subject: bytes, block_number: int) -> NotaryEvent | None:
+        """The Notary event for record hash or batch root `subject` mined in `block_number`, if any.
+        (Every Notary event has its record hash or root as its first indexed topic.)"""
+        logs = self.tx.w3.eth.get_logs(
+            {
+                "address": self.contract.address,
+                "fromBlock": block_number,
+                "toBlock": block_number,
+                "topics": [None, to_hex(parse_bytes32(subject))],
+            }
+        )
+        wanted = to_hex(parse_bytes32(subject))
+        return next((e for e in self.decode_logs(logs) if e.subject == wanted), None)
+
     def decode_logs(self, logs: Sequence[Any]) -> list[NotaryEvent]:
         """Decode Notary events from raw logs (others are skipped)."""
         found: list[NotaryEvent] = []

@@ -1,7 +1,144 @@
-"""Index of notary events (handlers keyed by contract and event name)."""
+"""Notary tables: the index of notarized records and co-signers (from Notary logs), and the durable
+batch queue (records waiting for, or assigned to, a Merkle batch)."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
-HANDLERS: dict[tuple[str, str], Any] = {}
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from tracechain.chain.notary import decode_kind
+from tracechain.hashing import to_hex
+from tracechain.store.db import Base
+
+if TYPE_CHECKING:
+    from tracechain.store.indexer import ChainLog, Handler
+
+# Batch states. A batch row is written, with its root and its records assigned, before anything
+# is sent; it becomes "anchored" once the chain holds its root. See services/notary.py.
+SEALED = "sealed"
+ANCHORED = "anchored"
+
+
+class NotaryRecordRow(Base):
+    """A record notarized on its own (single or co-signed), rebuilt from Notary logs."""
+
+    __tablename__ = "notary_records"
+    record_hash: Mapped[str] = mapped_column(String(66), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(16))  # "single" | "cosigned"
+    notarized_by: Mapped[str] = mapped_column(String(42), index=True)
+    parties: Mapped[str] = mapped_column(Text, default="")  # comma-separated, in signing order
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    log_index: Mapped[int] = mapped_column(Integer)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class NotaryCosignerRow(Base):
+    """One party's co-signature of a record (the shared activity table keeps one row per log, so
+    co-signers other than the submitter are listed here)."""
+
+    __tablename__ = "notary_cosigners"
+    __table_args__ = (UniqueConstraint("record_hash", "party", name="uq_notary_cosigner"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_hash: Mapped[str] = mapped_column(String(66), index=True)
+    party: Mapped[str] = mapped_column(String(42), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    log_index: Mapped[int] = mapped_column(Integer)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class NotaryBatchRow(Base):
+    """A Merkle batch: sealed (root fixed, records assigned) before it is sent, then anchored."""
+
+    __tablename__ = "notary_batches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    root: Mapped[str] = mapped_column(String(66), unique=True)
+    record_count: Mapped[int] = mapped_column(Integer)
+    metadata_hash: Mapped[str] = mapped_column(String(66))
+    status: Mapped[str] = mapped_column(String(16), index=True, default=SEALED)
+    sealed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    notarized_by: Mapped[str | None] = mapped_column(String(42), nullable=True)
+    tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    timestamp: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class NotaryQueueRow(Base):
+    """A record queued for batch notarization; `batch_id` is set when a batch is sealed."""
+
+    __tablename__ = "notary_queue"
+    record_hash: Mapped[str] = mapped_column(String(66), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)  # queue order
+    submitted_by: Mapped[str | None] = mapped_column(String(42), nullable=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("notary_batches.id"), nullable=True, index=True)
+
+
+# ---------------------------------------------------------------- index handlers
+def _record(method: str) -> Handler:
+    def handle(session: Session, log: ChainLog) -> None:
+        a = log.args
+        record_hash = to_hex(a["recordHash"])
+        actor = a["notarizedBy"] if method == "single" else a["submittedBy"]
+        parties = list(a.get("parties", ()))
+        session.merge(
+            NotaryRecordRow(
+                record_hash=record_hash,
+                kind=decode_kind(bytes(a["kind"])),
+                method=method,
+                notarized_by=actor,
+                parties=",".join(parties),
+                tx_hash=log.tx_hash,
+                log_index=log.log_index,
+                block_number=log.block_number,
+                timestamp=log.timestamp,
+            )
+        )
+        session.add(log.activity(actor, f"notary.{method}", record_hash))
+        for position, party in enumerate(parties):
+            session.add(
+                NotaryCosignerRow(
+                    record_hash=record_hash,
+                    party=party,
+                    position=position,
+                    tx_hash=log.tx_hash,
+                    log_index=log.log_index,
+                    block_number=log.block_number,
+                    timestamp=log.timestamp,
+                )
+            )
+
+    return handle
+
+
+def _batch_anchored(session: Session, log: ChainLog) -> None:
+    root = to_hex(log.args["root"])
+    session.add(log.activity(log.args["notarizedBy"], "notary.batch", root))
+    # A batch sealed by this store may have been anchored by a run that stopped before noting it.
+    session.execute(
+        update(NotaryBatchRow)
+        .where(NotaryBatchRow.root == root, NotaryBatchRow.status != ANCHORED)
+        .values(
+            status=ANCHORED,
+            notarized_by=log.args["notarizedBy"],
+            tx_hash=log.tx_hash,
+            block_number=log.block_number,
+            timestamp=log.timestamp,
+        )
+    )
+
+
+HANDLERS: dict[tuple[str, str], Handler] = {
+    ("Notary", "RecordNotarized"): _record("single"),
+    ("Notary", "RecordCoSigned"): _record("cosigned"),
+    ("Notary", "BatchAnchored"): _batch_anchored,
+}
