@@ -418,3 +418,16 @@ class ProvenanceRegistryEmptyBatch(ContractRevertError, InvalidInputError):
 
 class ProvenanceRegistryLengthMismatch(ContractRevertError, InvalidInputError):
     """The product IDs and metadata hashes of a batch differ in number."""
+
+
+# Product provenance (domain)
+class ProductNotFoundError(NotFoundError):
+    """No product with this ID is registered."""
+
+    code = "product_not_found"
+
+
+class RequestMismatchError(InvalidInputError):
+    """A signed request does not match the documents or the route it was sent with."""
+
+    code = "request_mismatch"
