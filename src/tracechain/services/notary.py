@@ -103,6 +103,7 @@ class BatchOutcome:
     block_number: int | None = None
     gas_used: int | None = None
     error: str | None = None
+    exception: errors.TraceChainError | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -369,7 +370,7 @@ class NotaryService:
                 assert row is not None
                 row.attempts += 1
                 row.last_error = str(exc)
-            return BatchOutcome(root=root, record_count=count, action="failed", error=str(exc))
+            return BatchOutcome(root=root, record_count=count, action="failed", error=str(exc), exception=exc)
         anchored = self.client.get_batch(parse_bytes32(root))
         assert anchored is not None
         return self._mark_anchored(batch_id, anchored, result, "anchored")
