@@ -363,6 +363,28 @@ class ProvenanceService:
         key = parse_product_id(product_id).key
         return self.client.contract.functions.recallProduct(key, document_hash(notice))
 
+    def unsigned_request(self, sender: str, call: ContractFunction, ttl: int = 3600) -> ForwardRequest:
+        """The forward request `sender` signs for `call` (checked first: a refusal raises now).
+
+        Raises:
+            ContractRevertError: the contract would refuse the call from `sender`.
+        """
+        tx = self.runtime.transactor
+        if tx.forwarder is None:
+            raise errors.ConfigurationError("relaying needs the deployment's forwarder")
+        sender = to_address(sender)
+        gas = tx.estimate(sender, call)
+        now = int(self.runtime.chain.w3.eth.get_block("latest")["timestamp"])
+        return ForwardRequest(
+            sender=sender,
+            to=self.client.address,
+            value=0,
+            gas=gas,
+            nonce=int(tx.forwarder.functions.nonces(sender).call()),
+            deadline=now + ttl,
+            data=call._encode_transaction_data(),
+        )
+
     # ---------------------------------------------------------------- reads
     def trace(self, product_id: str | ProductId) -> ProductTrace:
         """The product's trace from the index (brought up to date first), verified against the chain.

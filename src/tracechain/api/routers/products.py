@@ -1,7 +1,144 @@
-"""Routes of the products feature."""
+"""Product provenance over HTTP: consumers read verified traces (also through the GS1 Digital Link
+resolver path); writers post requests they signed themselves, which the server checks against the
+documents sent with them and relays."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import TypeVar
 
-router = APIRouter()
+from fastapi import APIRouter, status
+
+from tracechain.api.deps import RuntimeDep
+from tracechain.api.schemas.common import ErrorPublic
+from tracechain.api.schemas.products import (
+    CustodyCreate,
+    EpcisCapture,
+    ProductCreate,
+    ProductEventsCreate,
+    ProductPublic,
+    RecallCreate,
+    RequestPrepare,
+    RequestPrepared,
+    WriteReceiptPublic,
+)
+from tracechain.errors import InvalidInputError
+from tracechain.product_ids import parse_product_id
+from tracechain.services.provenance import ProvenanceService
+from tracechain.services.runtime import Runtime
+
+router = APIRouter(tags=["products"])
+_T = TypeVar("_T")
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorPublic, "description": "No such product (code `product_not_found`)"},
+    422: {"model": ErrorPublic, "description": "Invalid product ID or body"},
+}
+WRITE_ERRORS: dict[int | str, dict[str, object]] = {
+    **ERRORS,
+    401: {"model": ErrorPublic, "description": "Bad signature, used nonce or expired request"},
+    403: {"model": ErrorPublic, "description": "The signer may not do this (role, custody, suspension)"},
+    409: {"model": ErrorPublic, "description": "Conflicts with the product's state"},
+}
+
+
+def _service(runtime: Runtime) -> ProvenanceService:
+    return ProvenanceService(runtime)
+
+
+def _trace(runtime: Runtime, product_id: str) -> ProductPublic:
+    trace = _service(runtime).trace(product_id)
+    return ProductPublic.of(trace, runtime.settings.public_base_url)
+
+
+# ---------------------------------------------------------------- writers
+@router.post(
+    "/v1/products", status_code=status.HTTP_201_CREATED, response_model=WriteReceiptPublic, responses=WRITE_ERRORS
+)
+def register_product(body: ProductCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
+    """Register a product with its metadata, from the manufacturer's signed request."""
+    receipt = _service(runtime).relay_register(body.request.to_request(), body.product_id, body.metadata)
+    return WriteReceiptPublic.of(receipt)
+
+
+@router.post(
+    "/v1/products/{product_id:path}/events",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WriteReceiptPublic,
+    responses=WRITE_ERRORS,
+)
+def record_events(product_id: str, body: ProductEventsCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
+    """Record EPCIS 2.0 ObjectEvents of one product, from the actor's signed request."""
+    return WriteReceiptPublic.of(_service(runtime).relay_events(body.request.to_request(), body.events, product_id))
+
+
+@router.post(
+    "/v1/products/{product_id:path}/custody",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WriteReceiptPublic,
+    responses=WRITE_ERRORS,
+)
+def transfer_custody(product_id: str, body: CustodyCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
+    """Hand custody to another actor, from the current custodian's signed request."""
+    return WriteReceiptPublic.of(_service(runtime).relay_transfer(body.request.to_request(), product_id))
+
+
+@router.post(
+    "/v1/products/{product_id:path}/recall",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WriteReceiptPublic,
+    responses=WRITE_ERRORS,
+)
+def recall_product(product_id: str, body: RecallCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
+    """Recall a product with its notice, from the manufacturer's or governance's signed request."""
+    receipt = _service(runtime).relay_recall(body.request.to_request(), product_id, body.notice)
+    return WriteReceiptPublic.of(receipt)
+
+
+@router.post(
+    "/v1/epcis/capture", status_code=status.HTTP_201_CREATED, response_model=WriteReceiptPublic, responses=WRITE_ERRORS
+)
+def capture_epcis(body: EpcisCapture, runtime: RuntimeDep) -> WriteReceiptPublic:
+    """Import an EPCIS 2.0 document (its ObjectEvents, for any products) in one signed batch."""
+    return WriteReceiptPublic.of(_service(runtime).relay_epcis(body.request.to_request(), body.document))
+
+
+@router.post("/v1/provenance/requests", response_model=RequestPrepared, responses=WRITE_ERRORS)
+def prepare_request(body: RequestPrepare, runtime: RuntimeDep) -> RequestPrepared:
+    """Build the unsigned forward request for a provenance write (computing Event Hash IDs and
+    document hashes for the signer), after checking the contract would accept it from `from`.
+    Sign `typed_data` (EIP-712) and post `request` with its `signature` to the matching endpoint."""
+    service = _service(runtime)
+    if body.action == "register":
+        call = service.register_call(_need(body.product_id, "product_id"), body.metadata)
+    elif body.action == "events":
+        call = service.events_call(_need(body.events, "events"))
+    elif body.action == "epcis":
+        call = service.epcis_call(_need(body.document, "document"))
+    elif body.action == "transfer":
+        call = service.transfer_call(_need(body.product_id, "product_id"), _need(body.to, "to"))
+    else:
+        call = service.recall_call(_need(body.product_id, "product_id"), _need(body.notice, "notice"))
+    request = service.unsigned_request(body.sender, call, body.ttl_seconds)
+    forwarder = runtime.deployment.address("TraceChainForwarder")
+    typed = request.typed_data(runtime.chain.chain_id, forwarder)
+    return RequestPrepared(request={**typed["message"], "signature": None}, typed_data=typed)
+
+
+def _need(value: _T | None, name: str) -> _T:
+    if value is None:
+        raise InvalidInputError(f"{name} is required for this action")
+    return value
+
+
+# ---------------------------------------------------------------- consumers
+@router.get("/v1/products/{product_id:path}", response_model=ProductPublic, responses=ERRORS)
+def get_product(product_id: str, runtime: RuntimeDep) -> ProductPublic:
+    """The product's history with documents, its status and a verification block checked live against
+    the chain. Accepts GS1 Digital Link URIs or paths, EPC SGTIN URNs and opaque IDs."""
+    return _trace(runtime, product_id)
+
+
+@router.get("/01/{gtin}/21/{serial}", response_model=ProductPublic, responses=ERRORS, tags=["resolver"])
+def resolve_digital_link(gtin: str, serial: str, runtime: RuntimeDep) -> ProductPublic:
+    """GS1 Digital Link resolver: the scanned item's verified trace."""
+    return _trace(runtime, parse_product_id(f"/01/{gtin}/21/{serial}").canonical)

@@ -1,0 +1,213 @@
+"""Products API: consumer traces with verification (also via the GS1 Digital Link resolver), error
+codes, and writer endpoints that only relay what the actor signed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from tests.services.test_provenance_service import GTIN, PID, epcis_document, event_doc, history
+from tracechain.chain.transact import ForwardRequest
+from tracechain.services.provenance import ProvenanceService, prepare_event
+from tracechain.store.db import Document
+
+SERIAL = "SN-0001"
+
+
+@pytest.fixture
+def service(runtime) -> ProvenanceService:  # noqa: ANN001
+    return ProvenanceService(runtime)
+
+
+def _signed(api: TestClient, account, **body: Any) -> dict[str, Any]:  # noqa: ANN001
+    """Prepare a request through the API and sign it locally, as a wallet would."""
+    response = api.post("/v1/provenance/requests", json={"from": account.address, **body})
+    assert response.status_code == 200, response.text
+    prepared = response.json()
+    signature = Account.sign_message(encode_typed_data(full_message=prepared["typed_data"]), account.key).signature
+    return {**prepared["request"], "signature": "0x" + bytes(signature).hex()}
+
+
+# ---------------------------------------------------------------- consumers
+def test_trace_is_served_with_verification_and_names(api: TestClient, net, service) -> None:  # noqa: ANN001
+    history(net, service)
+    response = api.get(f"/v1/products/{PID}")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["product_id"], body["status"], body["recalled"]) == (PID, "active", False)
+    assert (body["manufacturer_name"], body["custodian_name"]) == ("Manufacturer", "Retailer")
+    assert [e["biz_step"] for e in body["events"]][0] == "commissioning"
+    assert body["events"][0]["document"]["bizStep"] == "commissioning"
+    assert body["consumer_url"] == f"http://testserver/01/{GTIN}/21/{SERIAL}"
+    v = body["verification"]
+    assert v["verified"] and v["verdict"] == "verified" and v["chain_head"] == v["recomputed_head"]
+    assert v["chain_event_count"] == len(body["events"]) == 5
+
+
+def test_digital_link_resolver_and_other_id_forms_answer_the_same_trace(api: TestClient, net, service) -> None:  # noqa: ANN001
+    history(net, service)
+    by_path = api.get(f"/01/{GTIN}/21/{SERIAL}").json()
+    by_uri = api.get(f"/v1/products/https://id.example.com/01/{GTIN}/21/{SERIAL}").json()
+    canonical = api.get(f"/v1/products/{PID}").json()
+    assert by_path["events"] == by_uri["events"] == canonical["events"]
+    assert by_path["product_id"] == PID
+
+
+def test_unknown_product_is_404_with_code(api: TestClient) -> None:
+    for url in ("/v1/products/opaque:never-made", f"/01/{GTIN}/21/NOPE"):
+        response = api.get(url)
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "product_not_found"
+
+
+def test_invalid_product_id_is_422(api: TestClient) -> None:
+    response = api.get(f"/01/{GTIN[:-1]}0/21/{SERIAL}")  # wrong check digit
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_input"
+    assert "check digit" in response.json()["error"]["message"]
+
+
+def test_tampered_history_is_never_served_as_verified(api: TestClient, net, service, runtime) -> None:  # noqa: ANN001
+    history(net, service)
+    target = api.get(f"/v1/products/{PID}").json()["events"][3]
+    with runtime.store.session() as s:
+        s.execute(update(Document).where(Document.hash == target["document_hash"]).values(body='{"forged":true}'))
+    v = api.get(f"/v1/products/{PID}").json()["verification"]
+    assert not v["verified"] and v["verdict"] == "tampered"
+    assert v["problems"][0]["event_index"] == 3 and v["problems"][0]["code"] == "document_altered"
+
+
+def test_recalled_product_says_so(api: TestClient, net, service) -> None:  # noqa: ANN001
+    history(net, service)
+    service.recall(net.accounts["governance"], PID, {"reason": "Listeria in lot L-42"})
+    body = api.get(f"/01/{GTIN}/21/{SERIAL}").json()
+    assert body["recalled"] and body["status"] == "recalled"
+    assert body["recall"]["reason"] == {"reason": "Listeria in lot L-42"} and body["recall"]["reason_verified"]
+
+
+# ---------------------------------------------------------------- writers
+def test_writer_flow_prepare_sign_post(api: TestClient, net) -> None:  # noqa: ANN001
+    m, logistics = net.accounts["manufacturer"], net.accounts["logistics"]
+    meta = {"name": "Aged gouda 500 g"}
+    created = api.post(
+        "/v1/products",
+        json={
+            "request": _signed(api, m, action="register", product_id=PID, metadata=meta),
+            "product_id": PID,
+            "metadata": meta,
+        },
+    )
+    assert created.status_code == 201, created.text
+    events = [event_doc([PID], "commissioning", 0, "active"), event_doc([PID], "packing", 30)]
+    recorded = api.post(
+        f"/v1/products/{PID}/events",
+        json={"request": _signed(api, m, action="events", events=events), "events": events},
+    )
+    assert recorded.status_code == 201, recorded.text
+    assert recorded.json()["event_hash_ids"] == [prepare_event(e).event_hash_id for e in events]
+    moved = api.post(
+        f"/v1/products/{PID}/custody",
+        json={"request": _signed(api, m, action="transfer", product_id=PID, to=logistics.address)},
+    )
+    assert moved.status_code == 201, moved.text
+    notice = {"reason": "undeclared allergen"}
+    recalled = api.post(
+        f"/v1/products/{PID}/recall",
+        json={"request": _signed(api, m, action="recall", product_id=PID, notice=notice), "notice": notice},
+    )
+    assert recalled.status_code == 201, recalled.text
+
+    body = api.get(f"/v1/products/{PID}").json()
+    assert (body["metadata"], body["custodian"], body["status"]) == (meta, logistics.address, "recalled")
+    assert [e["actor"] for e in body["events"]] == [m.address, m.address]
+    assert body["verification"]["verified"]
+
+
+def test_epcis_capture_imports_a_document_in_one_transaction(api: TestClient, net, service) -> None:  # noqa: ANN001
+    m = net.accounts["manufacturer"]
+    pids = [f"01/{GTIN}/21/C-{i}" for i in range(2)]
+    for pid in pids:
+        service.register(m, pid)
+    doc = epcis_document([event_doc(pids, "commissioning", 0, "active"), event_doc(pids, "storing", 15)])
+    response = api.post(
+        "/v1/epcis/capture", json={"request": _signed(api, m, action="epcis", document=doc), "document": doc}
+    )
+    assert response.status_code == 201, response.text
+    tx = response.json()["tx_hash"]
+    for pid in pids:
+        events = api.get(f"/v1/products/{pid}").json()["events"]
+        assert [e["tx_hash"] for e in events] == [tx, tx]
+
+
+def test_prepare_refuses_what_the_contract_would_refuse(api: TestClient, net, service) -> None:  # noqa: ANN001
+    service.register(net.accounts["manufacturer"], PID)
+    response = api.post(
+        "/v1/provenance/requests",
+        json={"from": net.accounts["retailer"].address, "action": "events", "events": [event_doc([PID], "shipping")]},
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "provenance_registry_not_custodian"
+    missing = api.post("/v1/provenance/requests", json={"from": net.accounts["retailer"].address, "action": "recall"})
+    assert missing.status_code == 422
+
+
+def _raw_request(net, signer, data: str) -> dict[str, Any]:  # noqa: ANN001
+    """A request signed without the client-side pre-check, as a careless or hostile client would send."""
+    forwarder = net.contract("TraceChainForwarder")
+    now = int(net.chain.w3.eth.get_block("latest")["timestamp"])
+    request = ForwardRequest(
+        signer.address,
+        net.deployment.address("ProvenanceRegistry"),
+        0,
+        300_000,
+        int(forwarder.functions.nonces(signer.address).call()),
+        now + 600,
+        data,
+    )
+    signed = net.tx.sign(signer, request)
+    return {"from": signed.sender, **{k: v for k, v in signed.__dict__.items() if k != "sender"}}
+
+
+def test_unauthorised_signed_event_is_refused(api: TestClient, net, service) -> None:  # noqa: ANN001
+    service.register(net.accounts["manufacturer"], PID)
+    events = [event_doc([PID], "shipping")]
+    data = service.events_call(events)._encode_transaction_data()
+    response = api.post(
+        f"/v1/products/{PID}/events",
+        json={"request": _raw_request(net, net.accounts["logistics"], data), "events": events},
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "provenance_registry_not_custodian"
+
+
+def test_bad_signature_replay_and_mismatch_are_refused(api: TestClient, net, service) -> None:  # noqa: ANN001
+    m = net.accounts["manufacturer"]
+    service.register(m, PID)
+    events = [event_doc([PID], "commissioning", 0, "active")]
+    request = _signed(api, m, action="events", events=events)
+
+    forged = {**request, "signature": "0x" + "11" * 65}
+    bad = api.post(f"/v1/products/{PID}/events", json={"request": forged, "events": events})
+    assert bad.status_code == 401 and bad.json()["error"]["code"] == "e_r_c2771_forwarder_invalid_signer"
+
+    other = [event_doc([PID], "commissioning", 1, "active")]
+    mismatch = api.post(f"/v1/products/{PID}/events", json={"request": request, "events": other})
+    assert mismatch.status_code == 422 and mismatch.json()["error"]["code"] == "request_mismatch"
+
+    assert api.post(f"/v1/products/{PID}/events", json={"request": request, "events": events}).status_code == 201
+    replay = api.post(f"/v1/products/{PID}/events", json={"request": request, "events": events})
+    assert replay.status_code == 401
+
+
+def test_invalid_event_document_is_422(api: TestClient, net, service) -> None:  # noqa: ANN001
+    service.register(net.accounts["manufacturer"], PID)
+    bad = {**event_doc([PID], "commissioning"), "bizStep": "teleporting"}
+    response = api.post(
+        "/v1/provenance/requests",
+        json={"from": net.accounts["manufacturer"].address, "action": "events", "events": [bad]},
+    )
+    assert response.status_code == 422 and "teleporting" in response.json()["error"]["message"]
