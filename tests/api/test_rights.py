@@ -216,3 +216,21 @@ def test_unknown_ids_are_404(api: TestClient, net) -> None:
 def test_malformed_bodies_are_422(api: TestClient, route: str) -> None:
     response = api.post(route, json={"manifest": {}, "terms": {}, "request": {"from": "nope"}})
     assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
+
+
+def test_refused_write_stores_no_document(api: TestClient, runtime, net) -> None:
+    fn = _fns(runtime).registerDataset(document_hash(MANIFEST), document_hash(METADATA))
+    body = {"manifest": MANIFEST, "metadata": METADATA, "request": _signed(runtime, net.accounts["outsider"], fn)}
+    assert api.post("/v1/datasets", json=body).status_code == 403
+    assert runtime.store.get_document(DATASET_ID) is None
+    assert runtime.store.get_document(to_hex(document_hash(METADATA))) is None
+    _register(api, runtime, net)
+    assert runtime.store.get_document(DATASET_ID) == MANIFEST
+
+
+def test_replayed_request_is_refused(api: TestClient, runtime, net) -> None:
+    fn = _fns(runtime).registerDataset(document_hash(MANIFEST), bytes(32))
+    body = {"manifest": MANIFEST, "request": _signed(runtime, net.accounts["retailer"], fn)}
+    assert api.post("/v1/datasets", json=body).status_code == 201
+    again = api.post("/v1/datasets", json=body)
+    assert again.status_code == 401  # the nonce is spent

@@ -434,10 +434,41 @@ def test_only_owner_or_approved_may_transfer(net) -> None:
 
 
 def test_erc165_interfaces(rights) -> None:
+    from eth_utils import function_abi_to_4byte_selector
+
     supports = rights.contract.functions.supportsInterface
     assert supports(bytes.fromhex("80ac58cd")).call()  # ERC-721
     assert supports(bytes.fromhex("5b5e139f")).call()  # ERC-721 metadata
     assert not supports(bytes.fromhex("ffffffff")).call()
+    own = ("registerDataset", "grantCertificate", "revokeCertificate", "recordUse", "holderOf", "datasetExists",
+           "getCertificate", "certificateStatus", "latestCertificate", "hasRight")  # fmt: skip
+    interface_id = 0
+    for item in rights.contract.abi:
+        if item.get("type") == "function" and item["name"] in own:
+            interface_id ^= int.from_bytes(function_abi_to_4byte_selector(item), "big")
+    assert supports(interface_id.to_bytes(4, "big")).call()  # IDataRightsRegistry
+
+
+def test_suspended_holder_still_holds_but_has_no_right_to_exercise(net) -> None:
+    client = _registered(net)
+    retailer = net.accounts["retailer"]
+    net.actors.suspend_actor(net.accounts["governance"], retailer.address)
+    assert client.holder_of(SALES) == retailer.address
+    assert not client.has_right(SALES, retailer.address, Right.HOLDING)
+    assert not client.has_right(SALES, retailer.address, Right.PROCESSING)
+    net.actors.reinstate_actor(net.accounts["governance"], retailer.address)
+    assert client.has_right(SALES, retailer.address, Right.HOLDING)
+
+
+def test_approved_operator_cannot_move_the_token_to_an_outsider(net) -> None:
+    client = _registered(net)
+    retailer, exchange = net.accounts["retailer"], net.accounts["manufacturer"]
+    token = client.contract.functions
+    net.tx.send(retailer, token.setApprovalForAll(exchange.address, True))
+    with pytest.raises(errors.ActorRegistryUnknownActor):
+        net.tx.send(exchange, token.transferFrom(retailer.address, net.accounts["outsider"].address,
+                                                 dataset_token_id(SALES)))  # fmt: skip
+    assert client.holder_of(SALES) == retailer.address
 
 
 # ---------------------------------------------------------------- relayed writes (ERC-2771)
