@@ -3,15 +3,29 @@ batch queue (records waiting for, or assigned to, a Merkle batch)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, update
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracechain.chain.notary import decode_kind
 from tracechain.hashing import to_hex
-from tracechain.store.db import Base
+from tracechain.store.db import Activity, Base
 
 if TYPE_CHECKING:
     from tracechain.store.indexer import ChainLog, Handler
@@ -142,3 +156,52 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("Notary", "RecordCoSigned"): _record("cosigned"),
     ("Notary", "BatchAnchored"): _batch_anchored,
 }
+
+
+# ---------------------------------------------------------------- queries
+@dataclass(frozen=True)
+class ActivityEntry:
+    """One write in an actor's audit trail."""
+
+    actor: str
+    kind: str
+    subject: str
+    contract: str
+    tx_hash: str
+    log_index: int
+    block_number: int
+    timestamp: int
+
+
+def actor_activity(session: Session, actor: str, limit: int | None, offset: int = 0) -> tuple[list[ActivityEntry], int]:
+    """Everything `actor` wrote, newest first: the shared activity rows plus its co-signatures
+    (kind `notary.cosign`). Returns one page and the total count."""
+    own = select(
+        Activity.actor,
+        Activity.kind,
+        Activity.subject,
+        Activity.contract,
+        Activity.tx_hash,
+        Activity.log_index,
+        Activity.block_number,
+        Activity.timestamp,
+    ).where(Activity.actor == actor)
+    cosigned = select(
+        NotaryCosignerRow.party.label("actor"),
+        literal("notary.cosign").label("kind"),
+        NotaryCosignerRow.record_hash.label("subject"),
+        literal("Notary").label("contract"),
+        NotaryCosignerRow.tx_hash,
+        NotaryCosignerRow.log_index,
+        NotaryCosignerRow.block_number,
+        NotaryCosignerRow.timestamp,
+    ).where(NotaryCosignerRow.party == actor)
+    trail = union_all(own, cosigned).subquery()
+    total = int(session.scalar(select(func.count()).select_from(trail)) or 0)
+    page = (
+        select(trail)
+        .order_by(trail.c.block_number.desc(), trail.c.log_index.desc(), trail.c.kind)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [ActivityEntry(*row) for row in session.execute(page)], total

@@ -1,0 +1,249 @@
+"""Notary and auditor routes: notarize (single, co-signed, batch), status, receipts, live
+verification and the per-actor audit trail with CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tracechain.chain.notary import NotaryClient, encode_kind
+from tracechain.chain.transact import ForwardRequest
+from tracechain.hashing import document_hash, to_hex
+from tracechain.types import Role
+
+ORDER = {"type": "purchase_order", "number": "PO-31", "lines": [{"sku": "B2", "qty": 40}]}
+
+
+@pytest.fixture
+def operator_is_notary(runtime, net) -> None:  # noqa: ANN001
+    """The server's operator anchors batches, so it must be an active notary."""
+    net.actors.register_actor(net.accounts["governance"], runtime.operator.address, "Platform", [Role.NOTARY])
+
+
+def client(net) -> NotaryClient:  # noqa: ANN001
+    return NotaryClient(net.contract("Notary"), net.tx)
+
+
+def deadline(net, seconds: int = 3600) -> int:  # noqa: ANN001
+    return int(net.chain.w3.eth.get_block("latest")["timestamp"]) + seconds
+
+
+def single_body(runtime, net, record=ORDER, signer="notary", kind="purchase_order") -> dict:  # noqa: ANN001
+    call = client(net).contract.functions.notarize(document_hash(record), encode_kind(kind))
+    account = net.accounts[signer]
+    # Signed without the pre-flight check sign_request makes, so a refused signer can be tested.
+    unsigned = ForwardRequest(
+        sender=account.address,
+        to=call.address,
+        value=0,
+        gas=300_000,
+        nonce=net.contract("TraceChainForwarder").functions.nonces(account.address).call(),
+        deadline=deadline(net),
+        data=call._encode_transaction_data(),
+    )
+    request = runtime.relaying.sign(account, unsigned)
+    return {
+        "method": "single",
+        "kind": kind,
+        "record": record,
+        "request": {**request.__dict__, "from": request.sender},
+    }
+
+
+def batch_body(net, record, signer="logistics") -> dict:  # noqa: ANN001
+    account, d = net.accounts[signer], deadline(net)
+    signature = client(net).cosign(account, document_hash(record), "delivery", [account.address], d)
+    return {
+        "method": "batch",
+        "kind": "delivery",
+        "record": record,
+        "submitter": account.address,
+        "signature": signature,
+        "deadline": d,
+    }
+
+
+# ---------------------------------------------------------------- notarize
+def test_single_notarization_round_trip(api: TestClient, runtime, net) -> None:
+    response = api.post("/v1/notarizations", json=single_body(runtime, net))
+    assert response.status_code == 201, response.text
+    body = response.json()
+    h = to_hex(document_hash(ORDER))
+    assert (body["record_hash"], body["status"], body["method"]) == (h, "notarized", "single")
+    assert body["notarized_by"] == net.accounts["notary"].address
+    assert body["receipt_url"] == f"http://testserver/v1/notarizations/{h}/receipt"
+    assert api.get(f"/v1/notarizations/{h}").json() == body
+    receipt = api.get(f"/v1/notarizations/{h}/receipt").json()
+    assert receipt["recordHash"] == h and receipt["method"] == "single"
+    verdict = api.post("/v1/verify", json={"receipt": receipt, "record": ORDER}).json()
+    assert verdict["ok"] and verdict["notarized_by"] == net.accounts["notary"].address
+    assert runtime.store.get_document(h) == ORDER
+
+
+def test_single_by_non_notary_is_403(api: TestClient, runtime, net) -> None:
+    response = api.post("/v1/notarizations", json=single_body(runtime, net, signer="auditor"))
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["code"] == "actor_registry_missing_role"
+
+
+def test_single_request_for_another_record_is_422(api: TestClient, runtime, net) -> None:
+    body = single_body(runtime, net)
+    body["record"] = {**ORDER, "number": "PO-32"}
+    response = api.post("/v1/notarizations", json=body)
+    assert response.status_code == 422 and "does not call Notary.notarize" in response.json()["error"]["message"]
+
+
+def test_duplicate_is_409_pointing_to_the_first(api: TestClient, runtime, net) -> None:
+    assert api.post("/v1/notarizations", json=single_body(runtime, net)).status_code == 201
+    h = document_hash(ORDER)
+    parties, d = [net.accounts["retailer"].address], deadline(net)
+    sig = client(net).cosign(net.accounts["retailer"], h, "purchase_order", parties, d)
+    body = {"method": "cosigned", "kind": "purchase_order", "record_hash": to_hex(h), "parties": parties,
+            "signatures": [sig], "deadline": d}  # fmt: skip
+    response = api.post("/v1/notarizations", json=body)
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "notary_record_exists" and error["details"]["blockNumber"] > 0
+
+
+def test_cosigned_notarization_and_its_verdict(api: TestClient, net) -> None:
+    a, b = net.accounts["retailer"], net.accounts["manufacturer"]
+    h, parties, d = document_hash(ORDER), [a.address, b.address], deadline(net)
+    sigs = [client(net).cosign(s, h, "purchase_order", parties, d) for s in (a, b)]
+    body = {"method": "cosigned", "kind": "purchase_order", "record": ORDER, "parties": parties,
+            "signatures": sigs, "deadline": d}  # fmt: skip
+    response = api.post("/v1/notarizations", json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["parties"] == parties
+    verdict = api.post("/v1/verify", json={"record": ORDER}).json()
+    assert verdict["ok"] and verdict["method"] == "cosigned" and verdict["parties"] == parties
+    assert "partiesHash" in verdict["checks"]
+
+
+def test_cosigned_by_a_non_party_is_401(api: TestClient, net) -> None:
+    a, b, x = net.accounts["retailer"], net.accounts["manufacturer"], net.accounts["outsider"]
+    h, parties, d = document_hash(ORDER), [a.address, b.address], deadline(net)
+    sigs = [client(net).cosign(s, h, "purchase_order", parties, d) for s in (a, x)]
+    body = {"method": "cosigned", "kind": "purchase_order", "record": ORDER, "parties": parties,
+            "signatures": sigs, "deadline": d}  # fmt: skip
+    response = api.post("/v1/notarizations", json=body)
+    assert response.status_code == 401
+    assert response.json()["error"]["details"] == {"party": b.address, "index": 1}
+
+
+def test_batch_is_queued_then_anchored_when_due(api: TestClient, runtime, net, operator_is_notary) -> None:
+    runtime.settings = runtime.settings.model_copy(update={"batch_max_records": 3})
+    notes = [{"type": "delivery", "note": f"DN-{i}"} for i in range(3)]
+    first = api.post("/v1/notarizations", json=batch_body(net, notes[0]))
+    assert first.status_code == 202 and first.json()["status"] == "queued", first.text
+    h0 = first.json()["record_hash"]
+    receipt = api.get(f"/v1/notarizations/{h0}/receipt")
+    assert receipt.status_code == 404 and receipt.json()["error"]["code"] == "receipt_not_ready"
+    api.post("/v1/notarizations", json=batch_body(net, notes[1]))
+    last = api.post("/v1/notarizations", json=batch_body(net, notes[2]))
+    assert last.status_code == 201 and last.json()["status"] == "notarized", last.text
+    status = api.get(f"/v1/notarizations/{h0}").json()
+    assert status["status"] == "notarized" and status["batch_root"] == last.json()["batch_root"]
+    receipt = api.get(f"/v1/notarizations/{h0}/receipt").json()
+    verdict = api.post("/v1/verify", json={"receipt": receipt}).json()
+    assert verdict["ok"], verdict["reason"]
+    assert verdict["merkle_root"] == status["batch_root"] and verdict["proof"] == receipt["merkle"]["proof"]
+    assert "Notary.verifyInclusion accepts the proof" in verdict["checks"]
+
+
+def test_batch_by_an_unregistered_submitter_is_403(api: TestClient, net) -> None:
+    response = api.post("/v1/notarizations", json=batch_body(net, {"note": 1}, signer="outsider"))
+    assert response.status_code == 403 and response.json()["error"]["code"] == "actor_registry_unknown_actor"
+
+
+def test_batch_with_a_forged_signature_is_401(api: TestClient, net) -> None:
+    body = batch_body(net, {"note": 1})
+    body["submitter"] = net.accounts["retailer"].address
+    response = api.post("/v1/notarizations", json=body)
+    assert response.status_code == 401 and response.json()["error"]["code"] == "invalid_queue_signature"
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"method": "single", "kind": "x", "record": {}}, "needs request"),
+        ({"method": "cosigned", "kind": "x", "record": {}}, "needs parties"),
+        ({"method": "batch", "kind": "x"}, "record_hash"),
+        ({"method": "notarize", "kind": "x", "record": {}}, "method"),
+        ({"method": "batch", "kind": "x", "record_hash": "0x12"}, "record_hash"),
+    ],
+)
+def test_malformed_bodies_are_422(api: TestClient, body, fragment) -> None:
+    response = api.post("/v1/notarizations", json=body)
+    assert response.status_code == 422 and fragment in response.json()["error"]["message"], response.text
+
+
+def test_record_and_mismatching_hash_is_422(api: TestClient, runtime, net) -> None:
+    body = single_body(runtime, net)
+    body["record_hash"] = to_hex(document_hash({"other": True}))
+    response = api.post("/v1/notarizations", json=body)
+    assert response.status_code == 422 and response.json()["error"]["code"] == "record_hash_mismatch"
+
+
+def test_unknown_record_is_404(api: TestClient) -> None:
+    h = to_hex(document_hash({"never": "notarized"}))
+    assert api.get(f"/v1/notarizations/{h}").json()["error"]["code"] == "notarization_not_found"
+    assert api.get(f"/v1/notarizations/{h}/receipt").status_code == 404
+    assert api.post("/v1/verify", json={"record_hash": h}).status_code == 404
+    assert api.get("/v1/notarizations/0x1234").status_code == 422
+
+
+# ---------------------------------------------------------------- verify
+def test_tampered_receipt_is_a_negative_verdict(api: TestClient, runtime, net) -> None:
+    api.post("/v1/notarizations", json=single_body(runtime, net))
+    receipt = api.get(f"/v1/notarizations/{to_hex(document_hash(ORDER))}/receipt").json()
+    forged = {**receipt, "notarizedBy": net.accounts["outsider"].address}
+    verdict = api.post("/v1/verify", json={"receipt": forged}).json()
+    assert verdict["ok"] is False and "as notary" in verdict["reason"]
+    assert verdict["summary"].startswith("FAILED: ")
+    wrong_record = api.post("/v1/verify", json={"receipt": receipt, "record": {**ORDER, "number": "X"}}).json()
+    assert wrong_record["ok"] is False and "hashes to" in wrong_record["reason"]
+    bad = api.post("/v1/verify", json={"receipt": {**receipt, "version": 7}})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_receipt"
+
+
+def test_verify_needs_something(api: TestClient) -> None:
+    assert api.post("/v1/verify", json={}).status_code == 422
+
+
+# ---------------------------------------------------------------- activity
+def test_actor_activity_pages_and_exports_csv(api: TestClient, runtime, net, operator_is_notary) -> None:
+    n, a, b = net.accounts["notary"], net.accounts["retailer"], net.accounts["manufacturer"]
+    for i in range(3):
+        record = {**ORDER, "number": f"PO-{i}"}
+        assert api.post("/v1/notarizations", json=single_body(runtime, net, record=record)).status_code == 201
+    h, parties, d = document_hash({"contract": 1}), [a.address, b.address], deadline(net)
+    sigs = [client(net).cosign(s, h, "contract", parties, d) for s in (a, b)]
+    api.post("/v1/notarizations", json={"method": "cosigned", "kind": "contract", "record_hash": to_hex(h),
+                                        "parties": parties, "signatures": sigs, "deadline": d})  # fmt: skip
+
+    page = api.get(f"/v1/actors/{n.address}/activity", params={"limit": 2}).json()
+    assert (page["total"], page["limit"], page["offset"], page["next_offset"]) == (3, 2, 0, 2)
+    assert [e["kind"] for e in page["items"]] == ["notary.single"] * 2
+    assert page["items"][0]["block_number"] > page["items"][1]["block_number"]  # newest first
+    rest = api.get(f"/v1/actors/{n.address}/activity", params={"limit": 2, "offset": 2}).json()
+    assert len(rest["items"]) == 1 and rest["next_offset"] is None
+
+    party = api.get(f"/v1/actors/{b.address.lower()}/activity").json()
+    assert {(e["kind"], e["subject"]) for e in party["items"]} >= {("notary.cosign", to_hex(h))}
+
+    response = api.get(f"/v1/actors/{n.address}/activity.csv")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == 3 and rows[0]["kind"] == "notary.single" and rows[0]["actor"] == n.address
+    assert rows[0]["time"].endswith("Z")
+
+
+def test_activity_of_a_bad_address_is_422_and_of_a_stranger_empty(api: TestClient, net) -> None:
+    assert api.get("/v1/actors/not-an-address/activity").status_code == 422
+    empty = api.get(f"/v1/actors/{net.accounts['outsider'].address}/activity").json()
+    assert empty["items"] == [] and empty["total"] == 0
+    assert api.get(f"/v1/actors/{net.accounts['outsider'].address}/activity", params={"limit": 0}).status_code == 422
