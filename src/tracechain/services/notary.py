@@ -269,6 +269,36 @@ class NotaryService:
                 )
         return self.status(record_hash)
 
+    def enqueue_many(self, items: Sequence[tuple[bytes, str]], submitted_by: str | None = None) -> int:
+        """Queue many records in one database transaction (all or none); returns how many were new.
+
+        Raises:
+            RecordAlreadyNotarizedError: one is notarized on its own, or queued with another kind.
+        """
+        hashes = [to_hex(parse_bytes32(h)) for h, _ in items]
+        for (h, kind), hx in zip(items, hashes, strict=True):
+            encode_kind(kind)
+            if self.client.is_notarized(h):
+                raise RecordAlreadyNotarizedError(f"record {hx} is already notarized on its own")
+        added = 0
+        with self.runtime.store.session() as s:
+            seq = s.scalar(select(func.max(NotaryQueueRow.seq))) or 0
+            existing = {
+                r.record_hash: r.kind
+                for r in s.scalars(select(NotaryQueueRow).where(NotaryQueueRow.record_hash.in_(hashes)))
+            }
+            now = self.clock()
+            for (_, kind), hx in zip(items, hashes, strict=True):
+                if hx in existing:
+                    if existing[hx] != kind:
+                        raise RecordAlreadyNotarizedError(f"record {hx} is already queued as {existing[hx]!r}")
+                    continue
+                seq += 1
+                existing[hx] = kind
+                s.add(NotaryQueueRow(record_hash=hx, kind=kind, queued_at=now, seq=seq, submitted_by=submitted_by))
+                added += 1
+        return added
+
     def pending_count(self) -> int:
         """Records queued and not yet sealed into a batch."""
         with self.runtime.store.session() as s:

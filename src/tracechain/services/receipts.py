@@ -447,3 +447,104 @@ def _check_batch(client: NotaryClient, r: NotaryReceipt, checks: list[str]) -> N
         checks,
         "Notary.verifyInclusion accepts the proof",
     )
+
+
+# ---------------------------------------------------------------- read-only JSON-RPC
+READ_ONLY_RPC_METHODS = frozenset(
+    {
+        "eth_chainId",
+        "net_version",
+        "eth_blockNumber",
+        "eth_getBlockByNumber",
+        "eth_getBlockByHash",
+        "eth_getCode",
+        "eth_getTransactionReceipt",
+        "eth_getTransactionByHash",
+        "eth_call",
+        "eth_getLogs",
+    }
+)
+
+
+def read_only_rpc(chain: Chain, request: Any) -> dict[str, Any]:
+    """Answer one standard JSON-RPC 2.0 request with the read-only methods `verify` needs, so a
+    chain that has no JSON-RPC endpoint of its own (the embedded demo chain) can still be checked
+    with `tracechain verify --rpc`. Writes and signing are never served."""
+    rid = request.get("id") if isinstance(request, dict) else None
+
+    def error(code: int, message: str, data: Any = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": code, "message": message}
+        if data is not None:
+            body["data"] = data
+        return {"jsonrpc": "2.0", "id": rid, "error": body}
+
+    if not isinstance(request, dict) or not isinstance(request.get("method"), str):
+        return error(-32600, "invalid request")
+    method, params = request["method"], request.get("params") or []
+    if method not in READ_ONLY_RPC_METHODS:
+        return error(-32601, f"method {method} is not served here (read-only endpoint)")
+    try:
+        result = _rpc_call(chain, method, list(params))
+    except Exception as exc:  # a JSON-RPC client expects an error object, whatever went wrong
+        from tracechain.chain.reverts import revert_data
+
+        data = revert_data(exc)
+        if data is not None:
+            return error(3, "execution reverted", "0x" + data.hex())
+        return error(-32000, str(exc))
+    return {"jsonrpc": "2.0", "id": rid, "result": _rpc_json(result)}
+
+
+def _block_id(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("0x") and len(value) < 66:
+        return int(value, 16)
+    return value
+
+
+def _rpc_call(chain: Chain, method: str, params: list[Any]) -> Any:
+    from web3.exceptions import TransactionNotFound
+
+    eth = chain.w3.eth
+    if method in ("eth_chainId", "net_version"):
+        return chain.chain_id if method == "eth_chainId" else str(chain.chain_id)
+    if method == "eth_blockNumber":
+        return eth.block_number
+    if method in ("eth_getBlockByNumber", "eth_getBlockByHash"):
+        return eth.get_block(_block_id(params[0]), bool(params[1]) if len(params) > 1 else False)
+    if method == "eth_getCode":
+        return eth.get_code(params[0], _block_id(params[1]) if len(params) > 1 else "latest")
+    if method in ("eth_getTransactionReceipt", "eth_getTransactionByHash"):
+        try:
+            if method == "eth_getTransactionReceipt":
+                return eth.get_transaction_receipt(params[0])
+            return eth.get_transaction(params[0])
+        except TransactionNotFound:
+            return None
+    if method == "eth_call":
+        call = {k: v for k, v in dict(params[0]).items() if k in ("from", "to", "data", "input", "value", "gas")}
+        for key in ("value", "gas"):
+            if isinstance(call.get(key), str):
+                call[key] = int(call[key], 16)
+        return eth.call(call, _block_id(params[1]) if len(params) > 1 else "latest")  # type: ignore[arg-type]
+    flt = dict(params[0])
+    for key in ("fromBlock", "toBlock"):
+        if key in flt:
+            flt[key] = _block_id(flt[key])
+    return eth.get_logs(flt)  # type: ignore[arg-type]
+
+
+def _rpc_json(value: Any) -> Any:
+    """web3's Python values back in JSON-RPC's wire form: quantities and bytes as 0x-hex."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return hex(value)
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {str(k): _rpc_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rpc_json(v) for v in value]
+    return str(value)

@@ -7,7 +7,7 @@ import csv
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from fastapi.responses import PlainTextResponse
 
 from tracechain.api.deps import RuntimeDep
@@ -22,7 +22,7 @@ from tracechain.api.schemas.notary import (
 )
 from tracechain.hashing import document_hash, parse_bytes32
 from tracechain.services.notary import NotaryService, RecordHashMismatchError
-from tracechain.services.receipts import NotaryReceipt, verify_receipt
+from tracechain.services.receipts import NotaryReceipt, read_only_rpc, verify_receipt
 from tracechain.store.notary import actor_activity
 from tracechain.types import to_address
 
@@ -136,3 +136,13 @@ def activity_csv(address: str, runtime: RuntimeDep) -> Response:
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="activity-{actor}.csv"'},
     )
+
+
+@router.post("/rpc", response_model=None)
+def read_only_json_rpc(body: Annotated[Any, Body()], runtime: RuntimeDep) -> Any:
+    """A read-only JSON-RPC 2.0 endpoint over this server's chain (blocks, receipts, code, calls,
+    logs): enough for `tracechain verify --rpc <this URL>` when the chain has no endpoint of its
+    own, as in the demo. An audit that must not trust this server uses an independent node."""
+    if isinstance(body, list):
+        return [read_only_rpc(runtime.chain, item) for item in body]
+    return read_only_rpc(runtime.chain, body)
