@@ -194,25 +194,27 @@ class DataRightsClient:
         return self.tx.send(sender, fn)
 
     # ---------------------------------------------------------------- reads
-    def dataset_exists(self, dataset_id: str | bytes) -> bool:
-        return bool(self.contract.functions.datasetExists(parse_bytes32(dataset_id)).call())
+    # Every read takes an optional `block` (number) so several reads can answer for one block.
+    def dataset_exists(self, dataset_id: str | bytes, block: int | None = None) -> bool:
+        """True when the dataset is registered."""
+        return bool(self._call(self.contract.functions.datasetExists(parse_bytes32(dataset_id)), block))
 
-    def holder_of(self, dataset_id: str | bytes) -> str:
+    def holder_of(self, dataset_id: str | bytes, block: int | None = None) -> str:
         """The holder of a dataset.
 
         Raises:
             DataRightsRegistryUnknownDataset: no such dataset.
         """
-        return str(self._call(self.contract.functions.holderOf(parse_bytes32(dataset_id))))
+        return str(self._call(self.contract.functions.holderOf(parse_bytes32(dataset_id)), block))
 
-    def get_certificate(self, certificate: str | bytes) -> Certificate:
+    def get_certificate(self, certificate: str | bytes, block: int | None = None) -> Certificate:
         """The certificate with this id.
 
         Raises:
             DataRightsRegistryUnknownCertificate: no such certificate.
         """
         cid = parse_bytes32(certificate)
-        raw = self._call(self.contract.functions.getCertificate(cid))
+        raw = self._call(self.contract.functions.getCertificate(cid), block)
         return Certificate(
             certificate_id=to_hex(cid),
             dataset_id=to_hex(raw[_Slot.DATASET]),
@@ -225,30 +227,31 @@ class DataRightsClient:
             use_count=int(raw[_Slot.USES]),
         )
 
-    def certificate_status(self, certificate: str | bytes) -> CertificateStatus:
-        """The status at the current block time.
+    def certificate_status(self, certificate: str | bytes, block: int | None = None) -> CertificateStatus:
+        """The status at the block's time (default: the latest block).
 
         Raises:
             DataRightsRegistryUnknownCertificate: no such certificate.
         """
-        return CertificateStatus.from_index(
-            self._call(self.contract.functions.certificateStatus(parse_bytes32(certificate)))
-        )
+        fn = self.contract.functions.certificateStatus(parse_bytes32(certificate))
+        return CertificateStatus.from_index(self._call(fn, block))
 
-    def latest_certificate(self, dataset_id: str | bytes, grantee: str, right: Right) -> str | None:
+    def latest_certificate(
+        self, dataset_id: str | bytes, grantee: str, right: Right, block: int | None = None
+    ) -> str | None:
         """The latest certificate granted to `grantee` for `right` (maybe closed), or None."""
-        raw = self.contract.functions.latestCertificate(parse_bytes32(dataset_id), to_address(grantee), right.code)
-        value = bytes(raw.call())
+        fn = self.contract.functions.latestCertificate(parse_bytes32(dataset_id), to_address(grantee), right.code)
+        value = bytes(self._call(fn, block))
         return None if value == ZERO32 else to_hex(value)
 
-    def has_right(self, dataset_id: str | bytes, account: str, right: Right) -> bool:
-        """True when `account` may exercise `right` on the dataset at the current block time."""
+    def has_right(self, dataset_id: str | bytes, account: str, right: Right, block: int | None = None) -> bool:
+        """True when `account` may exercise `right` on the dataset at the block's time."""
         fn = self.contract.functions.hasRight(parse_bytes32(dataset_id), to_address(account), right.code)
-        return bool(fn.call())
+        return bool(self._call(fn, block))
 
-    def _call(self, fn):  # noqa: ANN001, ANN202 - web3 types stop here
+    def _call(self, fn, block: int | None):  # noqa: ANN001, ANN202 - web3 types stop here
         try:
-            return fn.call()
+            return fn.call(block_identifier=block if block is not None else "latest")
         except TraceChainError:
             raise
         except Exception as exc:

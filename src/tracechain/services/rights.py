@@ -275,25 +275,31 @@ class RightsService:
         return ChainTime(int(block["number"]), int(block["timestamp"]))
 
     def dataset(self, dataset_id: str) -> DatasetView:
-        """The dataset: live holder, indexed history and certificates (statuses at the head).
+        """The dataset: holder read from the chain, indexed history and certificates (statuses at
+        the same block's time).
 
         Raises:
             DatasetNotFoundError: not registered.
         """
         dataset_id = _hex32(dataset_id)
-        if not self.client.dataset_exists(dataset_id):
-            raise DatasetNotFoundError(f"no dataset {dataset_id} is registered")
-        holder = self.client.holder_of(dataset_id)
-        self.runtime.sync()
         at = self.now()
+        if not self.client.dataset_exists(dataset_id, at.block_number):
+            raise DatasetNotFoundError(f"no dataset {dataset_id} is registered")
+        holder = self.client.holder_of(dataset_id, at.block_number)
+        self.runtime.sync()
         store = self.runtime.store
         with store.session() as s:
             row = index.dataset(s, dataset_id)
             changes = [
                 HolderChange(c.from_address, c.to_address, TxRef(c.tx_hash, c.block_number, c.timestamp))
                 for c in index.holder_changes(s, dataset_id)
+                if c.block_number <= at.block_number
             ]
-            certs = [self._view_from_index(c, at) for c in index.certificates_of(s, dataset_id)]
+            certs = [
+                self._view_from_index(c, at)
+                for c in index.certificates_of(s, dataset_id)
+                if c.block_number <= at.block_number
+            ]
         return DatasetView(
             dataset_id=dataset_id,
             token_id=dataset_token_id(dataset_id),
@@ -310,18 +316,18 @@ class RightsService:
         )
 
     def certificate(self, certificate_id: str) -> CertificateView:
-        """The certificate as the chain holds it now, with its status and why.
+        """The certificate as the chain holds it at the latest block, with its status and why.
 
         Raises:
             CertificateNotFoundError: no such certificate.
         """
         certificate_id = _hex32(certificate_id)
+        at = self.now()
         try:
-            cert = self.client.get_certificate(certificate_id)
-            status = self.client.certificate_status(certificate_id)
+            cert = self.client.get_certificate(certificate_id, at.block_number)
+            status = self.client.certificate_status(certificate_id, at.block_number)
         except errors.DataRightsRegistryUnknownCertificate:
             raise CertificateNotFoundError(f"no certificate {certificate_id}") from None
-        at = self.now()
         self.runtime.sync()
         with self.runtime.store.session() as s:
             row = index.certificate(s, certificate_id)
@@ -350,43 +356,54 @@ class RightsService:
         )
 
     def check_right(self, dataset_id: str, account: str, right: Right) -> RightCheck:
-        """Whether `account` may exercise `right` now, asked of the chain, and on what basis."""
+        """Whether `account` may exercise `right` now, asked of the chain, and on what basis; every
+        read is made at one block.
+
+        Raises:
+            DatasetNotFoundError: not registered.
+        """
         dataset_id, account = _hex32(dataset_id), to_address(account)
-        if not self.client.dataset_exists(dataset_id):
-            raise DatasetNotFoundError(f"no dataset {dataset_id} is registered")
         at = self.now()
-        has = self.client.has_right(dataset_id, account, right)
+        n = at.block_number
+        if not self.client.dataset_exists(dataset_id, n):
+            raise DatasetNotFoundError(f"no dataset {dataset_id} is registered")
+        has = self.client.has_right(dataset_id, account, right, n)
+        cid = self.client.latest_certificate(dataset_id, account, right, n) if right is not Right.HOLDING else None
+        status = self.client.certificate_status(cid, n) if cid else None
         basis: str | None = None
-        cid = self.client.latest_certificate(dataset_id, account, right) if right is not Right.HOLDING else None
-        status = self.client.certificate_status(cid) if cid else None
         if has:
-            basis = "holder" if self.client.holder_of(dataset_id) == account else "certificate"
+            basis = "holder" if self.client.holder_of(dataset_id, n) == account else "certificate"
         return RightCheck(dataset_id, account, right, has, basis, cid, status, at)
 
     def uses(self, certificate_id: str) -> UseLog:
-        """The uses of a certificate from the index, with the on-chain count to check completeness."""
+        """The uses of a certificate from the index up to the latest block, with the on-chain count
+        at that block, so `complete` tells whether the index holds all of them.
+
+        Raises:
+            CertificateNotFoundError: no such certificate.
+        """
         certificate_id = _hex32(certificate_id)
+        at = self.now()
         try:
-            count = self.client.get_certificate(certificate_id).use_count
+            count = self.client.get_certificate(certificate_id, at.block_number).use_count
         except errors.DataRightsRegistryUnknownCertificate:
             raise CertificateNotFoundError(f"no certificate {certificate_id}") from None
         self.runtime.sync()
-        with self.runtime.store.session() as s:
-            rows = index.uses_of(s, certificate_id)
-            uses = [
-                UseRecord(
-                    r.certificate_id,
-                    r.use_index,
-                    r.user,
-                    Right(r.right),
-                    r.purpose_hash,
-                    None,
-                    TxRef(r.tx_hash, r.block_number, r.timestamp),
-                )
-                for r in rows
-            ]
         store = self.runtime.store
-        uses = [UseRecord(**{**u.__dict__, "purpose": store.get_document(u.purpose_hash)}) for u in uses]
+        with store.session() as s:
+            rows = [r for r in index.uses_of(s, certificate_id) if r.block_number <= at.block_number]
+        uses = [
+            UseRecord(
+                r.certificate_id,
+                r.use_index,
+                r.user,
+                Right(r.right),
+                r.purpose_hash,
+                store.get_document(r.purpose_hash),
+                TxRef(r.tx_hash, r.block_number, r.timestamp),
+            )
+            for r in rows
+        ]
         return UseLog(certificate_id, count, uses)
 
     # ---------------------------------------------------------------- internals
