@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tracechain import errors
 from tracechain.chain.rights import Right
 from tracechain.chain.transact import ForwardRequest
 from tracechain.hashing import document_hash, to_hex
@@ -234,3 +235,28 @@ def test_replayed_request_is_refused(api: TestClient, runtime, net) -> None:
     assert api.post("/v1/datasets", json=body).status_code == 201
     again = api.post("/v1/datasets", json=body)
     assert again.status_code == 401  # the nonce is spent
+
+
+def test_holding_transfer_through_the_api(api: TestClient, runtime, net) -> None:
+    retailer, logistics = net.accounts["retailer"], net.accounts["logistics"]
+    _register(api, runtime, net)
+    cid = _grant(api, runtime, net).json()["id"]
+    token = int(DATASET_ID, 16)
+    other = _fns(runtime).safeTransferFrom(retailer.address, logistics.address, token + 1)
+    body = {"request": _signed(runtime, retailer, other)}
+    assert api.post(f"/v1/datasets/{DATASET_ID}/transfer", json=body).json()["error"]["code"] == "request_mismatch"
+    outsider = _fns(runtime).safeTransferFrom(retailer.address, net.accounts["outsider"].address, token)
+    refused = api.post(f"/v1/datasets/{DATASET_ID}/transfer", json={"request": _signed(runtime, retailer, outsider)})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "actor_registry_unknown_actor"
+    thief = _fns(runtime).transferFrom(retailer.address, logistics.address, token)
+    refused = api.post(f"/v1/datasets/{DATASET_ID}/transfer", json={"request": _signed(runtime, logistics, thief)})
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == errors.ERC721InsufficientApproval.code
+
+    fn = _fns(runtime).safeTransferFrom(retailer.address, logistics.address, token)
+    moved = api.post(f"/v1/datasets/{DATASET_ID}/transfer", json={"request": _signed(runtime, retailer, fn)})
+    assert moved.status_code == 200, moved.text
+    dataset = api.get(f"/v1/datasets/{DATASET_ID}").json()
+    assert dataset["holder"] == logistics.address and dataset["registrant"] == retailer.address
+    assert [h["to_address"] for h in dataset["holders"]] == [retailer.address, logistics.address]
+    assert api.get(f"/v1/certificates/{cid}").json()["status"] == "valid"  # the licence survives the sale

@@ -145,7 +145,7 @@ class UseLog:
 
     @property
     def complete(self) -> bool:
-        return len(self.uses) == self.use_count_on_chain
+        return [u.use_index for u in self.uses] == list(range(self.use_count_on_chain))
 
 
 @dataclass(frozen=True)
@@ -268,6 +268,17 @@ class RightsService:
         result = self._relay(request)
         self._keep(purpose)
         return Written(_hex32(certificate_id), result, use_index=self._use_index(result))
+
+    def relay_transfer(self, request: ForwardRequest, dataset_id: str) -> Written:
+        """Relay a signed ERC-721 `transferFrom` / `safeTransferFrom` of `dataset_id`'s holding right.
+
+        Raises:
+            RequestMismatchError: the request is not a transfer of this dataset's token.
+        """
+        args = self._decode(request, "transferFrom", "safeTransferFrom")
+        if int(args["tokenId"]) != dataset_token_id(dataset_id):
+            raise RequestMismatchError("the request transfers another token than this dataset's holding right")
+        return Written(_hex32(dataset_id), self._relay(request))
 
     # ---------------------------------------------------------------- reads
     def now(self) -> ChainTime:
@@ -448,15 +459,15 @@ class RightsService:
             if doc is not None:
                 self.runtime.store.put_document(doc)
 
-    def _decode(self, request: ForwardRequest, function: str) -> dict[str, Any]:
+    def _decode(self, request: ForwardRequest, *functions: str) -> dict[str, Any]:
         if to_address(request.to) != self.client.address:
             raise RequestMismatchError(f"the request is addressed to {request.to}, not the {CONTRACT}")
         try:
             fn, args = self.contract.decode_function_input(request.data)
         except Exception as exc:  # web3 raises several kinds for undecodable calldata
             raise RequestMismatchError(f"the request's data is not a {CONTRACT} call") from exc
-        if fn.fn_name != function:
-            raise RequestMismatchError(f"the request calls {fn.fn_name}, not {function}")
+        if fn.fn_name not in functions:
+            raise RequestMismatchError(f"the request calls {fn.fn_name}, not {' or '.join(functions)}")
         return dict(args)
 
     @staticmethod

@@ -15,6 +15,7 @@ from tracechain.api.schemas.rights import (
     CertificateRevoke,
     DatasetCreate,
     DatasetPublic,
+    HoldingTransfer,
     RightCheckPublic,
     UseCreate,
     UsesPublic,
@@ -47,6 +48,12 @@ def get_dataset(dataset_id: str, runtime: RuntimeDep) -> DatasetPublic:
 def grant_certificate(dataset_id: str, body: CertificateCreate, runtime: RuntimeDep) -> WrittenPublic:
     """Grant a processing or operation certificate (the holder's signed request)."""
     return WrittenPublic.of(RightsService(runtime).relay_grant(body.request.to_request(), dataset_id, body.terms))
+
+
+@router.post("/datasets/{dataset_id}/transfer", response_model=WrittenPublic)
+def transfer_holding(dataset_id: str, body: HoldingTransfer, runtime: RuntimeDep) -> WrittenPublic:
+    """Transfer the holding right (ERC-721); existing certificates stay valid until expiry or revocation."""
+    return WrittenPublic.of(RightsService(runtime).relay_transfer(body.request.to_request(), dataset_id))
 
 
 @router.get("/datasets/{dataset_id}/rights", response_model=RightCheckPublic)

@@ -42,6 +42,13 @@ class UseCreate(BaseModel):
     request: ForwardRequestIn
 
 
+class HoldingTransfer(BaseModel):
+    """Transfer the holding right: the holder's (or approved operator's) signed ERC-721
+    `transferFrom` / `safeTransferFrom` request for `tokenId = uint256(datasetId)`."""
+
+    request: ForwardRequestIn
+
+
 class WrittenPublic(BaseModel):
     """What a write created or changed, and where it landed."""
 
