@@ -428,6 +428,8 @@ def test_only_owner_or_approved_may_transfer(net) -> None:
     tid = dataset_token_id(SALES)
     with pytest.raises(errors.ERC721InsufficientApproval):
         net.tx.send(m, token.transferFrom(retailer.address, m.address, tid))
+    with pytest.raises(errors.ERC721InvalidApprover):
+        net.tx.send(m, token.approve(m.address, tid))
     net.tx.send(retailer, token.approve(m.address, tid))  # an approved operator (e.g. an exchange) may move it
     net.tx.send(m, token.safeTransferFrom(retailer.address, logistics.address, tid))
     assert client.holder_of(SALES) == logistics.address
