@@ -142,6 +142,8 @@ def test_cli_writes_by_non_notaries_are_refused(restarted) -> None:
     assert code == 0, out
     code, out = run(r["env"], "batch", "flush", "--rpc", r["url"], "--dev-account", retailer)
     assert code == 4 and "stays sealed" in out, out
+    code, out = run(r["env"], "batch", "status", "--rpc", r["url"])
+    assert code == 0 and "0 records queued" in out and "sealed batch" in out and "ActorRegistryMissingRole" in out, out
     code, out = run(r["env"], "batch", "flush", "--rpc", r["url"], "--dev-account", NOTARY)
     assert code == 0 and "anchored batch" in out and "1 records" in out, out
 

@@ -187,10 +187,14 @@ def flush(
 
 @batch_app.command("status")
 def batch_status(rpc: RpcOption = None) -> None:
-    """How many records wait in the queue."""
+    """How many records wait in the queue, and any sealed batch still waiting to be anchored."""
     from tracechain.services.notary import NotaryService
 
-    typer.echo(f"{NotaryService(node_runtime(rpc)).pending_count()} records queued")
+    svc = NotaryService(node_runtime(rpc))
+    typer.echo(f"{svc.pending_count()} records queued")
+    for batch in svc.sealed_batches():
+        error = f", last error: {batch.last_error}" if batch.last_error else ""
+        typer.echo(f"sealed batch {batch.root}: {batch.record_count} records, {batch.attempts} attempts{error}")
 
 
 def register(app: typer.Typer) -> None:

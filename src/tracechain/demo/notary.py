@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from tracechain.hashing import to_hex
 from tracechain.services.notary import NotaryService
 from tracechain.services.receipts import NotaryReceipt, verify_receipt
+from tracechain.types import Role
 
 if TYPE_CHECKING:
     from tracechain.demo import DemoContext
@@ -35,6 +36,7 @@ def run(ctx: DemoContext) -> None:
     runtime, out = ctx.runtime, ctx.out
     buyer, seller, notary = ctx.accounts["retailer"], ctx.accounts["manufacturer"], ctx.accounts["notary"]
     svc = NotaryService(runtime, anchor=notary)
+    _let_operator_anchor(ctx)
 
     order = {
         "type": "purchase_order",
@@ -84,6 +86,19 @@ def run(ctx: DemoContext) -> None:
         out("  the embedded chain is served read-only at /v1/rpc while the demo's API runs;")
         out("  an audit that must not trust this server points --rpc at its own node instead")
     out(f"  or: curl -s {ctx.base_url}/v1/notarizations/{to_hex(order_hash)}/receipt")
+
+
+def _let_operator_anchor(ctx: DemoContext) -> None:
+    """Batches queued through the API are anchored by the server's operator, which must be a notary."""
+    runtime, governance = ctx.runtime, ctx.accounts.get("governance")
+    operator = runtime.operator.address
+    if governance is None or runtime.actors.is_active(operator, Role.NOTARY):
+        return
+    if runtime.actors.get_actor(operator) is None:
+        ctx.out(f"note: the operator {operator} is not a registered actor, so API batches will not be anchored")
+        return
+    runtime.actors.grant_role(governance, operator, Role.NOTARY)
+    ctx.out(f"the operator {operator} (it anchors batches queued through the API) now holds the notary role")
 
 
 def _rpc_url(ctx: DemoContext) -> str:

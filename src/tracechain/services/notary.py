@@ -304,6 +304,13 @@ class NotaryService:
         with self.runtime.store.session() as s:
             return int(s.scalar(select(func.count()).where(NotaryQueueRow.batch_id.is_(None))) or 0)
 
+    def sealed_batches(self) -> list[NotaryBatchRow]:
+        """Batches sealed but not yet seen anchored (normally none between flushes)."""
+        with self.runtime.store.session() as s:
+            return list(
+                s.scalars(select(NotaryBatchRow).where(NotaryBatchRow.status == SEALED).order_by(NotaryBatchRow.id))
+            )
+
     def flush_due(self) -> list[BatchOutcome]:
         """Anchor what is due: full batches, and a partial one whose oldest record is old enough."""
         return self.flush(force=False)
