@@ -87,6 +87,7 @@ def test_single_by_non_notary_is_403(api: TestClient, runtime, net) -> None:
     response = api.post("/v1/notarizations", json=single_body(runtime, net, signer="auditor"))
     assert response.status_code == 403, response.text
     assert response.json()["error"]["code"] == "actor_registry_missing_role"
+    assert runtime.store.get_document(to_hex(document_hash(ORDER))) is None  # nothing half-written
 
 
 def test_single_request_for_another_record_is_422(api: TestClient, runtime, net) -> None:

@@ -65,6 +65,8 @@ def anchor_events(net, root: str) -> int:  # noqa: ANN001
 def test_record_and_hash_must_agree(runtime, net, clock) -> None:
     svc = service(runtime, net, clock)
     assert svc.record_hash_of(ORDER) == document_hash(ORDER)
+    assert runtime.store.get_document(to_hex(document_hash(ORDER))) is None  # kept only once notarized
+    svc.keep(ORDER)
     assert runtime.store.get_document(to_hex(document_hash(ORDER))) == ORDER
     assert svc.record_hash_of(record_hash=to_hex(document_hash(ORDER))) == document_hash(ORDER)
     with pytest.raises(RecordHashMismatchError):
@@ -314,3 +316,34 @@ def test_indexer_records_activity_and_cosigners(runtime, net, clock) -> None:
     assert (runtime.operator.address, "notary.cosigned", to_hex(h)) in kinds
     assert (n.address, "notary.batch", batch.root) in kinds
     assert cosigners == [(a.address, 0), (b.address, 1)]
+
+
+def test_enqueue_many_is_all_or_nothing_and_idempotent(runtime, net, clock) -> None:
+    svc = service(runtime, net, clock)
+    hashes = deliveries(5)
+    assert svc.enqueue_many([(h, "delivery") for h in hashes[:3]]) == 3
+    assert svc.enqueue_many([(h, "delivery") for h in hashes]) == 2  # the first three were queued already
+    with pytest.raises(RecordAlreadyNotarizedError):  # one conflicting kind refuses the whole call
+        svc.enqueue_many([(document_hash({"fresh": 1}), "delivery"), (hashes[0], "invoice")])
+    assert svc.pending_count() == 5
+    svc.notarize_single(net.accounts["notary"], document_hash(ORDER), "purchase_order")
+    with pytest.raises(RecordAlreadyNotarizedError):
+        svc.enqueue_many([(document_hash({"fresh": 2}), "delivery"), (document_hash(ORDER), "purchase_order")])
+    assert svc.pending_count() == 5
+
+
+def test_enqueue_retries_when_a_concurrent_enqueue_wins_the_race(runtime, net, clock, monkeypatch) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    svc = service(runtime, net, clock)
+    real, calls = svc._insert_queued_once, []
+
+    def racing(items, submitted_by):  # noqa: ANN001, ANN202
+        calls.append(1)
+        if len(calls) == 1:
+            raise IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed: notary_queue.seq"))
+        return real(items, submitted_by)
+
+    monkeypatch.setattr(svc, "_insert_queued_once", racing)
+    (h,) = deliveries(1)
+    assert svc.enqueue(h, "delivery").status == "queued" and len(calls) == 2

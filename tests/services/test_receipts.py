@@ -109,7 +109,7 @@ TAMPERINGS = {
         "record hash": (lambda r: r.__setitem__("recordHash", _flip(r["recordHash"])), "holds no RecordNotarized"),
         "kind": (lambda r: r.__setitem__("kind", "invoice"), "kind"),
         "notary": (lambda r: r.__setitem__("notarizedBy", "0x" + "11" * 20), "as notary"),
-        "timestamp": (lambda r: r.__setitem__("timestamp", r["timestamp"] + 1), "timestamp"),
+        "timestamp": (lambda r: (r.update(timestamp=r["timestamp"] + 1), r.pop("time")), "timestamp"),
         "block number": (lambda r: r.__setitem__("blockNumber", r["blockNumber"] - 1), "hash"),
         "block hash": (lambda r: r.__setitem__("blockHash", _flip(r["blockHash"])), "another chain"),
         "tx hash": (lambda r: r.__setitem__("txHash", _flip(r["txHash"])), "not on this chain"),
@@ -165,6 +165,7 @@ def test_block_past_the_head_fails(receipts, net) -> None:
         {"kind": "Not A Kind"},
         {"txHash": "0x" + "zz" * 32},
         {"merkle": {"root": "0x" + "00" * 32}},
+        {"time": "2031-01-01T00:00:00Z"},
     ],
     ids=lambda c: next(iter(c)),
 )

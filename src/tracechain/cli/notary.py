@@ -92,7 +92,8 @@ def notarize(
     svc = NotaryService(runtime, anchor=acting)
     record_hash = svc.record_hash_of(record)
     if batch:
-        status = svc.enqueue(record_hash, kind, acting.address if acting else None)
+        svc.enqueue(record_hash, kind, acting.address if acting else None)
+        svc.keep(record)
         outcomes = svc.flush_due()
         status = svc.status(record_hash)
         typer.echo(f"queued {status.record_hash} ({kind}) for batch notarization: {status.status}")
@@ -113,6 +114,7 @@ def notarize(
             raise errors.InvalidInputError("a single notarization is signed by a notary: give --key or --dev-account")
         status = svc.notarize_single(acting, record_hash, kind)
         typer.echo(f"notarized {status.record_hash} ({kind}) by {status.notarized_by} in block {status.block_number}")
+    svc.keep(record)
     path = _write_receipt(
         svc.receipt(record_hash).to_json(), out or _default_receipt_path(runtime.settings.data_dir, status.record_hash)
     )

@@ -53,11 +53,13 @@ def run(ctx: DemoContext) -> None:
     deadline = int(runtime.chain.w3.eth.get_block("latest")["timestamp"]) + COSIGN_TTL
     signatures = [svc.client.cosign(p, order_hash, "purchase_order", parties, deadline) for p in (buyer, seller)]
     status = svc.notarize_cosigned(order_hash, "purchase_order", parties, deadline, signatures)
+    svc.keep(order)
     out(f"purchase order {to_hex(order_hash)} co-signed by buyer and seller (EIP-712), block {status.block_number}")
 
     invoice = {"type": "invoice", "number": "INV-2026-0042", "order": to_hex(order_hash), "total": "2136.00"}
     _write(ctx.data_dir / "records" / "invoice.json", invoice)
     status = svc.notarize_single(notary, svc.record_hash_of(invoice), "invoice")
+    svc.keep(invoice)
     out(f"invoice {status.record_hash} notarized by the platform notary, block {status.block_number}")
 
     notes = [
@@ -65,6 +67,8 @@ def run(ctx: DemoContext) -> None:
         for i in range(DELIVERIES)
     ]
     queued = svc.enqueue_many([(svc.record_hash_of(n), "delivery") for n in notes], notary.address)
+    for note in notes:
+        svc.keep(note)
     out(f"{queued} delivery notes queued for batch notarization (batches of up to {svc.max_records})")
     for batch in svc.flush():
         gas = batch.gas_used or 0

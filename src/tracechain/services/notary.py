@@ -21,6 +21,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 from sqlalchemy.orm import Session
 
 from tracechain import errors
@@ -35,6 +36,7 @@ from tracechain.store.notary import ANCHORED, SEALED, NotaryBatchRow, NotaryQueu
 from tracechain.types import to_address
 
 BATCH_MANIFEST_FORMAT = "tracechain-notary-batch"
+_QUEUE_RETRIES = 3
 
 
 # ---------------------------------------------------------------- domain errors
@@ -69,7 +71,7 @@ class QueueSignatureError(errors.SignatureError):
 
 
 class BatchFlushConflictError(errors.ConflictError):
-    """Another process sealed some of these queued records at the same moment; flush again."""
+    """Another process changed the batch queue at the same moment; try again."""
 
     code = "batch_flush_conflict"
 
@@ -143,7 +145,8 @@ class NotaryService:
 
     # ---------------------------------------------------------------- inputs
     def record_hash_of(self, record: Any | None = None, record_hash: str | bytes | None = None) -> bytes:
-        """The record hash of `record` (stored in the document store) or the given hash; both must agree.
+        """The record hash of `record` or the given hash; both must agree. Nothing is stored: call
+        `keep` once the record is notarized or queued.
 
         Raises:
             InvalidInputError: neither given, a malformed hash, or a record that is not canonical JSON.
@@ -161,8 +164,12 @@ class NotaryService:
                 f"the record hashes to {to_hex(digest)}, not {to_hex(given)}",
                 hint="the record hash is keccak256 of the record's RFC 8785 canonical JSON",
             )
-        self.runtime.store.put_document(record)
         return digest
+
+    def keep(self, record: Any | None) -> None:
+        """Store a notarized or queued record in the document store, under its hash."""
+        if record is not None:
+            self.runtime.store.put_document(record)
 
     # ---------------------------------------------------------------- single and co-signed
     def notarize_single(self, signer: LocalAccount, record_hash: bytes, kind: str) -> Notarization:
@@ -257,16 +264,7 @@ class NotaryService:
             raise RecordAlreadyNotarizedError(
                 f"record {h} is already notarized ({existing.method.name.lower()}) in block {existing.block_number}"
             )
-        with self.runtime.store.session() as s:
-            row = s.get(NotaryQueueRow, h)
-            if row is not None:
-                if row.kind != kind:
-                    raise RecordAlreadyNotarizedError(f"record {h} is already queued as {row.kind!r}")
-            else:
-                seq = (s.scalar(select(func.max(NotaryQueueRow.seq))) or 0) + 1
-                s.add(
-                    NotaryQueueRow(record_hash=h, kind=kind, queued_at=self.clock(), seq=seq, submitted_by=submitted_by)
-                )
+        self._insert_queued([(h, kind)], submitted_by)
         return self.status(record_hash)
 
     def enqueue_many(self, items: Sequence[tuple[bytes, str]], submitted_by: str | None = None) -> int:
@@ -280,15 +278,30 @@ class NotaryService:
             encode_kind(kind)
             if self.client.is_notarized(h):
                 raise RecordAlreadyNotarizedError(f"record {hx} is already notarized on its own")
+        return self._insert_queued(list(zip(hashes, (kind for _, kind in items), strict=True)), submitted_by)
+
+    def _insert_queued(self, items: list[tuple[str, str]], submitted_by: str | None) -> int:
+        """Insert (hash, kind) rows not yet queued, in one transaction; retried when a concurrent
+        enqueue took the same queue position or record."""
+        for attempt in range(_QUEUE_RETRIES):
+            try:
+                return self._insert_queued_once(items, submitted_by)
+            except DatabaseIntegrityError:
+                if attempt == _QUEUE_RETRIES - 1:
+                    raise BatchFlushConflictError("the batch queue is busy; try again") from None
+        raise AssertionError("unreachable")
+
+    def _insert_queued_once(self, items: list[tuple[str, str]], submitted_by: str | None) -> int:
         added = 0
         with self.runtime.store.session() as s:
             seq = s.scalar(select(func.max(NotaryQueueRow.seq))) or 0
+            hashes = [h for h, _ in items]
             existing = {
                 r.record_hash: r.kind
                 for r in s.scalars(select(NotaryQueueRow).where(NotaryQueueRow.record_hash.in_(hashes)))
             }
             now = self.clock()
-            for (_, kind), hx in zip(items, hashes, strict=True):
+            for hx, kind in items:
                 if hx in existing:
                     if existing[hx] != kind:
                         raise RecordAlreadyNotarizedError(f"record {hx} is already queued as {existing[hx]!r}")

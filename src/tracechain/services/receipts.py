@@ -146,7 +146,7 @@ class NotaryReceipt:
             tx_hash = str(body["txHash"]).lower()
             if not _TX_HASH.fullmatch(tx_hash):
                 raise InvalidReceiptError(f"malformed txHash {body['txHash']!r}")
-            return cls(
+            receipt = cls(
                 chain_id=_int(body["chainId"]),
                 contract=to_address(body["contract"]),
                 record_hash=_hash(body["recordHash"]),
@@ -166,6 +166,10 @@ class NotaryReceipt:
             raise
         except (InvalidInputError, TypeError) as exc:
             raise InvalidReceiptError(f"malformed receipt: {exc}") from None
+        if "time" in body and body["time"] != receipt.to_json()["time"]:
+            # `time` is informational, but a reader trusts it: it must say what `timestamp` says.
+            raise InvalidReceiptError(f"the receipt's time {body['time']!r} is not its timestamp {receipt.timestamp}")
+        return receipt
 
 
 def _hash(value: Any) -> str:

@@ -61,6 +61,7 @@ def notarize(body: NotarizationCreate, runtime: RuntimeDep, response: Response) 
         svc.enqueue(record_hash, body.kind, submitter)
         svc.flush_due()
         result = svc.status(record_hash)
+    svc.keep(body.record)  # only once notarized or queued: a refused record leaves nothing behind
     if result.status != "notarized":
         response.status_code = status.HTTP_202_ACCEPTED
     return NotarizationPublic.of(result, _base(runtime))
