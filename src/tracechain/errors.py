@@ -431,3 +431,9 @@ class RequestMismatchError(InvalidInputError):
     """A signed request does not match the documents or the route it was sent with."""
 
     code = "request_mismatch"
+
+
+class EventAlreadyRecordedError(ConflictError):
+    """This EPCIS event (same Event Hash ID) is already recorded for the product."""
+
+    code = "event_already_recorded"

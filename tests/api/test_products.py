@@ -199,8 +199,13 @@ def test_bad_signature_replay_and_mismatch_are_refused(api: TestClient, net, ser
     assert mismatch.status_code == 422 and mismatch.json()["error"]["code"] == "request_mismatch"
 
     assert api.post(f"/v1/products/{PID}/events", json={"request": request, "events": events}).status_code == 201
-    replay = api.post(f"/v1/products/{PID}/events", json={"request": request, "events": events})
-    assert replay.status_code == 401
+    resent = api.post(f"/v1/products/{PID}/events", json={"request": request, "events": events})
+    assert resent.status_code == 409  # the same event again: refused before the forwarder is asked
+
+    transfer = _signed(api, m, action="transfer", product_id=PID, to=net.accounts["logistics"].address)
+    assert api.post(f"/v1/products/{PID}/custody", json={"request": transfer}).status_code == 201
+    replay = api.post(f"/v1/products/{PID}/custody", json={"request": transfer})
+    assert replay.status_code == 401 and replay.json()["error"]["code"] == "e_r_c2771_forwarder_invalid_signer"
 
 
 def test_invalid_event_document_is_422(api: TestClient, net, service) -> None:  # noqa: ANN001
@@ -211,3 +216,13 @@ def test_invalid_event_document_is_422(api: TestClient, net, service) -> None:  
         json={"from": net.accounts["manufacturer"].address, "action": "events", "events": [bad]},
     )
     assert response.status_code == 422 and "teleporting" in response.json()["error"]["message"]
+
+
+def test_resent_event_is_409(api: TestClient, net, service) -> None:  # noqa: ANN001
+    m = net.accounts["manufacturer"]
+    service.register(m, PID)
+    events = [event_doc([PID], "commissioning", 0, "active")]
+    service.record_events(m, events)
+    signed = _signed(api, m, action="events", events=events)  # the chain alone would accept a duplicate...
+    resent = api.post(f"/v1/products/{PID}/events", json={"request": signed, "events": events})
+    assert resent.status_code == 409 and resent.json()["error"]["code"] == "event_already_recorded"  # ...we do not

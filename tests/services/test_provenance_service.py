@@ -263,8 +263,12 @@ def test_relayed_events_must_match_their_documents(net, service, runtime) -> Non
     trace = service.trace(PID)
     assert [e.event_hash_id for e in trace.events] == list(receipt.event_hash_ids)
     assert trace.events[0].actor == m.address  # the signer, not the relaying operator
+    with pytest.raises(errors.EventAlreadyRecordedError):
+        service.relay_events(request, [doc], PID)  # replay: the event is already there
+    transfer = runtime.transactor.sign_request(m, service.transfer_call(PID, net.accounts["logistics"].address))
+    service.relay_transfer(transfer, PID)
     with pytest.raises(errors.ERC2771ForwarderInvalidSigner):
-        service.relay_events(request, [doc], PID)  # replay
+        service.relay_transfer(transfer, PID)  # replay: the nonce is spent
 
 
 def test_relayed_register_transfer_and_recall_are_checked(net, service, runtime) -> None:  # noqa: ANN001
@@ -288,3 +292,26 @@ def test_relayed_register_transfer_and_recall_are_checked(net, service, runtime)
     trace = service.trace(PID)
     assert (trace.custodian, trace.status, trace.metadata) == (logistics, "recalled", meta)
     assert trace.verification.verified
+
+
+def test_an_event_enters_a_history_once(net, service) -> None:  # noqa: ANN001
+    m = net.accounts["manufacturer"]
+    service.register(m, PID)
+    doc = event_doc([PID], "commissioning", 0, "active")
+    service.record_events(m, [doc])
+    with pytest.raises(errors.EventAlreadyRecordedError, match="as event #0") as info:
+        service.record_events(m, [doc])
+    assert info.value.code == "event_already_recorded"
+    again = event_doc([PID], "packing", 5)
+    with pytest.raises(errors.EventAlreadyRecordedError, match="twice in this batch"):
+        service.import_epcis(m, epcis_document([again, again]))
+    assert service.client.get_product(product_key_of(PID)).event_count == 1  # type: ignore[union-attr]
+
+
+def test_oversized_batches_are_refused_before_sending(net, service, monkeypatch) -> None:  # noqa: ANN001
+    import tracechain.services.provenance as module
+
+    monkeypatch.setattr(module, "MAX_BATCH_RECORDS", 2)
+    pids = [f"opaque:BIG-{i}" for i in range(3)]
+    with pytest.raises(errors.InvalidInputError, match="at most 2"):
+        service.record_events(net.accounts["manufacturer"], [event_doc(pids, "commissioning")])

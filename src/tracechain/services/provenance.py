@@ -39,6 +39,8 @@ from tracechain.store.provenance import CustodyTransferRow, ProductEventRow, Pro
 from tracechain.types import to_address
 
 CONTRACT = "ProvenanceRegistry"
+# Event records one transaction may carry: ~17k gas each, so ~17M gas, well inside common block limits.
+MAX_BATCH_RECORDS = 1000
 ZERO_HASH = to_hex(bytes(32))
 
 
@@ -418,9 +420,7 @@ class ProvenanceService:
 
     # ---------------------------------------------------------------- internals
     def _record(self, sender: LocalAccount, prepared: list[PreparedEvent]) -> WriteReceipt:
-        for p in prepared:
-            for product in p.products:
-                self._require_registered(product)
+        self._check_new_events(prepared)
         inputs = [i for p in prepared for i in p.inputs()]
         for p in prepared:
             self.store.put_document(p.document)
@@ -457,12 +457,41 @@ class ProvenanceService:
                     f"events posted for {pid.canonical} also concern {', '.join(sorted(others))}",
                     hint="post multi-product events to /v1/epcis/capture",
                 )
-        for p in prepared:
-            for product in p.products:
-                self._require_registered(product)
+        self._check_new_events(prepared)
         for p in prepared:
             self.store.put_document(p.document)
         return self._receipt(self._relay(request), prepared)
+
+    def _check_new_events(self, prepared: list[PreparedEvent]) -> None:
+        """Refuse batches too large for one transaction, unknown products and events already recorded
+        (a re-sent capture must not enter a product's history twice)."""
+        records = sum(len(p.products) for p in prepared)
+        if records > MAX_BATCH_RECORDS:
+            raise errors.InvalidInputError(
+                f"{records} event records do not fit in one transaction (at most {MAX_BATCH_RECORDS})",
+                hint="split the EPCIS document into smaller ones",
+            )
+        products = {pid.canonical: pid for p in prepared for pid in p.products}
+        for pid in products.values():
+            self._require_registered(pid)
+        self.runtime.sync()
+        seen: set[tuple[str, str]] = set()
+        with self.store.session() as s:
+            for p in prepared:
+                event_id = to_hex(p.event_id)
+                for pid in p.products:
+                    key = to_hex(pid.key)
+                    recorded = s.scalar(
+                        select(ProductEventRow.seq).where(
+                            ProductEventRow.product_key == key, ProductEventRow.event_id == event_id
+                        )
+                    )
+                    if recorded is not None or (key, event_id) in seen:
+                        where = f" as event #{recorded}" if recorded is not None else " twice in this batch"
+                        raise errors.EventAlreadyRecordedError(
+                            f"event {p.event_hash_id} is already recorded for {pid.canonical}{where}"
+                        )
+                    seen.add((key, event_id))
 
     def _receipt(self, tx: TxResult, prepared: list[PreparedEvent]) -> WriteReceipt:
         products = tuple(dict.fromkeys(pid.canonical for p in prepared for pid in p.products))
