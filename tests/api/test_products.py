@@ -226,3 +226,12 @@ def test_resent_event_is_409(api: TestClient, net, service) -> None:  # noqa: AN
     signed = _signed(api, m, action="events", events=events)  # the chain alone would accept a duplicate...
     resent = api.post(f"/v1/products/{PID}/events", json={"request": signed, "events": events})
     assert resent.status_code == 409 and resent.json()["error"]["code"] == "event_already_recorded"  # ...we do not
+
+
+def test_percent_encoded_ids_and_browser_redirect(api: TestClient, net, service) -> None:  # noqa: ANN001
+    history(net, service)
+    encoded = api.get("/v1/products/" + PID.replace("/", "%2F"))
+    assert encoded.status_code == 200 and encoded.json()["product_id"] == PID
+    assert encoded.headers["cache-control"] == "public, max-age=5"
+    browser = api.get(f"/01/{GTIN}/21/{SERIAL}", headers={"Accept": "text/html,*/*"}, follow_redirects=False)
+    assert browser.status_code == 303 and browser.headers["location"] == "/?id=" + PID.replace("/", "%2F")

@@ -5,8 +5,10 @@ documents sent with them and relays."""
 from __future__ import annotations
 
 from typing import TypeVar
+from urllib.parse import quote
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import RedirectResponse
 
 from tracechain.api.deps import RuntimeDep
 from tracechain.api.schemas.common import ErrorPublic
@@ -28,6 +30,9 @@ from tracechain.services.runtime import Runtime
 
 router = APIRouter(tags=["products"])
 _T = TypeVar("_T")
+# Traces change only when the chain does; a few seconds of caching keeps scans cheap, and a recall
+# still shows within seconds.
+CACHE_CONTROL = "public, max-age=5"
 
 ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorPublic, "description": "No such product (code `product_not_found`)"},
@@ -132,13 +137,26 @@ def _need(value: _T | None, name: str) -> _T:
 
 # ---------------------------------------------------------------- consumers
 @router.get("/v1/products/{product_id:path}", response_model=ProductPublic, responses=ERRORS)
-def get_product(product_id: str, runtime: RuntimeDep) -> ProductPublic:
+def get_product(product_id: str, runtime: RuntimeDep, response: Response) -> ProductPublic:
     """The product's history with documents, its status and a verification block checked live against
     the chain. Accepts GS1 Digital Link URIs or paths, EPC SGTIN URNs and opaque IDs."""
+    response.headers["Cache-Control"] = CACHE_CONTROL
     return _trace(runtime, product_id)
 
 
-@router.get("/01/{gtin}/21/{serial}", response_model=ProductPublic, responses=ERRORS, tags=["resolver"])
-def resolve_digital_link(gtin: str, serial: str, runtime: RuntimeDep) -> ProductPublic:
-    """GS1 Digital Link resolver: the scanned item's verified trace."""
-    return _trace(runtime, parse_product_id(f"/01/{gtin}/21/{serial}").canonical)
+@router.get(
+    "/01/{gtin}/21/{serial}",
+    response_model=ProductPublic,
+    responses={**ERRORS, 303: {"description": "Browsers (Accept: text/html) go to the web page"}},
+    tags=["resolver"],
+)
+def resolve_digital_link(
+    gtin: str, serial: str, runtime: RuntimeDep, request: Request, response: Response
+) -> ProductPublic | RedirectResponse:
+    """GS1 Digital Link resolver: the scanned item's verified trace (a phone's browser is sent to the
+    web page showing it)."""
+    canonical = parse_product_id(f"/01/{gtin}/21/{serial}").canonical
+    if "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse("/?id=" + quote(canonical, safe=""), status_code=status.HTTP_303_SEE_OTHER)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return _trace(runtime, canonical)
