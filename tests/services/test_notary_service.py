@@ -347,3 +347,19 @@ def test_enqueue_retries_when_a_concurrent_enqueue_wins_the_race(runtime, net, c
     monkeypatch.setattr(svc, "_insert_queued_once", racing)
     (h,) = deliveries(1)
     assert svc.enqueue(h, "delivery").status == "queued" and len(calls) == 2
+
+
+def test_ten_thousand_queued_records_anchor_in_one_transaction(runtime, net, clock) -> None:
+    svc = service(runtime, net, clock, batch_max_records=10_000)
+    hashes = [document_hash({"type": "delivery", "n": i}) for i in range(10_000)]
+    assert svc.enqueue_many([(h, "delivery") for h in hashes]) == 10_000
+    (outcome,) = svc.flush_due()
+    assert (outcome.action, outcome.record_count) == ("anchored", 10_000)
+    assert outcome.gas_used < 105_000
+    receipt = svc.receipt(hashes[7_777])
+    assert receipt.merkle is not None and len(receipt.merkle.proof) in (13, 14)
+    assert verify_receipt(net.chain, receipt).ok
+    with runtime.store.session() as s:
+        manifest = runtime.store.get_document(s.get(NotaryBatchRow, 1).metadata_hash)
+    assert manifest["recordCount"] == 10_000 and manifest["root"] == outcome.root
+    assert manifest["records"][7_777] == [to_hex(hashes[7_777]), "delivery"]

@@ -32,7 +32,7 @@ from tracechain.merkle import StandardMerkleTree
 from tracechain.services.receipts import NotaryReceipt, batched_receipt, individual_receipt
 from tracechain.services.runtime import Runtime
 from tracechain.store.db import Document
-from tracechain.store.notary import ANCHORED, SEALED, NotaryBatchRow, NotaryQueueRow
+from tracechain.store.notary import ANCHORED, SEALED, NotaryBatchRow, NotaryQueueRow, NotaryRecordRow
 from tracechain.types import to_address
 
 BATCH_MANIFEST_FORMAT = "tracechain-notary-batch"
@@ -274,10 +274,23 @@ class NotaryService:
             RecordAlreadyNotarizedError: one is notarized on its own, or queued with another kind.
         """
         hashes = [to_hex(parse_bytes32(h)) for h, _ in items]
-        for (h, kind), hx in zip(items, hashes, strict=True):
+        for _, kind in items:
             encode_kind(kind)
-            if self.client.is_notarized(h):
-                raise RecordAlreadyNotarizedError(f"record {hx} is already notarized on its own")
+        # One query against the index (brought up to the head) instead of one chain call a record.
+        self.runtime.sync()
+        with self.runtime.store.session() as s:
+            first = next(
+                (
+                    h
+                    for chunk in _chunks(hashes)
+                    for h in s.scalars(
+                        select(NotaryRecordRow.record_hash).where(NotaryRecordRow.record_hash.in_(chunk))
+                    )
+                ),
+                None,
+            )
+        if first is not None:
+            raise RecordAlreadyNotarizedError(f"record {first} is already notarized on its own")
         return self._insert_queued(list(zip(hashes, (kind for _, kind in items), strict=True)), submitted_by)
 
     def _insert_queued(self, items: list[tuple[str, str]], submitted_by: str | None) -> int:
@@ -298,7 +311,8 @@ class NotaryService:
             hashes = [h for h, _ in items]
             existing = {
                 r.record_hash: r.kind
-                for r in s.scalars(select(NotaryQueueRow).where(NotaryQueueRow.record_hash.in_(hashes)))
+                for chunk in _chunks(hashes)
+                for r in s.scalars(select(NotaryQueueRow).where(NotaryQueueRow.record_hash.in_(chunk)))
             }
             now = self.clock()
             for hx, kind in items:
@@ -389,13 +403,16 @@ class NotaryService:
             s.add(batch)
             s.flush()
             hashes = [r.record_hash for r in rows]
-            claimed = s.execute(
-                update(NotaryQueueRow)
-                .where(NotaryQueueRow.record_hash.in_(hashes), NotaryQueueRow.batch_id.is_(None))
-                .values(batch_id=batch.id)
-                .execution_options(synchronize_session=False)
-            )
-            if claimed.rowcount != len(rows):  # type: ignore[attr-defined]
+            claimed = 0
+            for chunk in _chunks(hashes):
+                result = s.execute(
+                    update(NotaryQueueRow)
+                    .where(NotaryQueueRow.record_hash.in_(chunk), NotaryQueueRow.batch_id.is_(None))
+                    .values(batch_id=batch.id)
+                    .execution_options(synchronize_session=False)
+                )
+                claimed += int(result.rowcount)  # type: ignore[attr-defined]
+            if claimed != len(rows):
                 raise BatchFlushConflictError("queued records were sealed by another flush at the same time")
             return int(batch.id)
 
@@ -539,6 +556,11 @@ class NotaryService:
         built = (tree, {r.record_hash: i for i, r in enumerate(rows)})
         self._cache.trees[batch.root] = built
         return built
+
+
+def _chunks(values: list[str], size: int = 5000) -> list[list[str]]:
+    """`values` in slices small enough for any database's limit on bound parameters."""
+    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 def _signature_valid(runtime: Runtime, signer: str, digest: bytes, signature: str) -> bool:
