@@ -315,3 +315,16 @@ def test_oversized_batches_are_refused_before_sending(net, service, monkeypatch)
     pids = [f"opaque:BIG-{i}" for i in range(3)]
     with pytest.raises(errors.InvalidInputError, match="at most 2"):
         service.record_events(net.accounts["manufacturer"], [event_doc(pids, "commissioning")])
+
+
+def test_register_many_in_one_transaction(net, service) -> None:  # noqa: ANN001
+    m = net.accounts["manufacturer"]
+    receipt = service.register_many(m, [(f"https://id.example.com/01/{GTIN}/21/M-{i}", {"n": i}) for i in range(3)])
+    assert receipt.product_ids == tuple(f"01/{GTIN}/21/M-{i}" for i in range(3))
+    assert [service.trace(pid).metadata for pid in receipt.product_ids] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    with pytest.raises(errors.InvalidInputError, match="twice"):
+        service.register_many(m, [("opaque:a", None), ("opaque:a", None)])
+    with pytest.raises(errors.ProvenanceRegistryProductExists):
+        service.register_many(m, [("opaque:new", None), (receipt.product_ids[0], None)])
+    with pytest.raises(errors.ProductNotFoundError):
+        service.trace("opaque:new")  # all or none

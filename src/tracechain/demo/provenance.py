@@ -66,11 +66,15 @@ def run(ctx: DemoContext) -> None:
     yogurts = [_pid(YOGURT, f"YOG-2611-{i:04d}") for i in (1, 2, 3)]
     crate = "opaque:ALP-CRATE-7731"
 
-    for pid in [*milk, gouda, *yogurts]:
-        gtin = pid.split("/")[1]
-        service.register(m, pid, {**PRODUCTS[gtin], "gtin": gtin})
+    items = [*milk, gouda, *yogurts]
+    registered = service.register_many(
+        m, [(pid, {**PRODUCTS[pid.split("/")[1]], "gtin": pid.split("/")[1]}) for pid in items]
+    )
     service.register(supplier, crate, {"name": "Returnable dairy crate", "material": "HDPE"})
-    ctx.out(f"Acme Dairy registered {len(milk) + 1 + len(yogurts)} items; Alpine Packaging registered a crate")
+    ctx.out(
+        f"Acme Dairy registered {len(items)} items in one transaction (gas {registered.tx.gas_used}); "
+        "Alpine Packaging registered a crate"
+    )
 
     # Milk: dairy -> lab check -> cold chain -> shop; one is sold.
     service.record_events(m, [_event(milk, "commissioning", 0, "active", DAIRY_LINE, lot="L-2611-A", fat_percent=3.8)])

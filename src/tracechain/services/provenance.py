@@ -236,6 +236,24 @@ class ProvenanceService:
         tx = self.client.register_product(sender, pid.canonical, meta_hash)
         return WriteReceipt(tx, (pid.canonical,), document_hashes=(to_hex(meta_hash),))
 
+    def register_many(
+        self, sender: LocalAccount, products: Sequence[tuple[str, dict[str, Any] | None]]
+    ) -> WriteReceipt:
+        """Register many (product ID, metadata) pairs in one transaction (all or none).
+
+        Raises:
+            InvalidInputError: no products, an invalid ID, or the same product twice.
+            ContractRevertError: the contract refused (e.g. one is already registered).
+        """
+        if not products:
+            raise errors.InvalidInputError("no products to register")
+        ids = [parse_product_id(product_id).canonical for product_id, _ in products]
+        if len(set(ids)) != len(ids):
+            raise errors.InvalidInputError("the same product is listed twice")
+        hashes = [self._store_optional(metadata) for _, metadata in products]
+        tx = self.client.register_products(sender, ids, hashes)
+        return WriteReceipt(tx, tuple(ids), document_hashes=tuple(to_hex(h) for h in hashes))
+
     def record_events(self, sender: LocalAccount, documents: Sequence[dict[str, Any]]) -> WriteReceipt:
         """Record EPCIS ObjectEvents (each for every product in its epcList) in one transaction.
 
