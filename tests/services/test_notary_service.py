@@ -363,3 +363,19 @@ def test_ten_thousand_queued_records_anchor_in_one_transaction(runtime, net, clo
         manifest = runtime.store.get_document(s.get(NotaryBatchRow, 1).metadata_hash)
     assert manifest["recordCount"] == 10_000 and manifest["root"] == outcome.root
     assert manifest["records"][7_777] == [to_hex(hashes[7_777]), "delivery"]
+
+
+def test_queue_signature_of_a_contract_wallet_goes_through_erc1271(runtime, net, clock) -> None:
+    from tests.chain.test_notary_interop import _deploy_wallet
+
+    svc = service(runtime, net, clock)
+    owner, gov = net.accounts["outsider"], net.accounts["governance"]
+    wallet = _deploy_wallet(net, owner.address)
+    net.actors.register_actor(gov, wallet, "Harbor Logistics (multisig)", [])
+    h = document_hash({"type": "delivery", "note": "W-1"})
+    deadline = int(net.chain.w3.eth.get_block("latest")["timestamp"]) + 600
+    signature = svc.client.cosign(owner, h, "delivery", [wallet], deadline)
+    assert svc.check_queue_signature(h, "delivery", wallet, deadline, signature) == wallet
+    stranger = svc.client.cosign(net.accounts["retailer"], h, "delivery", [wallet], deadline)
+    with pytest.raises(QueueSignatureError):
+        svc.check_queue_signature(h, "delivery", wallet, deadline, stranger)
