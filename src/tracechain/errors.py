@@ -122,7 +122,8 @@ class StoreChainMismatchError(ConflictError):
 
 # ---------------------------------------------------------------- contract reverts
 def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    """CamelCase to snake_case, keeping acronyms whole: ERC721InsufficientApproval -> erc721_insufficient_approval."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
 class ContractRevertError(TraceChainError):
