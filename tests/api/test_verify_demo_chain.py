@@ -63,3 +63,8 @@ def test_demo_chapter_receipts_verify_through_the_read_only_rpc(runtime, net, se
     forged.write_text(json.dumps(body))
     result = CliRunner().invoke(cli, ["verify", str(forged), "--rpc", f"{served}/v1/rpc"])
     assert result.exit_code == 7 and "Merkle proof" in result.output, result.output
+    body = json.loads(open(receipt_path).read())
+    body["blockNumber"] += 1_000
+    forged.write_text(json.dumps(body))
+    result = CliRunner().invoke(cli, ["verify", str(forged), "--rpc", f"{served}/v1/rpc"])
+    assert result.exit_code == 7 and "does not exist" in result.output, result.output

@@ -102,8 +102,10 @@ def _flip(h: str) -> str:
         ("note3", lambda b: b["merkle"].__setitem__("root", _flip(b["merkle"]["root"])), "Merkle proof"),
         ("order", lambda b: b.__setitem__("contract", "0x" + "33" * 20), "no contract"),
         ("contract", lambda b: b["parties"].reverse(), "parties"),
+        ("order", lambda b: b.__setitem__("blockNumber", b["blockNumber"] + 1_000), "does not exist"),
+        ("order", lambda b: b.__setitem__("txHash", _flip(b["txHash"])), "not on this chain"),
     ],
-    ids=["proof", "root", "contract", "parties"],
+    ids=["proof", "root", "contract", "parties", "block", "tx"],
 )
 def test_tampered_receipt_fails_with_one_line(restarted, tmp_path, receipt, change, reason) -> None:
     path = _tampered(tmp_path, restarted["receipts"][receipt], change)
@@ -152,3 +154,9 @@ def test_notarizing_twice_is_a_conflict(restarted) -> None:
     r = restarted
     code, out = run(r["env"], "notarize", str(r["files"]["order"]), "--rpc", r["url"], "--dev-account", NOTARY)
     assert code == 5 and "NotaryRecordExists" in out, out
+
+
+def test_verify_against_a_dead_node_is_unavailable(restarted) -> None:
+    code, out = run(restarted["env"], "verify", str(restarted["receipts"]["order"]), "--rpc",
+                    f"http://127.0.0.1:{free_port()}")  # fmt: skip
+    assert code == 6 and "no Ethereum node answers" in out, out

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from web3.exceptions import BlockNotFound, TransactionNotFound
+
 from tracechain.chain.artifact import load_artifact
 from tracechain.chain.connect import Chain
 from tracechain.chain.notary import (
@@ -22,7 +24,7 @@ from tracechain.chain.notary import (
     parties_hash,
 )
 from tracechain.chain.transact import Transactor
-from tracechain.errors import IntegrityError, InvalidInputError, TraceChainError
+from tracechain.errors import ChainUnavailableError, IntegrityError, InvalidInputError, TraceChainError
 from tracechain.hashing import document_hash, parse_bytes32, to_hex
 from tracechain.merkle import leaf_hash, verify_proof
 from tracechain.types import to_address
@@ -292,8 +294,10 @@ def verify_receipt(chain: Chain, receipt: NotaryReceipt, record: Any = None) -> 
     except _Fail as failure:
         verdict.reason = str(failure)
         return verdict
+    except OSError as exc:  # requests' ConnectionError and timeouts are OSErrors
+        raise ChainUnavailableError(f"the node stopped answering during verification: {exc}") from exc
     except TraceChainError as exc:
-        if exc.code in ("chain_unavailable",):
+        if isinstance(exc, ChainUnavailableError):
             raise
         verdict.reason = f"the chain refused a check: {exc.message}"
         return verdict
@@ -341,7 +345,7 @@ def _verify(chain: Chain, r: NotaryReceipt, record: Any, checks: list[str]) -> N
     )
     try:
         block = w3.eth.get_block(r.block_number)
-    except Exception:  # web3 raises BlockNotFound (or a provider error) for a block past the head
+    except BlockNotFound:
         raise _Fail(f"block {r.block_number} does not exist on this chain") from None
     _check(
         to_hex(block["hash"]) == r.block_hash,
@@ -360,7 +364,7 @@ def _verify(chain: Chain, r: NotaryReceipt, record: Any, checks: list[str]) -> N
     _check(bool(code), f"there is no contract at {r.contract}", checks, "contract has code")
     try:
         tx = w3.eth.get_transaction_receipt(r.tx_hash)  # type: ignore[arg-type]
-    except Exception:  # TransactionNotFound
+    except TransactionNotFound:
         raise _Fail(f"transaction {r.tx_hash} is not on this chain") from None
     _check(
         int(tx["status"]) == 1 and int(tx["blockNumber"]) == r.block_number,
@@ -384,9 +388,9 @@ def _verify(chain: Chain, r: NotaryReceipt, record: Any, checks: list[str]) -> N
             _check_batch(client, r, checks)
         else:
             _check_record(client, r, checks)
-    except _Fail:
+    except (_Fail, OSError):
         raise
-    except Exception as exc:
+    except Exception as exc:  # an ABI mismatch or a revert: whatever is there is not our Notary
         raise _Fail(f"the contract at {r.contract} does not answer as a TraceChain Notary: {exc}") from None
 
 
@@ -506,15 +510,16 @@ def _block_id(value: Any) -> Any:
 
 
 def _rpc_call(chain: Chain, method: str, params: list[Any]) -> Any:
-    from web3.exceptions import TransactionNotFound
-
     eth = chain.w3.eth
     if method in ("eth_chainId", "net_version"):
         return chain.chain_id if method == "eth_chainId" else str(chain.chain_id)
     if method == "eth_blockNumber":
         return eth.block_number
     if method in ("eth_getBlockByNumber", "eth_getBlockByHash"):
-        return eth.get_block(_block_id(params[0]), bool(params[1]) if len(params) > 1 else False)
+        try:
+            return eth.get_block(_block_id(params[0]), bool(params[1]) if len(params) > 1 else False)
+        except BlockNotFound:
+            return None  # what a node answers for a block it does not have
     if method == "eth_getCode":
         return eth.get_code(params[0], _block_id(params[1]) if len(params) > 1 else "latest")
     if method in ("eth_getTransactionReceipt", "eth_getTransactionByHash"):
