@@ -192,7 +192,7 @@ def test_bad_signature_replay_and_mismatch_are_refused(api: TestClient, net, ser
 
     forged = {**request, "signature": "0x" + "11" * 65}
     bad = api.post(f"/v1/products/{PID}/events", json={"request": forged, "events": events})
-    assert bad.status_code == 401 and bad.json()["error"]["code"] == "e_r_c2771_forwarder_invalid_signer"
+    assert bad.status_code == 401 and bad.json()["error"]["code"] == "erc2771_forwarder_invalid_signer"
 
     other = [event_doc([PID], "commissioning", 1, "active")]
     mismatch = api.post(f"/v1/products/{PID}/events", json={"request": request, "events": other})
@@ -205,7 +205,7 @@ def test_bad_signature_replay_and_mismatch_are_refused(api: TestClient, net, ser
     transfer = _signed(api, m, action="transfer", product_id=PID, to=net.accounts["logistics"].address)
     assert api.post(f"/v1/products/{PID}/custody", json={"request": transfer}).status_code == 201
     replay = api.post(f"/v1/products/{PID}/custody", json={"request": transfer})
-    assert replay.status_code == 401 and replay.json()["error"]["code"] == "e_r_c2771_forwarder_invalid_signer"
+    assert replay.status_code == 401 and replay.json()["error"]["code"] == "erc2771_forwarder_invalid_signer"
 
 
 def test_invalid_event_document_is_422(api: TestClient, net, service) -> None:  # noqa: ANN001
