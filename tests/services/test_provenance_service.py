@@ -68,7 +68,21 @@ def service(runtime) -> ProvenanceService:  # noqa: ANN001
     return ProvenanceService(runtime)
 
 
-def test_full_history_traces_and_verifies(net, service) -> None:  # noqa: ANN001
+@pytest.fixture
+def any_runtime(any_net, tmp_path):  # noqa: ANN001, ANN201 - Runtime
+    """A Runtime with a fresh store over the deployment on the embedded chain and on Anvil."""
+    from tracechain.services.runtime import Runtime
+    from tracechain.settings import Settings
+
+    store = Store(f"sqlite:///{tmp_path / 'any.db'}")
+    store.bind_chain(any_net.chain.chain_id, any_net.chain.genesis_hash)
+    settings = Settings(data_dir=tmp_path, public_base_url="http://testserver")
+    return Runtime(settings, any_net.chain, any_net.deployment, store, any_net.accounts["relayer"])
+
+
+def test_full_history_traces_and_verifies(any_net, any_runtime) -> None:  # noqa: ANN001
+    net, runtime = any_net, any_runtime
+    service = ProvenanceService(runtime)
     history(net, service)
     trace = service.trace(f"https://id.example.com/01/{GTIN}/21/SN-0001?linkType=all")
 
@@ -103,7 +117,9 @@ def test_unknown_and_invalid_products(service) -> None:  # noqa: ANN001
         service.trace(f"01/{GTIN[:-1]}9/21/X")  # bad check digit
 
 
-def test_altered_document_is_detected_and_named(net, service, runtime) -> None:  # noqa: ANN001
+def test_altered_document_is_detected_and_named(any_net, any_runtime) -> None:  # noqa: ANN001
+    net, runtime = any_net, any_runtime
+    service = ProvenanceService(runtime)
     history(net, service)
     target = service.trace(PID).events[1]
     with runtime.store.session() as s:
@@ -158,7 +174,9 @@ def test_recall_is_prominent_and_its_notice_verified(net, service, runtime) -> N
     assert [p.code for p in service.trace(PID).verification.problems] == ["recall_notice_altered"]
 
 
-def test_epcis_document_imports_in_one_batch(net, service) -> None:  # noqa: ANN001
+def test_epcis_document_imports_in_one_batch(any_net, any_runtime) -> None:  # noqa: ANN001
+    net, runtime = any_net, any_runtime
+    service = ProvenanceService(runtime)
     m = net.accounts["manufacturer"]
     pids = [f"01/{GTIN}/21/B-{i}" for i in range(3)]
     for pid in pids:
@@ -200,7 +218,9 @@ def test_unauthorised_event_is_refused_and_nothing_is_indexed(net, service) -> N
 
 
 # ---------------------------------------------------------------- indexer
-def test_indexer_resumes_without_duplicates_or_gaps(net, service, runtime, tmp_path) -> None:  # noqa: ANN001
+def test_indexer_resumes_without_duplicates_or_gaps(any_net, any_runtime, tmp_path) -> None:  # noqa: ANN001
+    net, runtime = any_net, any_runtime
+    service = ProvenanceService(runtime)
     history(net, service)
     history(net, service, f"01/{GTIN}/21/SN-0002")
     store = Store(f"sqlite:///{tmp_path / 'resume.db'}")
@@ -242,7 +262,9 @@ def test_indexer_resumes_without_duplicates_or_gaps(net, service, runtime, tmp_p
 
 
 # ---------------------------------------------------------------- pre-signed requests
-def test_relayed_events_must_match_their_documents(net, service, runtime) -> None:  # noqa: ANN001
+def test_relayed_events_must_match_their_documents(any_net, any_runtime) -> None:  # noqa: ANN001
+    net, runtime = any_net, any_runtime
+    service = ProvenanceService(runtime)
     m = net.accounts["manufacturer"]
     service.register(m, PID)
     doc = event_doc([PID], "commissioning", 0, "active")
