@@ -2,20 +2,57 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from tracechain import __version__
 from tracechain.api.errors import install_error_handlers
 from tracechain.api.routers import notary, products, rights, system
+from tracechain.services.notary import NotaryService
 from tracechain.services.runtime import Runtime
 
+log = logging.getLogger("tracechain.api")
 
-def create_app(runtime: Runtime) -> FastAPI:
-    """The API for `runtime`: consumers, auditors and writers, with docs at /docs."""
+
+async def anchor_due_batches(runtime: Runtime, interval: float) -> None:
+    """Every `interval` seconds, anchor notary batches that became due by age while no request came."""
+    service = NotaryService(runtime)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            outcomes = await run_in_threadpool(service.flush_due)
+        except Exception:  # keep the loop alive; the next round retries sealed batches
+            log.exception("anchoring due notary batches failed")
+            continue
+        for outcome in outcomes:
+            log.info("notary batch %s", outcome)
+
+
+def create_app(runtime: Runtime, *, batch_interval: float | None = None) -> FastAPI:
+    """The API for `runtime`: consumers, auditors and writers, with docs at /docs.
+
+    While it runs, a background task anchors notary batches that are due by age, every
+    `batch_interval` seconds (default: a quarter of the batch age limit, at most 30 s).
+    """
+    interval = batch_interval or min(30.0, runtime.settings.batch_max_age_seconds / 4)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(anchor_due_batches(runtime, interval))
+        try:
+            yield
+        finally:
+            task.cancel()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="TraceChain",
         version=__version__,
         description="Product provenance, data-rights certificates and notarized records, "
