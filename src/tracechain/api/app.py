@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 from importlib import resources
 
 from fastapi import FastAPI
-from starlette.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from tracechain import __version__
 from tracechain.api.errors import install_error_handlers
