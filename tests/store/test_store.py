@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select
 
 from tracechain import errors
 from tracechain.hashing import document_hash, to_hex
@@ -59,3 +59,23 @@ def test_large_floats_round_trip_to_the_same_hash(tmp_path: Path) -> None:
     doc = {"reading": 7.100185761183819e16, "count": 3}
     digest = store.put_document(doc)
     assert to_hex(document_hash(store.get_document(digest))) == digest
+
+
+def test_concurrent_indexers_on_one_store_apply_each_log_once(net, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tracechain.store.db import Activity
+
+    gov = net.accounts["governance"]
+    for i in range(3):
+        net.actors.update_actor(gov, net.accounts["retailer"].address, f"Retailer {i}")
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    indexers = [Indexer(net.chain, net.deployment, store, chunk_blocks=2) for _ in range(2)]  # two "processes"
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda i: indexers[i % 2].sync(), range(16)))
+    assert store.checkpoint("contracts") == net.chain.w3.eth.block_number
+    with store.session() as s:
+        assert s.get(ActorRow, net.accounts["retailer"].address).name == "Retailer 2"
+        assert s.scalar(select(func.count()).select_from(Activity)) == s.scalar(
+            select(func.count(func.distinct(Activity.tx_hash + ":" + func.cast(Activity.log_index, String))))
+        )

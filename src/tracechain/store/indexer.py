@@ -7,10 +7,12 @@ keyed by (contract name, event name).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 from sqlalchemy.orm import Session
 from web3._utils.events import get_event_data
 
@@ -86,19 +88,30 @@ class Indexer:
                     topic = _event_topic(item)
                     self._events[(deployed.address.lower(), topic)] = (name, item)
         self.addresses = [c.address for c in deployment.contracts.values()]
+        self._lock = threading.Lock()
 
     def sync(self, to_block: int | None = None) -> int:
-        """Index every block up to `to_block` (default: head minus confirmations); returns logs applied."""
-        head = int(self.chain.w3.eth.block_number) - self.confirmations
-        target = head if to_block is None else min(to_block, head)
+        """Index every block up to `to_block` (default: head minus confirmations); returns logs applied.
+
+        Safe to call from many threads (they take turns) and from many processes sharing one
+        store (a chunk another indexer applied first is skipped, not applied twice).
+        """
+        with self._lock:
+            head = int(self.chain.w3.eth.block_number) - self.confirmations
+            target = head if to_block is None else min(to_block, head)
+            applied = 0
+            while (start := self._next_block()) <= target:
+                end = min(start + self.chunk_blocks - 1, target)
+                try:
+                    applied += self._apply(start, end)
+                except SQLAlchemyIntegrityError:
+                    if self._next_block() == start:  # not a race with another indexer: a real error
+                        raise
+            return applied
+
+    def _next_block(self) -> int:
         done = self.store.checkpoint(STREAM)
-        start = self.start_block if done is None else done + 1
-        applied = 0
-        while start <= target:
-            end = min(start + self.chunk_blocks - 1, target)
-            applied += self._apply(start, end)
-            start = end + 1
-        return applied
+        return self.start_block if done is None else done + 1
 
     def _apply(self, start: int, end: int) -> int:
         raw = self.chain.w3.eth.get_logs(
@@ -106,11 +119,13 @@ class Indexer:
         )
         decoded = sorted(self._decode(raw), key=lambda log: (log.block_number, log.log_index))
         with self.store.session() as session:
+            checkpoint = session.get(Checkpoint, STREAM)
+            if checkpoint is not None and checkpoint.block_number >= start:
+                return 0  # another indexer applied this range meanwhile
             for log in decoded:
                 handler = self.handlers.get((log.contract, log.event))
                 if handler is not None:
                     handler(session, log)
-            checkpoint = session.get(Checkpoint, STREAM)
             if checkpoint is None:
                 session.add(Checkpoint(name=STREAM, block_number=end))
             else:
