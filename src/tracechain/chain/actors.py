@@ -5,25 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from eth_account.signers.local import LocalAccount
-from web3.contract import Contract
 
-from tracechain.chain.transact import Transactor, TxResult
+from tracechain.chain.client import ContractClient
+from tracechain.chain.transact import TxResult
 from tracechain.models import Actor
 from tracechain.types import Role, to_address
 
 ZERO32 = bytes(32)
 
 
-class ActorRegistryClient:
+class ActorRegistryClient(ContractClient):
     """Reads and writes actors and roles; writes go through the given Transactor."""
-
-    def __init__(self, contract: Contract, transactor: Transactor) -> None:
-        self.contract = contract
-        self.tx = transactor
-
-    @property
-    def address(self) -> str:
-        return str(self.contract.address)
 
     # ---------------------------------------------------------------- writes
     def register_actor(

@@ -12,10 +12,10 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
-from web3.contract import Contract
 from web3.logs import DISCARD
 
-from tracechain.chain.transact import Transactor, TxResult
+from tracechain.chain.client import ContractClient
+from tracechain.chain.transact import TxResult
 from tracechain.errors import InvalidInputError
 from tracechain.hashing import parse_bytes32, to_hex
 from tracechain.types import to_address
@@ -173,16 +173,8 @@ class NotaryEvent:
     log_index: int
 
 
-class NotaryClient:
+class NotaryClient(ContractClient):
     """Notarizes record hashes and reads them back; writes go through the given Transactor."""
-
-    def __init__(self, contract: Contract, transactor: Transactor) -> None:
-        self.contract = contract
-        self.tx = transactor
-
-    @property
-    def address(self) -> str:
-        return str(self.contract.address)
 
     @property
     def chain_id(self) -> int:

@@ -13,6 +13,7 @@ from eth_utils import keccak
 from web3.contract import Contract
 from web3.types import BlockIdentifier
 
+from tracechain.chain.client import ContractClient
 from tracechain.chain.transact import Transactor, TxResult
 from tracechain.errors import InvalidInputError
 from tracechain.hashing import keccak_text, parse_bytes32, to_hex
@@ -205,17 +206,12 @@ def product_key_of(product_id: str) -> bytes:
 
 
 # ---------------------------------------------------------------- client
-class ProvenanceRegistryClient:
+class ProvenanceRegistryClient(ContractClient):
     """Reads and writes products and their events; writes go through the given Transactor."""
 
     def __init__(self, contract: Contract, transactor: Transactor) -> None:
-        self.contract = contract
-        self.tx = transactor
+        super().__init__(contract, transactor)
         self._topic_names: dict[bytes, str] | None = None
-
-    @property
-    def address(self) -> str:
-        return str(self.contract.address)
 
     # ---------------------------------------------------------------- writes
     def register_product(self, sender: LocalAccount, product_id: str, metadata_hash: bytes = ZERO32) -> TxResult:

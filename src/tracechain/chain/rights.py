@@ -8,10 +8,10 @@ from enum import IntEnum, StrEnum
 from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
-from web3.contract import Contract
 from web3.logs import DISCARD
 
-from tracechain.chain.transact import Transactor, TxResult
+from tracechain.chain.client import ContractClient
+from tracechain.chain.transact import TxResult
 from tracechain.errors import InvalidInputError, TraceChainError, TransactionError
 from tracechain.hashing import parse_bytes32, to_hex
 from tracechain.types import to_address
@@ -123,16 +123,8 @@ def certificate_id(
     return to_hex(keccak(encoded))
 
 
-class DataRightsClient:
+class DataRightsClient(ContractClient):
     """Reads and writes datasets and certificates; writes go through the given Transactor."""
-
-    def __init__(self, contract: Contract, transactor: Transactor) -> None:
-        self.contract = contract
-        self.tx = transactor
-
-    @property
-    def address(self) -> str:
-        return str(self.contract.address)
 
     # ---------------------------------------------------------------- writes
     def register_dataset(
