@@ -438,3 +438,73 @@ class EventAlreadyRecordedError(ConflictError):
     """This EPCIS event (same Event Hash ID) is already recorded for the product."""
 
     code = "event_already_recorded"
+
+
+# Notarization: receipts (domain)
+class InvalidReceiptError(InvalidInputError):
+    """The receipt is not a well-formed TraceChain notary receipt."""
+
+    code = "invalid_receipt"
+
+
+class ReceiptMismatchError(IntegrityError):
+    """The chain (or the record file) does not confirm what the receipt claims."""
+
+    code = "receipt_mismatch"
+
+
+# Data rights (domain)
+class DatasetNotFoundError(NotFoundError):
+    """No dataset is registered under this id."""
+
+    code = "dataset_not_found"
+
+
+class CertificateNotFoundError(NotFoundError):
+    """No certificate has this id."""
+
+    code = "certificate_not_found"
+
+
+# Notarization (domain)
+class RecordHashMismatchError(InvalidInputError):
+    """The record given does not hash to the record hash given with it."""
+
+    code = "record_hash_mismatch"
+
+
+class RecordAlreadyNotarizedError(ConflictError):
+    """The record is already notarized (or queued with another kind)."""
+
+    code = "record_already_notarized"
+
+
+class NotarizationNotFoundError(NotFoundError):
+    """No notarization of this record hash is known to the chain or the batch queue."""
+
+    code = "notarization_not_found"
+
+
+class ReceiptNotReadyError(NotFoundError):
+    """The record is queued for a batch that is not anchored yet, so it has no receipt yet."""
+
+    code = "receipt_not_ready"
+
+
+class QueueSignatureError(SignatureError):
+    """The submitter's signature over a record queued for batching is missing, expired or wrong."""
+
+    code = "invalid_queue_signature"
+
+
+class BatchFlushConflictError(ConflictError):
+    """Another process changed the batch queue at the same moment; try again."""
+
+    code = "batch_flush_conflict"
+
+
+# Actors (domain)
+class ActorNotFoundError(NotFoundError):
+    """No registered actor has this address."""
+
+    code = "actor_not_found"

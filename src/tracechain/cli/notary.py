@@ -147,7 +147,8 @@ def verify(
 ) -> None:
     """Check a receipt against the chain alone (no store, no API). Exit 0 only when everything holds."""
     from tracechain.chain.connect import rpc_chain
-    from tracechain.services.receipts import NotaryReceipt, ReceiptMismatchError, verify_receipt
+    from tracechain.errors import ReceiptMismatchError
+    from tracechain.services.receipts import NotaryReceipt, verify_receipt
 
     parsed = NotaryReceipt.from_json(read_json(str(receipt_file)))
     document = read_json(str(record)) if record is not None else None

@@ -27,6 +27,14 @@ from sqlalchemy.orm import Session
 from tracechain import errors
 from tracechain.chain.notary import LEAF_ENCODING, AnchoredBatch, NotaryClient, encode_kind, leaf_values
 from tracechain.chain.transact import ForwardRequest, TxResult
+from tracechain.errors import (
+    BatchFlushConflictError,
+    NotarizationNotFoundError,
+    QueueSignatureError,
+    ReceiptNotReadyError,
+    RecordAlreadyNotarizedError,
+    RecordHashMismatchError,
+)
 from tracechain.hashing import canonical_json, document_hash, parse_bytes32, to_hex
 from tracechain.merkle import StandardMerkleTree
 from tracechain.services.receipts import NotaryReceipt, batched_receipt, individual_receipt
@@ -40,40 +48,6 @@ _QUEUE_RETRIES = 3
 
 
 # ---------------------------------------------------------------- domain errors
-class RecordHashMismatchError(errors.InvalidInputError):
-    """The record given does not hash to the record hash given with it."""
-
-    code = "record_hash_mismatch"
-
-
-class RecordAlreadyNotarizedError(errors.ConflictError):
-    """The record is already notarized (or queued with another kind)."""
-
-    code = "record_already_notarized"
-
-
-class NotarizationNotFoundError(errors.NotFoundError):
-    """No notarization of this record hash is known to the chain or the batch queue."""
-
-    code = "notarization_not_found"
-
-
-class ReceiptNotReadyError(errors.NotFoundError):
-    """The record is queued for a batch that is not anchored yet, so it has no receipt yet."""
-
-    code = "receipt_not_ready"
-
-
-class QueueSignatureError(errors.SignatureError):
-    """The submitter's signature over a record queued for batching is missing, expired or wrong."""
-
-    code = "invalid_queue_signature"
-
-
-class BatchFlushConflictError(errors.ConflictError):
-    """Another process changed the batch queue at the same moment; try again."""
-
-    code = "batch_flush_conflict"
 
 
 # ---------------------------------------------------------------- results

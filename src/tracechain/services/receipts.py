@@ -24,7 +24,13 @@ from tracechain.chain.notary import (
     parties_hash,
 )
 from tracechain.chain.transact import Transactor
-from tracechain.errors import ChainUnavailableError, IntegrityError, InvalidInputError, TraceChainError
+from tracechain.errors import (
+    ChainUnavailableError,
+    IntegrityError,
+    InvalidInputError,
+    InvalidReceiptError,
+    TraceChainError,
+)
 from tracechain.hashing import document_hash, parse_bytes32, to_hex
 from tracechain.merkle import leaf_hash, verify_proof
 from tracechain.types import to_address
@@ -34,18 +40,6 @@ RECEIPT_VERSION = 1
 METHODS = ("single", "cosigned", "batched")
 _EVENT_OF = {"single": "RecordNotarized", "cosigned": "RecordCoSigned", "batched": "BatchAnchored"}
 _TX_HASH = re.compile(r"0x[0-9a-f]{64}")
-
-
-class InvalidReceiptError(InvalidInputError):
-    """The receipt is not a well-formed TraceChain notary receipt."""
-
-    code = "invalid_receipt"
-
-
-class ReceiptMismatchError(IntegrityError):
-    """The chain (or the record file) does not confirm what the receipt claims."""
-
-    code = "receipt_mismatch"
 
 
 @dataclass(frozen=True)

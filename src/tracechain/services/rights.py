@@ -18,6 +18,7 @@ from web3.logs import DISCARD
 from tracechain import errors
 from tracechain.chain.rights import Certificate, CertificateStatus, DataRightsClient, Right, dataset_token_id
 from tracechain.chain.transact import ForwardRequest, TxResult
+from tracechain.errors import CertificateNotFoundError, DatasetNotFoundError, RequestMismatchError
 from tracechain.hashing import document_hash, parse_bytes32, to_hex
 from tracechain.services.runtime import Runtime
 from tracechain.store import rights as index
@@ -25,24 +26,6 @@ from tracechain.types import to_address
 
 CONTRACT = "DataRightsRegistry"
 ZERO32 = bytes(32)
-
-
-class DatasetNotFoundError(errors.NotFoundError):
-    """No dataset is registered under this id."""
-
-    code = "dataset_not_found"
-
-
-class CertificateNotFoundError(errors.NotFoundError):
-    """No certificate has this id."""
-
-    code = "certificate_not_found"
-
-
-class RequestMismatchError(errors.InvalidInputError):
-    """The signed request does not perform the write it is sent for."""
-
-    code = "request_mismatch"
 
 
 # ---------------------------------------------------------------- answers

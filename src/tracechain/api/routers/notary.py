@@ -20,8 +20,9 @@ from tracechain.api.schemas.notary import (
     VerificationPublic,
     VerifyRequest,
 )
+from tracechain.errors import RecordHashMismatchError
 from tracechain.hashing import document_hash, parse_bytes32
-from tracechain.services.notary import NotaryService, RecordHashMismatchError
+from tracechain.services.notary import NotaryService
 from tracechain.services.receipts import NotaryReceipt, read_only_rpc, verify_receipt
 from tracechain.store.notary import actor_activity
 from tracechain.types import to_address

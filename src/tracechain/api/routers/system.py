@@ -8,17 +8,11 @@ from sqlalchemy import select
 from tracechain.api.deps import RuntimeDep
 from tracechain.api.schemas.common import ActorPublic, DeploymentPublic
 from tracechain.chain.transact import FORWARDER_NAME, FORWARDER_VERSION
-from tracechain.errors import NotFoundError
+from tracechain.errors import ActorNotFoundError
 from tracechain.store.db import ActorRow
 from tracechain.types import to_address
 
 router = APIRouter(prefix="/v1", tags=["system"])
-
-
-class ActorNotFoundError(NotFoundError):
-    """No registered actor has this address."""
-
-    code = "actor_not_found"
 
 
 @router.get("/health")
