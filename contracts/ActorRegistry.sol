@@ -80,6 +80,19 @@ contract ActorRegistry is IActorRegistry, AccessControl, ERC2771Context {
     }
 
     /// @inheritdoc IActorRegistry
+    function isActor(address account) external view returns (bool) {
+        Actor storage actor = _actors[account];
+        return actor.registered && actor.suspendedAt == 0;
+    }
+
+    /// @inheritdoc IActorRegistry
+    function requireActor(address account) external view {
+        Actor storage actor = _actors[account];
+        if (!actor.registered) revert ActorRegistryUnknownActor(account);
+        if (actor.suspendedAt != 0) revert ActorRegistryActorSuspended(account);
+    }
+
+    /// @inheritdoc IActorRegistry
     function isActive(address account, bytes32 role) public view returns (bool) {
         Actor storage actor = _actors[account];
         return actor.registered && actor.suspendedAt == 0 && hasRole(role, account);

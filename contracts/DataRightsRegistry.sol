@@ -197,14 +197,11 @@ contract DataRightsRegistry is IDataRightsRegistry, ERC721, ERC2771Context {
     /// @dev Reverts with the ActorRegistry's own errors unless `account` is a registered,
     ///      non-suspended actor (any role).
     function _requireActor(address account) private view {
-        IActorRegistry.Actor memory actor = _registry.getActor(account);
-        if (!actor.registered) revert IActorRegistry.ActorRegistryUnknownActor(account);
-        if (actor.suspendedAt != 0) revert IActorRegistry.ActorRegistryActorSuspended(account);
+        _registry.requireActor(account);
     }
 
     function _isActor(address account) private view returns (bool) {
-        IActorRegistry.Actor memory actor = _registry.getActor(account);
-        return actor.registered && actor.suspendedAt == 0;
+        return _registry.isActor(account);
     }
 
     function _msgSender() internal view override(Context, ERC2771Context) returns (address) {

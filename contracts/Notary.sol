@@ -164,9 +164,7 @@ contract Notary is INotary, EIP712, ERC2771Context {
 
     /// @dev A party must be a registered actor and not suspended; its roles do not matter.
     function _requireInGoodStanding(address party) private view {
-        IActorRegistry.Actor memory actor = _registry.getActor(party);
-        if (!actor.registered) revert IActorRegistry.ActorRegistryUnknownActor(party);
-        if (actor.suspendedAt != 0) revert IActorRegistry.ActorRegistryActorSuspended(party);
+        _registry.requireActor(party);
     }
 
     function _coSignDigest(bytes32 recordHash, bytes32 kind, bytes32 partiesHash, uint256 deadline)

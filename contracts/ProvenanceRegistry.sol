@@ -233,9 +233,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, ERC2771Context {
             registry.isActive(account, Roles.LOGISTICS) || registry.isActive(account, Roles.MANUFACTURER)
                 || registry.isActive(account, Roles.RETAILER)
         ) return;
-        IActorRegistry.Actor memory actor = registry.getActor(account);
-        if (!actor.registered) revert IActorRegistry.ActorRegistryUnknownActor(account);
-        if (actor.suspendedAt != 0) revert IActorRegistry.ActorRegistryActorSuspended(account);
+        registry.requireActor(account);
         revert ProvenanceRegistryNotSupplyChainActor(account);
     }
 

@@ -63,6 +63,13 @@ interface IActorRegistry is IAccessControl {
     /// @notice Returns the actor record of `account` (all zero if unknown).
     function getActor(address account) external view returns (Actor memory);
 
+    /// @notice True when `account` is registered and not suspended (whatever its roles).
+    function isActor(address account) external view returns (bool);
+
+    /// @notice Reverts with `ActorRegistryUnknownActor` or `ActorRegistryActorSuspended` unless
+    ///         `account` is registered and not suspended (whatever its roles).
+    function requireActor(address account) external view;
+
     /// @notice True when `account` is registered, not suspended and holds `role`.
     function isActive(address account, bytes32 role) external view returns (bool);
 

@@ -152,3 +152,16 @@ def test_relayed_write_by_unauthorised_signer_is_refused(net) -> None:
     relayed = ActorRegistryClient(net.contract("ActorRegistry"), net.relayed)
     with pytest.raises(errors.ActorRegistryMissingRole):
         relayed.register_actor(net.accounts["retailer"], net.accounts["outsider"].address, "Sneaky", [])
+
+
+def test_actor_standing_checks_ignore_roles(net) -> None:
+    registry = net.contract("ActorRegistry")
+    gov, m, outsider = net.accounts["governance"], net.accounts["manufacturer"], net.accounts["outsider"]
+    assert registry.functions.isActor(m.address).call()
+    assert not registry.functions.isActor(outsider.address).call()
+    with pytest.raises(errors.ActorRegistryUnknownActor):
+        net.tx.estimate(gov.address, registry.functions.requireActor(outsider.address))
+    net.actors.suspend_actor(gov, m.address)
+    assert not registry.functions.isActor(m.address).call()
+    with pytest.raises(errors.ActorRegistryActorSuspended):
+        net.tx.estimate(gov.address, registry.functions.requireActor(m.address))
