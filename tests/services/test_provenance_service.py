@@ -350,3 +350,47 @@ def test_register_many_in_one_transaction(net, service) -> None:  # noqa: ANN001
         service.register_many(m, [("opaque:new", None), (receipt.product_ids[0], None)])
     with pytest.raises(errors.ProductNotFoundError):
         service.trace("opaque:new")  # all or none
+
+
+def _direct_event(net, service: ProvenanceService, doc: dict, *, event_id: bytes | None = None,  # noqa: ANN001
+                  biz_step: str | None = None, pid: str = PID) -> None:
+    """A writer that skips the service: stores `doc` and commits whatever record it likes on-chain."""
+    from tracechain.chain.provenance import EventInput, ProvenanceRegistryClient, biz_step_code
+    from tracechain.epcis import event_hash_id, event_hash_id_digest
+    from tracechain.hashing import document_hash
+
+    service.runtime.store.put_document(doc)
+    client = ProvenanceRegistryClient(service.runtime.contract("ProvenanceRegistry"), service.runtime.transactor)
+    record = EventInput(
+        product_key_of(pid),
+        event_id or event_hash_id_digest(event_hash_id(doc)),
+        document_hash(doc),
+        biz_step_code(biz_step or doc["bizStep"]),
+    )
+    client.record_event(net.accounts["retailer"], record)
+    service.runtime.sync()
+
+
+@pytest.mark.parametrize(
+    ("claim", "code"),
+    [("event_id", "event_id_mismatch"), ("biz_step", "biz_step_mismatch"), ("product", "product_mismatch")],
+)
+def test_records_that_contradict_their_documents_are_not_verified(net, service, claim, code) -> None:  # noqa: ANN001
+    history(net, service)
+    other = f"01/{GTIN}/21/SN-0999"
+    doc = event_doc([other if claim == "product" else PID], "storing", 400, "in_progress")
+    kwargs: dict[str, Any] = {"event_id": b"\x11" * 32} if claim == "event_id" else {}
+    if claim == "biz_step":
+        kwargs["biz_step"] = "shipping"
+    _direct_event(net, service, doc, **kwargs)
+    trace = service.trace(PID)
+    assert trace.verification.verdict == "tampered"
+    (problem,) = trace.verification.problems
+    assert problem.code == code and problem.event_index == len(trace.events) - 1
+    assert not trace.events[-1].document_verified
+
+
+def test_an_honest_direct_write_still_verifies(net, service) -> None:  # noqa: ANN001
+    history(net, service)
+    _direct_event(net, service, event_doc([PID], "storing", 400, "in_progress"))
+    assert service.trace(PID).verification.verdict == "verified"

@@ -5,8 +5,10 @@ checked against the documents they come with before the server relays them."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -31,7 +33,7 @@ from tracechain.epcis import (
     product_ids_of,
     validate_object_event,
 )
-from tracechain.hashing import document_hash, parse_bytes32, to_hex
+from tracechain.hashing import canonical_json, document_hash, parse_bytes32, to_hex
 from tracechain.product_ids import ProductId, parse_product_id
 from tracechain.services.runtime import Runtime
 from tracechain.store.indexer import STREAM
@@ -210,7 +212,17 @@ class WriteReceipt:
     document_hashes: tuple[str, ...] = field(default=())
 
 
-_TAMPERING = {"document_altered", "metadata_altered", "recall_notice_altered", "event_altered", "state_mismatch"}
+_TAMPERING = {
+    "document_altered",
+    "metadata_altered",
+    "recall_notice_altered",
+    "event_altered",
+    "state_mismatch",
+    "event_invalid",
+    "event_id_mismatch",
+    "biz_step_mismatch",
+    "product_mismatch",
+}
 
 
 # ---------------------------------------------------------------- service
@@ -595,6 +607,8 @@ class ProvenanceService:
                 problems.append(Problem("event_missing", f"event #{expected} is missing from the index", expected))
             doc = self.store.get_document(row.document_hash)
             doc_problems = _document_problems(doc, row.document_hash, "document", f"event #{row.seq}'s document")
+            if not doc_problems:
+                doc_problems = _event_claim_problems(doc, row, pid)
             problems += [_for_event(p, row) for p in doc_problems]
             events.append(
                 TracedEvent(
@@ -745,6 +759,34 @@ def _document_problems(doc: Any, expected: str, code: str, what: str) -> list[Pr
     if to_hex(document_hash(doc)) != expected:
         return [Problem(f"{code}_altered", f"{what} no longer matches its on-chain hash {expected}")]
     return []
+
+
+def _event_claim_problems(doc: Any, row: ProductEventRow, pid: ProductId) -> list[Problem]:
+    """What an authentic event document contradicts in its on-chain record: the Event Hash ID, the
+    business step, or the product (a writer talking to the contract directly could commit any)."""
+    try:
+        event = validate_object_event(doc)
+        claimed_id = _event_id_of_canonical(canonical_json(event))
+        products = product_ids_of(event)
+        step = biz_step_code(event["bizStep"])
+    except errors.InvalidInputError as exc:
+        return [Problem("event_invalid", f"event #{row.seq}'s document is not a valid ObjectEvent: {exc.message}")]
+    problems = []
+    if claimed_id != row.event_id:
+        problems.append(Problem("event_id_mismatch", f"event #{row.seq}'s document has Event Hash ID digest "
+                                f"{claimed_id}, the chain records {row.event_id}"))
+    if step != row.biz_step:
+        problems.append(Problem("biz_step_mismatch", f"event #{row.seq}'s document says {event['bizStep']}, "
+                                f"the chain records {biz_step_name(row.biz_step)}"))
+    if pid not in products:
+        problems.append(Problem("product_mismatch", f"event #{row.seq}'s document does not list {pid.canonical}"))
+    return problems
+
+
+@lru_cache(maxsize=65_536)
+def _event_id_of_canonical(canonical: bytes) -> str:
+    """Memoised: GS1's generator takes milliseconds, and traces recheck the same documents."""
+    return to_hex(event_hash_id_digest(event_hash_id(json.loads(canonical))))
 
 
 def _for_event(problem: Problem, row: ProductEventRow) -> Problem:
