@@ -235,3 +235,17 @@ def test_percent_encoded_ids_and_browser_redirect(api: TestClient, net, service)
     assert encoded.headers["cache-control"] == "public, max-age=5"
     browser = api.get(f"/01/{GTIN}/21/{SERIAL}", headers={"Accept": "text/html,*/*"}, follow_redirects=False)
     assert browser.status_code == 303 and browser.headers["location"] == "/?id=" + PID.replace("/", "%2F")
+
+
+def test_product_qr_code_carries_its_digital_link(api) -> None:  # noqa: ANN001
+    import segno
+
+    response = api.get("/v1/products/urn:epc:id:sgtin:9506000.013435.SN-0001/qr.svg")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("image/svg+xml")
+    url = "http://testserver/01/09506000134352/21/SN-0001"
+    assert response.text == segno.make(url, error="m").svg_inline(scale=4, border=2, title=url)
+
+
+def test_qr_code_of_an_invalid_id_is_refused(api) -> None:  # noqa: ANN001
+    response = api.get("/v1/products/01/09506000134353/21/X/qr.svg")
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_input"

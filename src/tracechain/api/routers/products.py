@@ -136,6 +136,32 @@ def _need(value: _T | None, name: str) -> _T:
 
 
 # ---------------------------------------------------------------- consumers
+def scan_url(base_url: str, product_id: str) -> str:
+    """The URL a product's QR code carries: its GS1 Digital Link on this server (browsers land on the
+    web page), or the web page itself for opaque IDs.
+
+    Raises:
+        InvalidInputError: not a valid product ID.
+    """
+    pid = parse_product_id(product_id)
+    path = pid.digital_link_path or "/?id=" + quote(pid.canonical, safe="")
+    return base_url.rstrip("/") + path
+
+
+@router.get(
+    "/v1/products/{product_id:path}/qr.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}, "description": "QR code of the product's scan URL"}, **ERRORS},
+)
+def product_qr(product_id: str, runtime: RuntimeDep) -> Response:
+    """A QR code (SVG) to print on the product: it carries the product's GS1 Digital Link on this server."""
+    import segno
+
+    url = scan_url(runtime.settings.public_base_url, product_id)
+    svg = segno.make(url, error="m").svg_inline(scale=4, border=2, title=url)
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+
 @router.get("/v1/products/{product_id:path}", response_model=ProductPublic, responses=ERRORS)
 def get_product(product_id: str, runtime: RuntimeDep, response: Response) -> ProductPublic:
     """The product's history with documents, its status and a verification block checked live against
