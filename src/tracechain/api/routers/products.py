@@ -148,6 +148,17 @@ def scan_url(base_url: str, product_id: str) -> str:
     return base_url.rstrip("/") + path
 
 
+def qr_svg(url: str) -> bytes:
+    """A standalone SVG QR code of `url` (error correction M)."""
+    import io
+
+    import segno
+
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=4, border=2, title=url)
+    return out.getvalue()
+
+
 @router.get(
     "/v1/products/{product_id:path}/qr.svg",
     response_class=Response,
@@ -155,11 +166,8 @@ def scan_url(base_url: str, product_id: str) -> str:
 )
 def product_qr(product_id: str, runtime: RuntimeDep) -> Response:
     """A QR code (SVG) to print on the product: it carries the product's GS1 Digital Link on this server."""
-    import segno
-
     url = scan_url(runtime.settings.public_base_url, product_id)
-    svg = segno.make(url, error="m").svg_inline(scale=4, border=2, title=url)
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+    return Response(qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/v1/products/{product_id:path}", response_model=ProductPublic, responses=ERRORS)
