@@ -59,6 +59,7 @@ contract ActorRegistry is IActorRegistry, AccessControl, ERC2771Context {
 
     /// @inheritdoc IActorRegistry
     function suspendActor(address account, bytes32 reasonHash) external onlyRole(Roles.GOVERNANCE) {
+        if (account == _msgSender()) revert ActorRegistryGovernanceLockout(account);
         Actor storage actor = _requireRegistered(account);
         if (actor.suspendedAt != 0) revert ActorRegistryActorSuspended(account);
         actor.suspendedAt = uint64(block.timestamp);
@@ -133,6 +134,12 @@ contract ActorRegistry is IActorRegistry, AccessControl, ERC2771Context {
     function _grantRole(bytes32 role, address account) internal override returns (bool) {
         if (!_actors[account].registered) revert ActorRegistryUnknownActor(account);
         return super._grantRole(role, account);
+    }
+
+    /// @dev A governor cannot revoke or renounce its own governance role (another governor can).
+    function _revokeRole(bytes32 role, address account) internal override returns (bool) {
+        if (role == Roles.GOVERNANCE && account == _msgSender()) revert ActorRegistryGovernanceLockout(account);
+        return super._revokeRole(role, account);
     }
 
     function _msgSender() internal view override(Context, ERC2771Context) returns (address) {

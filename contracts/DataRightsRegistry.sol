@@ -165,13 +165,15 @@ contract DataRightsRegistry is IDataRightsRegistry, ERC721, ERC2771Context {
     }
 
     // ---------------------------------------------------------------- internals
-    /// @dev Every change of holder, by any ERC-721 path, checks both sides are active actors.
-    ///      Minting is checked in `registerDataset`; there is no burn.
+    /// @dev Every change of holder, by any ERC-721 path, checks that both sides and an approved
+    ///      operator moving the token are active actors. Minting is checked in `registerDataset`;
+    ///      there is no burn.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
         from = _ownerOf(tokenId);
         if (from != address(0)) {
             _requireActor(from);
             if (to != address(0)) _requireActor(to);
+            if (auth != address(0) && auth != from) _requireActor(auth);
         }
         return super._update(to, tokenId, auth);
     }

@@ -208,6 +208,12 @@ contract ProvenanceRegistry is IProvenanceRegistry, ERC2771Context {
             if (status == ProductStatus.Recalled) revert ProvenanceRegistryProductRecalled(productKey);
             return _requireRole(actor, Roles.RETAILER, _CHECKED_RETAILER, checked);
         }
+        if (
+            (bizStep == BizSteps.INSPECTING || bizStep == BizSteps.SAMPLING)
+                && _registry.isActive(actor, Roles.INSPECTOR)
+        ) {
+            return checked; // an inspector may inspect what it holds, whatever its other roles
+        }
         if (checked & _CHECKED_SUPPLY_CHAIN == 0) {
             _requireSupplyChainActor(actor);
             checked |= _CHECKED_SUPPLY_CHAIN;

@@ -30,6 +30,9 @@ interface IActorRegistry is IAccessControl {
     error ActorRegistryMissingRole(address account, bytes32 role);
     /// @notice An actor's display name must not be empty.
     error ActorRegistryEmptyName();
+    /// @notice A governor may not suspend itself or give up its own governance role, so a
+    ///         deployment is never left without a governor by accident.
+    error ActorRegistryGovernanceLockout(address account);
     /// @notice `caller` may not update the profile of `account`.
     error ActorRegistryNotSelfOrGovernance(address caller, address account);
 

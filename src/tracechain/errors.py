@@ -249,6 +249,10 @@ class ActorRegistryEmptyName(ContractRevertError, InvalidInputError):
     """An actor's display name must not be empty."""
 
 
+class ActorRegistryGovernanceLockout(ContractRevertError, ConflictError):
+    """A governor may not suspend itself or give up its own governance role."""
+
+
 class ActorRegistryNotSelfOrGovernance(ContractRevertError, PermissionDeniedError):
     """Only the actor itself or governance may update an actor's profile."""
 

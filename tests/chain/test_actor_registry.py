@@ -165,3 +165,18 @@ def test_actor_standing_checks_ignore_roles(net) -> None:
     assert not registry.functions.isActor(m.address).call()
     with pytest.raises(errors.ActorRegistryActorSuspended):
         net.tx.estimate(gov.address, registry.functions.requireActor(m.address))
+
+
+def test_a_governor_cannot_lock_itself_out(net) -> None:
+    gov, m2 = net.accounts["governance"], net.accounts["manufacturer2"]
+    registry = net.contract("ActorRegistry").functions
+    with pytest.raises(errors.ActorRegistryGovernanceLockout):
+        net.actors.suspend_actor(gov, gov.address)
+    with pytest.raises(errors.ActorRegistryGovernanceLockout):
+        net.actors.revoke_role(gov, gov.address, Role.GOVERNANCE)
+    with pytest.raises(errors.ActorRegistryGovernanceLockout):
+        net.tx.send(gov, registry.renounceRole(Role.GOVERNANCE.id, gov.address))
+    assert net.actors.is_active(gov.address, Role.GOVERNANCE)
+    net.actors.grant_role(gov, m2.address, Role.GOVERNANCE)  # another governor may remove one
+    net.actors.revoke_role(m2, gov.address, Role.GOVERNANCE)
+    assert not net.actors.is_active(gov.address, Role.GOVERNANCE)

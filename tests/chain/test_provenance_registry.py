@@ -532,3 +532,14 @@ def test_gas_per_event_stays_within_budget(net) -> None:
     batch = client.record_events(m, [_event(product_key_of(pid), pid, "commissioning") for pid in ids]).gas_used
     assert single < 50_000
     assert batch / 100 < 20_000
+
+
+def test_custodian_that_is_only_an_inspector_may_still_inspect(net) -> None:
+    client = _registered(net)
+    m, gov = net.accounts["manufacturer"], net.accounts["governance"]
+    net.actors.grant_role(gov, m.address, Role.INSPECTOR)
+    net.actors.revoke_role(gov, m.address, Role.MANUFACTURER)
+    client.record_event(m, _event(KEY, "own-qa", "inspecting"))  # as an inspector holding the product
+    with pytest.raises(errors.ProvenanceRegistryNotSupplyChainActor):
+        client.record_event(m, _event(KEY, "store", "storing"))
+    assert client.get_product(KEY).event_count == 1  # type: ignore[union-attr]

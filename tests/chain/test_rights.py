@@ -527,3 +527,20 @@ def test_gas_stays_within_budget(net) -> None:
         "transfer": 100_000,
     }
     assert all(gas[k] <= budget[k] for k in budget), repr(gas)
+
+
+def test_unregistered_or_suspended_operator_cannot_move_the_token(net) -> None:
+    client = _registered(net)
+    retailer, logistics, outsider = net.accounts["retailer"], net.accounts["logistics"], net.accounts["outsider"]
+    token = client.contract.functions
+    tid = dataset_token_id(SALES)
+    net.tx.send(retailer, token.setApprovalForAll(outsider.address, True))
+    with pytest.raises(errors.ActorRegistryUnknownActor) as info:
+        net.tx.send(outsider, token.transferFrom(retailer.address, logistics.address, tid))
+    assert info.value.error_args == {"account": outsider.address}
+    exchange = net.accounts["manufacturer"]
+    net.tx.send(retailer, token.approve(exchange.address, tid))
+    net.actors.suspend_actor(net.accounts["governance"], exchange.address)
+    with pytest.raises(errors.ActorRegistryActorSuspended):
+        net.tx.send(exchange, token.transferFrom(retailer.address, logistics.address, tid))
+    assert client.holder_of(SALES) == retailer.address

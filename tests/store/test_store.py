@@ -79,3 +79,18 @@ def test_concurrent_indexers_on_one_store_apply_each_log_once(net, tmp_path: Pat
         assert s.scalar(select(func.count()).select_from(Activity)) == s.scalar(
             select(func.count(func.distinct(Activity.tx_hash + ":" + func.cast(Activity.log_index, String))))
         )
+
+
+def test_a_kind_that_is_not_an_encoded_name_does_not_stall_the_indexer(net, tmp_path: Path) -> None:
+    from tracechain.hashing import keccak_text
+    from tracechain.store.notary import NotaryRecordRow
+
+    notary = net.contract("Notary").functions
+    odd_kind = b"A" + bytes(31)  # upper case: not a kind name the Python side would encode
+    net.tx.send(net.accounts["notary"], notary.notarize(keccak_text("odd"), odd_kind))
+    net.actors.update_actor(net.accounts["retailer"], net.accounts["retailer"].address, "After The Odd One")
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    Indexer(net.chain, net.deployment, store).sync()
+    with store.session() as s:
+        assert s.get(NotaryRecordRow, to_hex(keccak_text("odd"))).kind == to_hex(odd_kind)
+        assert s.get(ActorRow, net.accounts["retailer"].address).name == "After The Odd One"

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracechain.chain.notary import decode_kind
+from tracechain.errors import InvalidInputError
 from tracechain.hashing import to_hex
 from tracechain.store.db import Activity, Base
 
@@ -98,6 +99,15 @@ class NotaryQueueRow(Base):
 
 
 # ---------------------------------------------------------------- index handlers
+def _kind_name(raw: bytes) -> str:
+    """The kind's name, or its 0x-hex when a writer committed bytes that are not an encoded kind:
+    the index records what the chain holds and never stalls on it."""
+    try:
+        return decode_kind(raw)
+    except InvalidInputError:
+        return to_hex(raw)
+
+
 def _record(method: str) -> Handler:
     def handle(session: Session, log: ChainLog) -> None:
         a = log.args
@@ -107,7 +117,7 @@ def _record(method: str) -> Handler:
         session.merge(
             NotaryRecordRow(
                 record_hash=record_hash,
-                kind=decode_kind(bytes(a["kind"])),
+                kind=_kind_name(bytes(a["kind"])),
                 method=method,
                 notarized_by=actor,
                 parties=",".join(parties),
