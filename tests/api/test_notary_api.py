@@ -248,3 +248,12 @@ def test_activity_of_a_bad_address_is_422_and_of_a_stranger_empty(api: TestClien
     empty = api.get(f"/v1/actors/{net.accounts['outsider'].address}/activity").json()
     assert empty["items"] == [] and empty["total"] == 0
     assert api.get(f"/v1/actors/{net.accounts['outsider'].address}/activity", params={"limit": 0}).status_code == 422
+
+
+def test_a_receipt_naming_another_contract_is_not_trusted(api: TestClient, runtime, net) -> None:
+    api.post("/v1/notarizations", json=single_body(runtime, net))
+    receipt = api.get(f"/v1/notarizations/{to_hex(document_hash(ORDER))}/receipt").json()
+    assert api.post("/v1/verify", json={"receipt": receipt}).json()["ok"] is True
+    lookalike = {**receipt, "contract": runtime.deployment.address("ProvenanceRegistry")}
+    verdict = api.post("/v1/verify", json={"receipt": lookalike}).json()
+    assert verdict["ok"] is False and "not the trusted Notary" in verdict["reason"]

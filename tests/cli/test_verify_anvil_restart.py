@@ -160,3 +160,14 @@ def test_verify_against_a_dead_node_is_unavailable(restarted) -> None:
     code, out = run(restarted["env"], "verify", str(restarted["receipts"]["order"]), "--rpc",
                     f"http://127.0.0.1:{free_port()}")  # fmt: skip
     assert code == 6 and "no Ethereum node answers" in out, out
+
+
+def test_verify_pins_the_trusted_notary(restarted) -> None:
+    r = restarted
+    receipt = str(r["receipts"]["order"])
+    notary = json.loads(Path(receipt).read_text())["contract"]
+    code, out = run(r["env"], "verify", receipt, "--rpc", r["url"], "--notary", notary)
+    assert code == 0, out
+    other = "0x" + "12" * 20
+    code, out = run(r["env"], "verify", receipt, "--rpc", r["url"], "--notary", other)
+    assert code == 7 and "not the trusted Notary" in out, out

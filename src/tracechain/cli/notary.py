@@ -13,6 +13,7 @@ from eth_account.signers.local import LocalAccount
 from tracechain import errors
 from tracechain.cli.common import DevAccountOption, KeyOption, RpcOption, node_runtime, read_json, signer
 from tracechain.hashing import parse_bytes32
+from tracechain.types import to_address
 
 DEFAULT_COSIGN_TTL = 3600
 
@@ -119,7 +120,8 @@ def notarize(
         svc.receipt(record_hash).to_json(), out or _default_receipt_path(runtime.settings.data_dir, status.record_hash)
     )
     typer.echo(f"receipt: {path}")
-    typer.echo(f"verify:  tracechain verify {path} --rpc {runtime.settings.rpc_url} --record {file}")
+    notary = runtime.deployment.address("Notary")
+    typer.echo(f"verify:  tracechain verify {path} --rpc {runtime.settings.rpc_url} --record {file} --notary {notary}")
 
 
 def receipt(
@@ -144,8 +146,15 @@ def verify(
         Path | None, typer.Option("--record", help="Also check that this record file hashes to the receipt.")
     ] = None,
     rpc: RpcOption = None,
+    notary: Annotated[
+        str | None,
+        typer.Option("--notary", help="The Notary address you trust; the receipt must name it."),
+    ] = None,
 ) -> None:
-    """Check a receipt against the chain alone (no store, no API). Exit 0 only when everything holds."""
+    """Check a receipt against the chain alone (no store, no API). Exit 0 only when everything holds.
+
+    Pass --notary with the deployment's published Notary address: without it the receipt's own
+    contract address is taken at its word, and anyone can deploy a look-alike contract."""
     from tracechain.chain.connect import rpc_chain
     from tracechain.errors import ReceiptMismatchError
     from tracechain.services.receipts import NotaryReceipt, verify_receipt
@@ -156,7 +165,7 @@ def verify(
         raise errors.ConfigurationError(
             "verify checks the receipt against a chain: give --rpc URL (or TRACECHAIN_RPC_URL)"
         )
-    verdict = verify_receipt(rpc_chain(rpc), parsed, document)
+    verdict = verify_receipt(rpc_chain(rpc), parsed, document, notary=to_address(notary) if notary else None)
     if not verdict.ok:
         raise ReceiptMismatchError(verdict.reason or "the chain does not confirm the receipt")
     typer.echo(verdict.summary())

@@ -84,7 +84,11 @@ def run(ctx: DemoContext) -> None:
     for receipt_path, record_path in ((order_receipt, order_path), (note_receipt_path, note_path)):
         verdict = verify_receipt(runtime.chain, NotaryReceipt.from_json(json.loads(receipt_path.read_text())))
         out(f"receipt: {receipt_path}  ({'verified' if verdict.ok else verdict.reason})")
-        out(f"  check it: tracechain verify {receipt_path} --record {record_path} --rpc {_rpc_url(ctx)}")
+        notary_address = ctx.runtime.deployment.address("Notary")
+        out(
+            f"  check it: tracechain verify {receipt_path} --record {record_path} --rpc {_rpc_url(ctx)} "
+            f"--notary {notary_address}"
+        )
     out(f"  (proof of the delivery note: {len(note_receipt.merkle.proof) if note_receipt.merkle else 0} hashes)")
     if runtime.chain.embedded:
         out("  the embedded chain is served read-only at /v1/rpc while the demo's API runs;")

@@ -274,8 +274,13 @@ class _Fail(Exception):
     pass
 
 
-def verify_receipt(chain: Chain, receipt: NotaryReceipt, record: Any = None) -> Verification:
+def verify_receipt(
+    chain: Chain, receipt: NotaryReceipt, record: Any = None, *, notary: str | None = None
+) -> Verification:
     """Check `receipt` against `chain` alone — and, with `record`, that the record hashes to it.
+
+    With `notary`, the receipt must also name that Notary contract: anyone can deploy a contract
+    that answers like a Notary, so a verifier pins the address it trusts (the deployment's).
 
     Never raises for a receipt the chain does not confirm: the verdict says why.
 
@@ -284,6 +289,13 @@ def verify_receipt(chain: Chain, receipt: NotaryReceipt, record: Any = None) -> 
     """
     verdict = Verification(receipt)
     try:
+        if notary is not None:
+            _check(
+                receipt.contract.lower() == notary.lower(),
+                f"the receipt names contract {receipt.contract}, not the trusted Notary {notary}",
+                verdict.checks,
+                f"the receipt names the trusted Notary {notary}",
+            )
         _verify(chain, receipt, record, verdict.checks)
     except _Fail as failure:
         verdict.reason = str(failure)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response, status
 from fastapi.responses import PlainTextResponse
 
+from tracechain import errors
 from tracechain.api.deps import RuntimeDep
 from tracechain.api.schemas.common import ErrorPublic
 from tracechain.api.schemas.notary import (
@@ -60,7 +61,11 @@ def notarize(body: NotarizationCreate, runtime: RuntimeDep, response: Response) 
         assert body.submitter is not None and body.signature is not None and body.deadline is not None
         submitter = svc.check_queue_signature(record_hash, body.kind, body.submitter, body.deadline, body.signature)
         svc.enqueue(record_hash, body.kind, submitter)
-        svc.flush_due()
+        svc.keep(body.record)
+        try:
+            svc.flush_due()
+        except errors.ConflictError:
+            pass  # another flusher (the background task) is anchoring it; the record stays queued
         result = svc.status(record_hash)
     svc.keep(body.record)  # only once notarized or queued: a refused record leaves nothing behind
     if result.status != "notarized":
@@ -88,7 +93,8 @@ def verify(body: VerifyRequest, runtime: RuntimeDep) -> VerificationPublic:
         receipt = NotaryReceipt.from_json(body.receipt)
     else:
         receipt = NotaryService(runtime).receipt(_hash(body))
-    return VerificationPublic.of(verify_receipt(runtime.chain, receipt, body.record))
+    notary = runtime.deployment.address("Notary")
+    return VerificationPublic.of(verify_receipt(runtime.chain, receipt, body.record, notary=notary))
 
 
 def _hash(body: VerifyRequest) -> bytes:
