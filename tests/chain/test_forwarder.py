@@ -47,3 +47,40 @@ def test_expired_request_is_refused(net) -> None:
     with pytest.raises(errors.ERC2771ForwarderExpiredRequest):
         net.relayed.relay(request)
     assert net.actors.get_actor(m.address).name == "Manufacturer"
+
+
+def test_request_carrying_ether_is_refused_before_paying(net) -> None:
+    m = net.accounts["manufacturer"]
+    request = net.relayed.sign_request(m, _update_call(net, "Paid"))
+    with pytest.raises(errors.InvalidInputError, match="value must be 0"):
+        net.relayed.relay(net.relayed.sign(m, replace(request, value=1, signature="")))
+
+
+def test_request_with_too_little_gas_is_refused_before_paying(net) -> None:
+    m, relayer = net.accounts["manufacturer"], net.accounts["relayer"]
+    request = net.relayed.sign_request(m, _update_call(net, "Starved"))
+    starved = net.relayed.sign(m, replace(request, gas=5_000, signature=""))
+    balance, block = net.chain.w3.eth.get_balance(relayer.address), net.chain.w3.eth.block_number
+    with pytest.raises(errors.TransactionError, match="sign the request with more gas"):
+        net.relayed.relay(starved)
+    assert net.chain.w3.eth.get_balance(relayer.address) == balance  # nothing was sent
+    assert net.chain.w3.eth.block_number == block
+
+
+def test_concurrent_relays_by_one_relayer_never_reuse_a_nonce(any_net) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tracechain.chain.actors import ActorRegistryClient
+
+    relayed = ActorRegistryClient(any_net.contract("ActorRegistry"), any_net.relayed)
+    names = ["manufacturer", "logistics", "retailer", "inspector", "notary", "auditor"]
+
+    def rename(name: str) -> int:
+        account = any_net.accounts[name]
+        return relayed.update_actor(account, account.address, f"{name} (renamed)").block_number
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        blocks = list(pool.map(rename, names))
+    assert len(blocks) == len(names)
+    for name in names:
+        assert any_net.actors.get_actor(any_net.accounts[name].address).name == f"{name} (renamed)"

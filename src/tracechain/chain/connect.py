@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -28,6 +29,7 @@ class Chain:
     w3: Web3
     url: str | None = None  # None for the embedded chain
     _tester: Any = field(default=None, repr=False)
+    send_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)  # nonce + send
 
     @property
     def embedded(self) -> bool:
@@ -80,9 +82,18 @@ def embedded_chain() -> Chain:
     from eth_tester import EthereumTester, PyEVMBackend
     from web3 import EthereumTesterProvider
 
+    class SerializedTesterProvider(EthereumTesterProvider):
+        """py-evm is not thread-safe: API worker threads take turns."""
+
+        _lock = threading.RLock()
+
+        def make_request(self, method: Any, params: Any) -> Any:
+            with self._lock:
+                return super().make_request(method, params)
+
     backend = PyEVMBackend(mnemonic=DEV_MNEMONIC, hd_path=DEV_HD_PATH)
     tester = EthereumTester(backend)
-    return Chain(w3=Web3(EthereumTesterProvider(tester)), _tester=tester)
+    return Chain(w3=Web3(SerializedTesterProvider(tester)), _tester=tester)
 
 
 def rpc_chain(url: str, timeout: float = 10.0) -> Chain:

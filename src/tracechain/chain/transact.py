@@ -3,6 +3,7 @@ through the ERC-2771 forwarder, where the actor signs and a relayer pays the gas
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,14 +136,8 @@ class Transactor:
         if self.relayer is not None:
             return self.relay(self.sign_request(sender, call, value=value))
         gas = self.estimate(sender.address, call, value=value)
-        params: Any = {
-            "from": sender.address,
-            "value": value,
-            "gas": gas,
-            "nonce": self._nonce(sender.address),
-            "chainId": self.chain.chain_id,
-        }
-        return self._submit(sender, call.build_transaction(params))
+        params: Any = {"from": sender.address, "value": value, "gas": gas, "chainId": self.chain.chain_id}
+        return self._submit(sender, lambda nonce: call.build_transaction(_with_nonce(params, nonce)))
 
     def deploy(self, sender: LocalAccount, artifact: Artifact, *args: Any) -> tuple[str, TxResult]:
         """Deploy `artifact` with constructor `args`; returns (address, result)."""
@@ -152,10 +147,8 @@ class Transactor:
             gas = int(constructor.estimate_gas({"from": sender.address}) * _GAS_MARGIN)
         except Exception as exc:
             raise self._translate(exc) from exc
-        tx = constructor.build_transaction(
-            {"from": sender.address, "gas": gas, "nonce": self._nonce(sender.address), "chainId": self.chain.chain_id}
-        )
-        result = self._submit(sender, tx)
+        params: Any = {"from": sender.address, "gas": gas, "chainId": self.chain.chain_id}
+        result = self._submit(sender, lambda nonce: constructor.build_transaction(_with_nonce(params, nonce)))
         receipt = self.w3.eth.get_transaction_receipt(result.tx_hash)  # type: ignore[arg-type]
         return str(receipt["contractAddress"]), result
 
@@ -204,6 +197,8 @@ class Transactor:
         relayer = relayer or self.relayer
         if relayer is None:
             raise errors.ConfigurationError("no relayer account to submit the request")
+        if request.value != 0:
+            raise errors.InvalidInputError("TraceChain contracts take no ether: a forward request's value must be 0")
         now = int(self.w3.eth.get_block("latest")["timestamp"])
         if request.deadline < now:
             raise errors.ERC2771ForwarderExpiredRequest({"deadline": request.deadline})
@@ -217,14 +212,18 @@ class Transactor:
             raise self._translate(exc) from exc
         call = forwarder.functions.execute(struct)
         gas = int(request.gas * 1.25) + 60_000  # outer call, signature check, EIP-150 reserve
-        params: Any = {
-            "from": relayer.address,
-            "value": request.value,
-            "gas": gas,
-            "nonce": self._nonce(relayer.address),
-            "chainId": self.chain.chain_id,
-        }
-        return self._submit(relayer, call.build_transaction(params))
+        params: Any = {"from": relayer.address, "value": 0, "gas": gas, "chainId": self.chain.chain_id}
+        # The whole relay, with the request's own gas limit, must succeed before the relayer pays:
+        # a request signed with too little gas would otherwise fail on-chain again and again.
+        try:
+            simulation: Any = {k: params[k] for k in ("from", "value", "gas")}
+            call.call(simulation)
+        except Exception as exc:
+            reason = self._translate(exc)
+            raise errors.TransactionError(
+                f"the relayed call would fail ({reason.message}); sign the request with more gas"
+            ) from exc
+        return self._submit(relayer, lambda nonce: call.build_transaction(_with_nonce(params, nonce)))
 
     # ---------------------------------------------------------------- internals
     def _require_forwarder(self) -> Contract:
@@ -235,10 +234,17 @@ class Transactor:
     def _nonce(self, address: str) -> int:
         return int(self.w3.eth.get_transaction_count(address, "pending"))  # type: ignore[arg-type]
 
-    def _submit(self, sender: LocalAccount, tx: Any) -> TxResult:
-        signed = sender.sign_transaction(tx)
+    def _submit(self, sender: LocalAccount, build: Callable[[int], Any]) -> TxResult:
+        """Build the transaction with the sender's next nonce, sign, send and wait for it.
+
+        Nonce, signing and sending happen under the chain's send lock, so threads sharing an
+        account (API workers, the batch anchoring task) never reuse a nonce.
+        """
         try:
-            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            with self.chain.send_lock:
+                tx = build(self._nonce(sender.address))
+                signed = sender.sign_transaction(tx)
+                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
             receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.05)
         except Exception as exc:
             raise self._translate(exc) from exc
@@ -266,3 +272,8 @@ class Transactor:
         if isinstance(exc, ConnectionError | TimeoutError) or "Connection" in type(exc).__name__:
             return errors.ChainUnavailableError(f"{self.chain.label()} did not answer: {exc}")
         return self.decoder.translate(exc)
+
+
+def _with_nonce(params: Any, nonce: int) -> Any:
+    """Transaction parameters with the nonce filled in."""
+    return {**params, "nonce": nonce}
