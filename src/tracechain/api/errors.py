@@ -39,6 +39,11 @@ def install_error_handlers(app: FastAPI) -> None:
         extra = {"details": exc.error_args} if isinstance(exc, errors.ContractRevertError) else {}
         return JSONResponse(error_body(exc.code, str(exc), **extra), status_code=status_for(exc))
 
+    @app.exception_handler(OSError)
+    async def _node_unreachable(_: Request, exc: OSError) -> JSONResponse:
+        # requests' ConnectionError and timeouts are OSErrors: the node (or database) did not answer.
+        return JSONResponse(error_body("chain_unavailable", f"the chain did not answer: {exc}"), status_code=503)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = [

@@ -83,6 +83,15 @@ def decode_kind(value: bytes) -> str:
     return text
 
 
+def kind_name(raw: bytes) -> str:
+    """The kind's name, or its 0x-hex when a writer committed bytes that are not an encoded kind:
+    reads report what the chain holds and never fail on it."""
+    try:
+        return decode_kind(raw)
+    except InvalidInputError:
+        return to_hex(raw)
+
+
 # ---------------------------------------------------------------- leaves and co-signatures
 def leaf_values(record_hash: bytes, kind: str) -> list[Any]:
     """The StandardMerkleTree value `[recordHash, kind]` of a batched record."""
@@ -234,7 +243,7 @@ class NotaryClient(ContractClient):
             return None
         return NotarizedRecord(
             record_hash=to_hex(h),
-            kind=decode_kind(bytes(kind)),
+            kind=kind_name(bytes(kind)),
             method=Method(method),
             notarized_by=to_address(by),
             parties_hash=to_hex(p_hash) if method == Method.COSIGNED else None,
@@ -321,7 +330,7 @@ def _event(name: str, log: Any) -> NotaryEvent:
         name=name,
         subject=to_hex(args.root if batch else args.recordHash),
         actor=to_address(args.notarizedBy if name != "RecordCoSigned" else args.submittedBy),
-        kind=None if batch else decode_kind(bytes(args.kind)),
+        kind=None if batch else kind_name(bytes(args.kind)),
         parties=tuple(to_address(p) for p in args.parties) if name == "RecordCoSigned" else (),
         record_count=int(args.recordCount) if batch else None,
         metadata_hash=to_hex(args.metadataHash) if batch else None,

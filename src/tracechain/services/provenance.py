@@ -36,6 +36,7 @@ from tracechain.epcis import (
 from tracechain.hashing import canonical_json, document_hash, parse_bytes32, to_hex
 from tracechain.product_ids import ProductId, parse_product_id
 from tracechain.services.runtime import Runtime
+from tracechain.store.db import Checkpoint
 from tracechain.store.indexer import STREAM
 from tracechain.store.provenance import CustodyTransferRow, ProductEventRow, ProductRow
 from tracechain.types import to_address
@@ -428,7 +429,9 @@ class ProvenanceService:
         pid = product_id if isinstance(product_id, ProductId) else parse_product_id(product_id)
         self.runtime.sync()
         key = to_hex(pid.key)
-        with self.store.session() as s:
+        # Rows and checkpoint are read together, so a sync in another thread cannot slip between
+        # them and make an honest trace look altered.
+        with self.runtime.indexer.lock, self.store.session() as s:
             product = s.get(ProductRow, key)
             if product is None:
                 raise errors.ProductNotFoundError(f"no product {pid.canonical} is registered")
@@ -444,7 +447,8 @@ class ProvenanceService:
                     .order_by(CustodyTransferRow.block_number, CustodyTransferRow.log_index)
                 )
             )
-        block = self.store.checkpoint(STREAM) or int(self.runtime.chain.w3.eth.block_number)
+            checkpoint = s.get(Checkpoint, STREAM)
+        block = checkpoint.block_number if checkpoint else int(self.runtime.chain.w3.eth.block_number)
         chain = self.client.get_product(pid.key, block)
         return self._assemble(pid, product, events, transfers, chain, block)
 

@@ -30,6 +30,11 @@ class Runtime:
     store: Store
     operator: LocalAccount
     _contracts: dict[str, Contract] = field(default_factory=dict, repr=False)
+    indexer: Indexer = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Built eagerly: one indexer (and its lock) per runtime, whichever thread asks first.
+        self.indexer = Indexer(self.chain, self.deployment, self.store, confirmations=self.settings.confirmations)
 
     def contract(self, name: str) -> Contract:
         """The web3 contract `name` of this deployment."""
@@ -50,10 +55,6 @@ class Runtime:
     @cached_property
     def actors(self) -> ActorRegistryClient:
         return ActorRegistryClient(self.contract("ActorRegistry"), self.transactor)
-
-    @cached_property
-    def indexer(self) -> Indexer:
-        return Indexer(self.chain, self.deployment, self.store, confirmations=self.settings.confirmations)
 
     def sync(self) -> int:
         """Bring the store's index up to the chain head; returns the number of logs applied."""

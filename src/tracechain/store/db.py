@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, String, Text, UniqueConstraint, create_engine, event, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from tracechain.errors import StoreChainMismatchError
@@ -121,9 +122,12 @@ class Store:
     def put_document(self, doc: Any) -> str:
         """Store `doc` under its canonical hash (idempotent); returns the 0x-hex hash."""
         digest = to_hex(document_hash(doc))
-        with self.session() as s:
-            if s.get(Document, digest) is None:
-                s.add(Document(hash=digest, body=canonical_json(doc).decode(), stored_at=datetime.now(UTC)))
+        try:
+            with self.session() as s:
+                if s.get(Document, digest) is None:
+                    s.add(Document(hash=digest, body=canonical_json(doc).decode(), stored_at=datetime.now(UTC)))
+        except SQLAlchemyIntegrityError:
+            pass  # stored by a concurrent writer meanwhile: same hash, same content
         return digest
 
     def get_document(self, digest: str) -> Any | None:

@@ -88,7 +88,8 @@ class Indexer:
                     topic = _event_topic(item)
                     self._events[(deployed.address.lower(), topic)] = (name, item)
         self.addresses = [c.address for c in deployment.contracts.values()]
-        self._lock = threading.Lock()
+        # Held while applying logs; readers that need rows and checkpoint to agree hold it too.
+        self.lock = threading.RLock()
 
     def sync(self, to_block: int | None = None) -> int:
         """Index every block up to `to_block` (default: head minus confirmations); returns logs applied.
@@ -96,7 +97,7 @@ class Indexer:
         Safe to call from many threads (they take turns) and from many processes sharing one
         store (a chunk another indexer applied first is skipped, not applied twice).
         """
-        with self._lock:
+        with self.lock:
             head = int(self.chain.w3.eth.block_number) - self.confirmations
             target = head if to_block is None else min(to_block, head)
             applied = 0

@@ -23,8 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tracechain.chain.notary import decode_kind
-from tracechain.errors import InvalidInputError
+from tracechain.chain.notary import kind_name
 from tracechain.hashing import to_hex
 from tracechain.store.db import Activity, Base
 
@@ -99,15 +98,6 @@ class NotaryQueueRow(Base):
 
 
 # ---------------------------------------------------------------- index handlers
-def _kind_name(raw: bytes) -> str:
-    """The kind's name, or its 0x-hex when a writer committed bytes that are not an encoded kind:
-    the index records what the chain holds and never stalls on it."""
-    try:
-        return decode_kind(raw)
-    except InvalidInputError:
-        return to_hex(raw)
-
-
 def _record(method: str) -> Handler:
     def handle(session: Session, log: ChainLog) -> None:
         a = log.args
@@ -117,7 +107,7 @@ def _record(method: str) -> Handler:
         session.merge(
             NotaryRecordRow(
                 record_hash=record_hash,
-                kind=_kind_name(bytes(a["kind"])),
+                kind=kind_name(bytes(a["kind"])),
                 method=method,
                 notarized_by=actor,
                 parties=",".join(parties),
