@@ -39,3 +39,19 @@ def test_unknown_route_has_the_same_error_shape(api: TestClient) -> None:
 def test_home_page_is_served(api: TestClient) -> None:
     response = api.get("/")
     assert response.status_code == 200 and "TraceChain" in response.text
+
+
+def test_a_node_that_stops_answering_is_503(runtime) -> None:  # noqa: ANN001
+    from dataclasses import replace
+
+    from web3 import Web3
+
+    from tracechain.api.app import create_app
+    from tracechain.chain.anvil import free_port
+    from tracechain.chain.connect import Chain
+
+    dead = Chain(w3=Web3(Web3.HTTPProvider(f"http://127.0.0.1:{free_port()}")), url="dead")
+    with TestClient(create_app(replace(runtime, chain=dead)), raise_server_exceptions=False) as client:
+        response = client.get("/v1/health")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "chain_unavailable"
