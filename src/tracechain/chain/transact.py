@@ -277,3 +277,25 @@ class Transactor:
 def _with_nonce(params: Any, nonce: int) -> Any:
     """Transaction parameters with the nonce filled in."""
     return {**params, "nonce": nonce}
+
+
+def decode_request(
+    contract: Contract, request: ForwardRequest, functions: tuple[str, ...]
+) -> tuple[str, dict[str, Any]]:
+    """The function (one of `functions`) and arguments a signed request calls on `contract`, so a
+    server can check a request against the documents sent with it before relaying it.
+
+    Raises:
+        RequestMismatchError: it targets another contract, is not a call of it, or calls another function.
+    """
+    name = contract.address
+    if request.to.lower() != str(contract.address).lower():
+        raise errors.RequestMismatchError(f"the signed request targets {request.to}, not the contract at {name}")
+    try:
+        fn, args = contract.decode_function_input(request.data)
+    except Exception as exc:  # web3 raises several kinds for undecodable calldata
+        raise errors.RequestMismatchError(f"the signed request's data is not a call of the contract at {name}") from exc
+    if fn.fn_name not in functions:
+        raise errors.RequestMismatchError(f"the signed request calls {fn.fn_name}, expected {' or '.join(functions)}")
+    return str(fn.fn_name), dict(args)
+

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from tracechain import errors
 from tracechain.chain.notary import LEAF_ENCODING, AnchoredBatch, NotaryClient, encode_kind, leaf_values
-from tracechain.chain.transact import ForwardRequest, TxResult
+from tracechain.chain.transact import ForwardRequest, TxResult, decode_request
 from tracechain.errors import (
     BatchFlushConflictError,
     NotarizationNotFoundError,
@@ -187,14 +187,11 @@ class NotaryService:
         return self.status(record_hash)
 
     def _check_request(self, request: ForwardRequest, record_hash: bytes, kind: str) -> None:
-        if to_address(request.to) != self.client.address:
-            raise errors.InvalidInputError(
-                f"the signed request targets {request.to}, not the Notary {self.client.address}"
-            )
+        decode_request(self.client.contract, request, ("notarize",))
         expected = self.client.contract.functions.notarize(parse_bytes32(record_hash), encode_kind(kind))
         if request.data.lower() != expected._encode_transaction_data().lower():
             selector = "0x" + function_signature_to_4byte_selector("notarize(bytes32,bytes32)").hex()
-            raise errors.InvalidInputError(
+            raise errors.RequestMismatchError(
                 "the signed request does not call Notary.notarize with this record hash and kind",
                 hint=f"sign a request whose data is notarize(recordHash, kind) (selector {selector})",
             )

@@ -25,7 +25,7 @@ from tracechain.chain.provenance import (
     genesis_head,
     next_head,
 )
-from tracechain.chain.transact import ForwardRequest, Transactor, TxResult
+from tracechain.chain.transact import ForwardRequest, Transactor, TxResult, decode_request
 from tracechain.epcis import (
     event_hash_id,
     event_hash_id_digest,
@@ -540,21 +540,7 @@ class ProvenanceService:
         return self._decode_any(request, (function,))[1]
 
     def _decode_any(self, request: ForwardRequest, functions: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
-        if to_address(request.to) != self.client.address:
-            raise errors.RequestMismatchError(
-                f"the signed request targets {request.to}, not the ProvenanceRegistry at {self.client.address}"
-            )
-        try:
-            fn, args = self.client.contract.decode_function_input(request.data)
-        except Exception as exc:  # web3 raises several types for undecodable calldata
-            raise errors.RequestMismatchError(
-                f"the signed request's data is not a ProvenanceRegistry call: {exc}"
-            ) from exc
-        if fn.fn_name not in functions:
-            raise errors.RequestMismatchError(
-                f"the signed request calls {fn.fn_name}, expected {' or '.join(functions)}"
-            )
-        return str(fn.fn_name), dict(args)
+        return decode_request(self.client.contract, request, functions)
 
     def _check_key(self, signed_key: Any, pid: ProductId) -> None:
         if bytes(signed_key) != pid.key:

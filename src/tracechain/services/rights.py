@@ -17,7 +17,7 @@ from web3.logs import DISCARD
 
 from tracechain import errors
 from tracechain.chain.rights import Certificate, CertificateStatus, DataRightsClient, Right, dataset_token_id
-from tracechain.chain.transact import ForwardRequest, TxResult
+from tracechain.chain.transact import ForwardRequest, TxResult, decode_request
 from tracechain.errors import CertificateNotFoundError, DatasetNotFoundError, RequestMismatchError
 from tracechain.hashing import document_hash, parse_bytes32, to_hex
 from tracechain.services.runtime import Runtime
@@ -444,15 +444,7 @@ class RightsService:
                 self.runtime.store.put_document(doc)
 
     def _decode(self, request: ForwardRequest, *functions: str) -> dict[str, Any]:
-        if to_address(request.to) != self.client.address:
-            raise RequestMismatchError(f"the request is addressed to {request.to}, not the {CONTRACT}")
-        try:
-            fn, args = self.contract.decode_function_input(request.data)
-        except Exception as exc:  # web3 raises several kinds for undecodable calldata
-            raise RequestMismatchError(f"the request's data is not a {CONTRACT} call") from exc
-        if fn.fn_name not in functions:
-            raise RequestMismatchError(f"the request calls {fn.fn_name}, not {' or '.join(functions)}")
-        return dict(args)
+        return decode_request(self.contract, request, functions)[1]
 
     @staticmethod
     def _expect(actual: bytes, expected: str, message: str) -> None:
