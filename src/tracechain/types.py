@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from eth_utils import is_address, keccak, to_checksum_address
@@ -55,3 +56,8 @@ def to_address(value: str) -> str:
     if not isinstance(value, str) or not is_address(value):
         raise InvalidInputError(f"not an Ethereum address: {value!r}")
     return str(to_checksum_address(value))
+
+
+def iso_utc(timestamp: int) -> str:
+    """A block timestamp as ISO 8601 UTC with a Z, e.g. 2026-11-23T12:00:00Z (receipts, answers)."""
+    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")

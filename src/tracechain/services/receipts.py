@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from web3.exceptions import BlockNotFound, TransactionNotFound
@@ -33,7 +32,7 @@ from tracechain.errors import (
 )
 from tracechain.hashing import document_hash, parse_bytes32, to_hex
 from tracechain.merkle import leaf_hash, verify_proof
-from tracechain.types import to_address
+from tracechain.types import iso_utc, to_address
 
 RECEIPT_FORMAT = "tracechain-notary-receipt"
 RECEIPT_VERSION = 1
@@ -97,7 +96,7 @@ class NotaryReceipt:
             "blockNumber": self.block_number,
             "blockHash": self.block_hash,
             "timestamp": self.timestamp,
-            "time": datetime.fromtimestamp(self.timestamp, UTC).isoformat().replace("+00:00", "Z"),
+            "time": iso_utc(self.timestamp),
         }
 
     @classmethod
@@ -258,7 +257,7 @@ class Verification:
         r = self.receipt
         if not self.ok:
             return f"FAILED: {self.reason}"
-        when = datetime.fromtimestamp(r.timestamp, UTC).isoformat().replace("+00:00", "Z")
+        when = iso_utc(r.timestamp)
         how = {
             "single": f"notarized by {r.notarized_by}",
             "cosigned": f"co-signed by {', '.join(r.parties)}",

@@ -9,7 +9,6 @@ is the one the request claims (same dataset, same documents), stores the documen
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -22,7 +21,7 @@ from tracechain.errors import CertificateNotFoundError, DatasetNotFoundError, Re
 from tracechain.hashing import document_hash, parse_bytes32, to_hex
 from tracechain.services.runtime import Runtime
 from tracechain.store import rights as index
-from tracechain.types import to_address
+from tracechain.types import iso_utc, to_address
 
 CONTRACT = "DataRightsRegistry"
 ZERO32 = bytes(32)
@@ -462,18 +461,15 @@ def _hex32(value: str) -> str:
 
 def _reasons(cert: Certificate, status: CertificateStatus, now: int, revocation: Revocation | None) -> list[str]:
     """Why the certificate has `status` at block time `now`, in plain words (times in UTC)."""
-    window = f"validity window {_utc(cert.not_before)} to {_utc(cert.expires_at)} (end exclusive)"
-    at = f"block time {_utc(now)}"
+    window = f"validity window {iso_utc(cert.not_before)} to {iso_utc(cert.expires_at)} (end exclusive)"
+    at = f"block time {iso_utc(now)}"
     if status is CertificateStatus.REVOKED:
         by = f" by {revocation.revoked_by}" if revocation and revocation.revoked_by else ""
         why = f", reason hash {revocation.reason_hash}" if revocation and revocation.reason_hash else ""
-        return [f"revoked at {_utc(cert.revoked_at)}{by}{why}", window]
+        return [f"revoked at {iso_utc(cert.revoked_at)}{by}{why}", window]
     if status is CertificateStatus.EXPIRED:
-        return [f"expired at {_utc(cert.expires_at)} ({at})", window]
+        return [f"expired at {iso_utc(cert.expires_at)} ({at})", window]
     if status is CertificateStatus.NOT_YET_VALID:
-        return [f"not valid before {_utc(cert.not_before)} ({at})", window]
-    return [f"valid until {_utc(cert.expires_at)} ({at})", window]
+        return [f"not valid before {iso_utc(cert.not_before)} ({at})", window]
+    return [f"valid until {iso_utc(cert.expires_at)} ({at})", window]
 
-
-def _utc(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -11,15 +11,14 @@ from tracechain.api.schemas.common import ADDRESS, ForwardRequestIn
 from tracechain.services.notary import Notarization
 from tracechain.services.receipts import Verification
 from tracechain.store.notary import ActivityEntry
+from tracechain.types import iso_utc
 
 HASH = r"^0x[0-9a-fA-F]{64}$"
 SIGNATURE = r"^0x[0-9a-fA-F]*$"
 
 
 def _iso(timestamp: int | None) -> str | None:
-    if timestamp is None:
-        return None
-    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+    return None if timestamp is None else iso_utc(timestamp)
 
 
 class NotarizationCreate(BaseModel):
