@@ -165,19 +165,28 @@ class Transactor:
         self, signer: LocalAccount, call: ContractFunction, *, value: int = 0, ttl: int = DEFAULT_REQUEST_TTL
     ) -> ForwardRequest:
         """Build and sign a forward request for `call` (first checking it would succeed)."""
+        return self.sign(signer, self.build_request(signer.address, call, value=value, ttl=ttl))
+
+    def build_request(
+        self, sender: str, call: ContractFunction, *, value: int = 0, ttl: int = DEFAULT_REQUEST_TTL
+    ) -> ForwardRequest:
+        """The unsigned forward request `sender` signs for `call` (checked first: a refusal raises now).
+
+        Raises:
+            ContractRevertError: the contract would refuse the call from `sender`.
+        """
         forwarder = self._require_forwarder()
-        gas = self.estimate(signer.address, call, value=value)
+        gas = self.estimate(sender, call, value=value)
         deadline = int(self.w3.eth.get_block("latest")["timestamp"]) + ttl
-        request = ForwardRequest(
-            sender=signer.address,
+        return ForwardRequest(
+            sender=sender,
             to=call.address,
             value=value,
             gas=gas,
-            nonce=int(forwarder.functions.nonces(signer.address).call()),
+            nonce=int(forwarder.functions.nonces(sender).call()),
             deadline=deadline,
             data=call._encode_transaction_data(),
         )
-        return self.sign(signer, request)
 
     def sign(self, signer: LocalAccount, request: ForwardRequest) -> ForwardRequest:
         """`request` with `signer`'s EIP-712 signature attached."""

@@ -402,21 +402,7 @@ class ProvenanceService:
         Raises:
             ContractRevertError: the contract would refuse the call from `sender`.
         """
-        tx = self.runtime.transactor
-        if tx.forwarder is None:
-            raise errors.ConfigurationError("relaying needs the deployment's forwarder")
-        sender = to_address(sender)
-        gas = tx.estimate(sender, call)
-        now = int(self.runtime.chain.w3.eth.get_block("latest")["timestamp"])
-        return ForwardRequest(
-            sender=sender,
-            to=self.client.address,
-            value=0,
-            gas=gas,
-            nonce=int(tx.forwarder.functions.nonces(sender).call()),
-            deadline=now + ttl,
-            data=call._encode_transaction_data(),
-        )
+        return self.runtime.transactor.build_request(to_address(sender), call, ttl=ttl)
 
     # ---------------------------------------------------------------- reads
     def trace(self, product_id: str | ProductId) -> ProductTrace:
