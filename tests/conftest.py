@@ -70,7 +70,7 @@ def _build(chain: Chain) -> Net:
 
 @pytest.fixture(scope="session")
 def embedded_net() -> Net:
-    return _build(embedded_chain())
+    return _build(embedded_chain(manual_clock=True))
 
 
 @pytest.fixture(scope="session")

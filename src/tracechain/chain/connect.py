@@ -67,20 +67,47 @@ class Chain:
             self.w3.provider.make_request("evm_revert", [snapshot_id])  # type: ignore[arg-type]
 
     def increase_time(self, seconds: int) -> int:
-        """Move chain time forward and mine a block; returns the new block timestamp."""
-        now = int(self.w3.eth.get_block("latest")["timestamp"])
+        """Mine a block `seconds` after the latest one; returns the new block timestamp."""
         if self._tester is not None:
-            self._tester.time_travel(now + seconds)
+            # The pending block may already be later than latest + seconds (on a wall clock): never
+            # travel backwards, and on a manual clock there is no drift at all.
+            now = int(self.w3.eth.get_block("latest")["timestamp"])
+            pending = int(self.w3.eth.get_block("pending")["timestamp"])
+            backend = self._tester.backend
+            backend.chain.header = backend.chain.header.copy(timestamp=max(now + seconds, pending))
+            self._tester.mine_blocks(1)
         else:
             self.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
             self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
         return int(self.w3.eth.get_block("latest")["timestamp"])
 
 
-def embedded_chain() -> Chain:
-    """A fresh in-process eth-tester (py-evm) chain whose accounts are the dev accounts."""
+def embedded_chain(*, manual_clock: bool = False) -> Chain:
+    """A fresh in-process eth-tester (py-evm) chain whose accounts are the dev accounts.
+
+    Its blocks carry wall-clock times; with `manual_clock` each block is one second after its
+    parent unless `Chain.increase_time` moves the clock, so tests never depend on how fast they run.
+    """
     from eth_tester import EthereumTester, PyEVMBackend
     from web3 import EthereumTesterProvider
+
+    class ManualClockBackend(PyEVMBackend):
+        """Blocks one second apart, whatever the wall clock says."""
+
+        def mine_blocks(self, num_blocks: int = 1, coinbase: Any = None) -> tuple[Any, ...]:
+            mined: list[Any] = []
+            for _ in range(num_blocks):
+                mined += super().mine_blocks(1) if coinbase is None else super().mine_blocks(1, coinbase)
+                self._tick()
+            return tuple(mined)
+
+        def revert_to_snapshot(self, snapshot: Any) -> None:
+            super().revert_to_snapshot(snapshot)
+            self._tick()
+
+        def _tick(self) -> None:
+            head = self.chain.get_canonical_head()
+            self.chain.header = self.chain.header.copy(timestamp=head.timestamp + 1)
 
     class SerializedTesterProvider(EthereumTesterProvider):
         """py-evm is not thread-safe: API worker threads take turns."""
@@ -91,7 +118,8 @@ def embedded_chain() -> Chain:
             with self._lock:
                 return super().make_request(method, params)
 
-    backend = PyEVMBackend(mnemonic=DEV_MNEMONIC, hd_path=DEV_HD_PATH)
+    backend_class = ManualClockBackend if manual_clock else PyEVMBackend
+    backend = backend_class(mnemonic=DEV_MNEMONIC, hd_path=DEV_HD_PATH)
     tester = EthereumTester(backend)
     return Chain(w3=Web3(SerializedTesterProvider(tester)), _tester=tester)
 
