@@ -5,7 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 
-import {IActorRegistry} from "./interfaces/IActorRegistry.sol";
+import {IActorRegistry, Standing} from "./interfaces/IActorRegistry.sol";
 import {Roles, TraceChainZeroAddress} from "./Common.sol";
 
 /// @title ActorRegistry
@@ -15,6 +15,9 @@ contract ActorRegistry is IActorRegistry, AccessControl, ERC2771Context {
     // ---------------------------------------------------------------- storage
     /// Actor records by account.
     mapping(address account => Actor) private _actors;
+    /// Registered and suspended flags and role bits by account (see `Standing`), kept in step with
+    /// `_actors` and AccessControl's roles so a role check is one storage read.
+    mapping(address account => uint256 standing) private _standing;
 
     // ---------------------------------------------------------------- constructor
     /// @param governance First governance actor (holds DEFAULT_ADMIN_ROLE).
@@ -63,6 +66,7 @@ contract ActorRegistry is IActorRegistry, AccessControl, ERC2771Context {
         Actor storage actor = _requireRegistered(account);
         if (actor.suspendedAt != 0) revert ActorRegistryActorSuspended(account);
         actor.suspendedAt = uint64(block.timestamp);
+        _standing[account] |= Standing.SUSPENDED;
         emit ActorSuspended(account, reasonHash);
     }
 
@@ -71,6 +75,7 @@ contract ActorRegistry is IActorRegistry, AccessControl, ERC2771Context {
         Actor storage actor = _requireRegistered(account);
         if (actor.suspendedAt == 0) revert ActorRegistryActorNotSuspended(account);
         actor.suspendedAt = 0;
+        _standing[account] &= ~Standing.SUSPENDED;
         emit ActorReinstated(account);
     }
 
@@ -82,28 +87,33 @@ contract ActorRegistry is IActorRegistry, AccessControl, ERC2771Context {
 
     /// @inheritdoc IActorRegistry
     function isActor(address account) external view returns (bool) {
-        Actor storage actor = _actors[account];
-        return actor.registered && actor.suspendedAt == 0;
+        return Standing.inGoodStanding(_standing[account]);
     }
 
     /// @inheritdoc IActorRegistry
     function requireActor(address account) external view {
-        Actor storage actor = _actors[account];
-        if (!actor.registered) revert ActorRegistryUnknownActor(account);
-        if (actor.suspendedAt != 0) revert ActorRegistryActorSuspended(account);
+        Standing.requireGoodStanding(_standing[account], account);
+    }
+
+    /// @inheritdoc IActorRegistry
+    function standingOf(address account) external view returns (uint256) {
+        return _standing[account];
     }
 
     /// @inheritdoc IActorRegistry
     function isActive(address account, bytes32 role) public view returns (bool) {
-        Actor storage actor = _actors[account];
-        return actor.registered && actor.suspendedAt == 0 && hasRole(role, account);
+        uint256 standing = _standing[account];
+        uint256 bit = Standing.bitOf(role);
+        if (bit != 0) return Standing.mayAct(standing, bit);
+        return Standing.inGoodStanding(standing) && hasRole(role, account);
     }
 
     /// @inheritdoc IActorRegistry
     function requireActive(address account, bytes32 role) public view {
-        Actor storage actor = _actors[account];
-        if (!actor.registered) revert ActorRegistryUnknownActor(account);
-        if (actor.suspendedAt != 0) revert ActorRegistryActorSuspended(account);
+        uint256 standing = _standing[account];
+        uint256 bit = Standing.bitOf(role);
+        if (bit != 0) return Standing.requireRole(standing, account, role, bit);
+        Standing.requireGoodStanding(standing, account);
         if (!hasRole(role, account)) revert ActorRegistryMissingRole(account, role);
     }
 
@@ -117,6 +127,7 @@ contract ActorRegistry is IActorRegistry, AccessControl, ERC2771Context {
             suspendedAt: 0,
             registered: true
         });
+        _standing[account] |= Standing.REGISTERED;
         emit ActorRegistered(account, name, metadataHash);
     }
 
@@ -133,12 +144,14 @@ contract ActorRegistry is IActorRegistry, AccessControl, ERC2771Context {
     /// @dev Roles go only to registered actors, so every role holder has a name on record.
     function _grantRole(bytes32 role, address account) internal override returns (bool) {
         if (!_actors[account].registered) revert ActorRegistryUnknownActor(account);
+        _standing[account] |= Standing.bitOf(role);
         return super._grantRole(role, account);
     }
 
     /// @dev A governor cannot revoke or renounce its own governance role (another governor can).
     function _revokeRole(bytes32 role, address account) internal override returns (bool) {
         if (role == Roles.GOVERNANCE && account == _msgSender()) revert ActorRegistryGovernanceLockout(account);
+        _standing[account] &= ~Standing.bitOf(role);
         return super._revokeRole(role, account);
     }
 

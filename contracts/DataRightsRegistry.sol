@@ -36,13 +36,14 @@ contract DataRightsRegistry is IDataRightsRegistry, ERC721, ERC2771Context {
 
     // ---------------------------------------------------------------- writes
     /// @inheritdoc IDataRightsRegistry
-    function registerDataset(bytes32 datasetId, bytes32 metadataHash) external {
-        if (datasetId == bytes32(0)) revert TraceChainZeroHash();
+    function registerDataset(bytes32 contentHash, bytes32 metadataHash) external returns (bytes32 datasetId) {
+        if (contentHash == bytes32(0)) revert TraceChainZeroHash();
         address holder = _msgSender();
         _requireActor(holder);
+        datasetId = _datasetId(contentHash, holder);
         if (_ownerOf(uint256(datasetId)) != address(0)) revert DataRightsRegistryDatasetExists(datasetId);
         _mint(holder, uint256(datasetId));
-        emit DatasetRegistered(datasetId, holder, metadataHash);
+        emit DatasetRegistered(datasetId, contentHash, holder, metadataHash);
     }
 
     /// @inheritdoc IDataRightsRegistry
@@ -124,6 +125,11 @@ contract DataRightsRegistry is IDataRightsRegistry, ERC721, ERC2771Context {
 
     // ---------------------------------------------------------------- reads
     /// @inheritdoc IDataRightsRegistry
+    function datasetIdOf(bytes32 contentHash, address registrant) external pure returns (bytes32) {
+        return _datasetId(contentHash, registrant);
+    }
+
+    /// @inheritdoc IDataRightsRegistry
     function holderOf(bytes32 datasetId) public view returns (address holder) {
         holder = _ownerOf(uint256(datasetId));
         if (holder == address(0)) revert DataRightsRegistryUnknownDataset(datasetId);
@@ -137,6 +143,11 @@ contract DataRightsRegistry is IDataRightsRegistry, ERC721, ERC2771Context {
     /// @inheritdoc IDataRightsRegistry
     function getCertificate(bytes32 certificateId) external view returns (Certificate memory) {
         return _requireCertificate(certificateId);
+    }
+
+    /// @inheritdoc IDataRightsRegistry
+    function useCount(bytes32 certificateId) external view returns (uint32) {
+        return _certificates[certificateId].useCount;
     }
 
     /// @inheritdoc IDataRightsRegistry
@@ -176,6 +187,10 @@ contract DataRightsRegistry is IDataRightsRegistry, ERC721, ERC2771Context {
             if (auth != address(0) && auth != from) _requireActor(auth);
         }
         return super._update(to, tokenId, auth);
+    }
+
+    function _datasetId(bytes32 contentHash, address registrant) private pure returns (bytes32) {
+        return keccak256(abi.encode(contentHash, registrant));
     }
 
     function _status(Certificate storage cert) private view returns (CertificateStatus) {

@@ -6,7 +6,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
-import {IActorRegistry} from "./interfaces/IActorRegistry.sol";
+import {IActorRegistry, Standing} from "./interfaces/IActorRegistry.sol";
 import {INotary} from "./interfaces/INotary.sol";
 import {Roles, TraceChainZeroAddress, TraceChainZeroHash} from "./Common.sol";
 
@@ -19,22 +19,25 @@ contract Notary is INotary, EIP712, ERC2771Context {
     /// EIP-712 type of a co-signature.
     bytes32 public constant COSIGN_TYPEHASH =
         keccak256("CoSign(bytes32 recordHash,bytes32 kind,address[] parties,uint256 deadline)");
+    /// EIP-712 type of a request to queue a record for a Merkle batch (checked off-chain).
+    bytes32 public constant BATCH_RECORD_TYPEHASH =
+        keccak256("BatchRecord(bytes32 recordHash,bytes32 kind,uint256 deadline)");
     /// Most parties one co-signed record may name.
     uint256 public constant MAX_PARTIES = 32;
 
     // ---------------------------------------------------------------- storage
     /// The registry asked for roles and actor standing.
     IActorRegistry private immutable _registry;
-    /// Records notarized on their own, by record hash.
-    mapping(bytes32 recordHash => Record) private _records;
-    /// Anchored batches, by Merkle root.
-    mapping(bytes32 root => Batch) private _batches;
+    /// Records notarized on their own, by record id.
+    mapping(bytes32 id => Record) private _records;
+    /// Anchored batches, by batch id.
+    mapping(bytes32 id => Batch) private _batches;
 
     // ---------------------------------------------------------------- constructor
     /// @param actorRegistry_ The deployment's ActorRegistry.
     /// @param trustedForwarder The ERC-2771 forwarder that may relay signed requests.
     constructor(address actorRegistry_, address trustedForwarder)
-        EIP712("TraceChainNotary", "1")
+        EIP712("TraceChainNotary", "2")
         ERC2771Context(trustedForwarder)
     {
         if (actorRegistry_ == address(0)) revert TraceChainZeroAddress();
@@ -43,11 +46,12 @@ contract Notary is INotary, EIP712, ERC2771Context {
 
     // ---------------------------------------------------------------- writes
     /// @inheritdoc INotary
-    function notarize(bytes32 recordHash, bytes32 kind) external {
-        address caller = _msgSender();
-        _registry.requireActive(caller, Roles.NOTARY);
-        _store(_requireNew(recordHash, kind), kind, caller, Method.Single, bytes32(0));
-        emit RecordNotarized(recordHash, kind, caller);
+    function notarize(bytes32 recordHash, bytes32 kind) external returns (bytes32 id) {
+        address notary = _requireNotary();
+        _requireRecordInput(recordHash, kind);
+        id = _singleRecordId(recordHash, kind, notary);
+        _store(id, Method.Single);
+        emit RecordNotarized(recordHash, kind, notary);
     }
 
     /// @inheritdoc INotary
@@ -57,69 +61,83 @@ contract Notary is INotary, EIP712, ERC2771Context {
         address[] calldata parties,
         uint256 deadline,
         bytes[] calldata signatures
-    ) external {
-        Record storage record = _requireNew(recordHash, kind);
+    ) external returns (bytes32 id) {
+        _requireRecordInput(recordHash, kind);
         if (block.timestamp > deadline) revert NotarySignaturesExpired(deadline);
         uint256 count = parties.length;
         if (count == 0 || count > MAX_PARTIES) revert NotaryPartyCount(count, MAX_PARTIES);
         if (signatures.length != count) revert NotarySignatureCount(count, signatures.length);
         bytes32 partiesHash = keccak256(abi.encodePacked(parties));
+        id = keccak256(abi.encode(recordHash, kind, partiesHash));
         bytes32 digest = _coSignDigest(recordHash, kind, partiesHash, deadline);
         for (uint256 i = 0; i < count; ++i) {
             address party = parties[i];
             for (uint256 j = 0; j < i; ++j) {
                 if (parties[j] == party) revert NotaryDuplicateParty(party);
             }
-            _requireInGoodStanding(party);
+            Standing.requireGoodStanding(_registry.standingOf(party), party);
             if (!SignatureChecker.isValidSignatureNowCalldata(party, digest, signatures[i])) {
                 revert NotaryInvalidSignature(party, i);
             }
         }
-        address caller = _msgSender();
-        _store(record, kind, caller, Method.CoSigned, partiesHash);
-        emit RecordCoSigned(recordHash, kind, caller, parties);
+        _store(id, Method.CoSigned);
+        emit RecordCoSigned(recordHash, kind, partiesHash, parties);
     }
 
     /// @inheritdoc INotary
-    function notarizeBatch(bytes32 root, uint32 recordCount, bytes32 metadataHash) external {
-        address caller = _msgSender();
-        _registry.requireActive(caller, Roles.NOTARY);
+    function notarizeBatch(bytes32 root, uint32 recordCount, bytes32 metadataHash) external returns (bytes32 id) {
+        address notary = _requireNotary();
         if (root == bytes32(0)) revert TraceChainZeroHash();
         if (recordCount == 0) revert NotaryEmptyBatch();
-        Batch storage batch = _batches[root];
-        if (batch.recordCount != 0) revert NotaryBatchExists(root, batch.blockNumber, batch.timestamp);
-        if (metadataHash != bytes32(0)) batch.metadataHash = metadataHash;
-        batch.notarizedBy = caller;
+        id = _batchId(root, notary);
+        Batch storage batch = _batches[id];
+        if (batch.recordCount != 0) revert NotaryBatchExists(id, batch.blockNumber, batch.timestamp);
         batch.timestamp = uint40(block.timestamp);
         batch.blockNumber = uint40(block.number);
         batch.recordCount = recordCount;
-        emit BatchAnchored(root, caller, recordCount, metadataHash);
+        emit BatchAnchored(root, notary, recordCount, metadataHash);
     }
 
     // ---------------------------------------------------------------- reads
     /// @inheritdoc INotary
-    function getRecord(bytes32 recordHash) external view returns (Record memory) {
-        return _records[recordHash];
+    function getRecord(bytes32 id) external view returns (Record memory) {
+        return _records[id];
     }
 
     /// @inheritdoc INotary
-    function getBatch(bytes32 root) external view returns (Batch memory) {
-        return _batches[root];
+    function getBatch(bytes32 id) external view returns (Batch memory) {
+        return _batches[id];
     }
 
     /// @inheritdoc INotary
-    function isNotarized(bytes32 recordHash) external view returns (bool) {
-        return _records[recordHash].method != Method.None;
-    }
-
-    /// @inheritdoc INotary
-    function verifyInclusion(bytes32 root, bytes32 recordHash, bytes32 kind, bytes32[] calldata proof)
-        external
-        view
-        returns (bool)
-    {
-        if (_batches[root].recordCount == 0) return false;
+    function verifyInclusion(
+        bytes32 root,
+        address notary,
+        bytes32 recordHash,
+        bytes32 kind,
+        bytes32[] calldata proof
+    ) external view returns (bool) {
+        if (_batches[_batchId(root, notary)].recordCount == 0) return false;
         return MerkleProof.verifyCalldata(proof, root, _leafHash(recordHash, kind));
+    }
+
+    /// @inheritdoc INotary
+    function singleRecordId(bytes32 recordHash, bytes32 kind, address notary) external pure returns (bytes32) {
+        return _singleRecordId(recordHash, kind, notary);
+    }
+
+    /// @inheritdoc INotary
+    function coSignedRecordId(bytes32 recordHash, bytes32 kind, address[] calldata parties)
+        external
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(recordHash, kind, keccak256(abi.encodePacked(parties))));
+    }
+
+    /// @inheritdoc INotary
+    function batchId(bytes32 root, address notary) external pure returns (bytes32) {
+        return _batchId(root, notary);
     }
 
     /// @inheritdoc INotary
@@ -137,34 +155,42 @@ contract Notary is INotary, EIP712, ERC2771Context {
     }
 
     /// @inheritdoc INotary
+    function batchRecordDigest(bytes32 recordHash, bytes32 kind, uint256 deadline) external view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(BATCH_RECORD_TYPEHASH, recordHash, kind, deadline)));
+    }
+
+    /// @inheritdoc INotary
     function actorRegistry() external view returns (address) {
         return address(_registry);
     }
 
     // ---------------------------------------------------------------- internals
-    /// @dev The empty slot for a new record; refuses a zero hash, an empty kind and a repeat.
-    function _requireNew(bytes32 recordHash, bytes32 kind) private view returns (Record storage record) {
-        if (recordHash == bytes32(0)) revert TraceChainZeroHash();
-        if (kind == bytes32(0)) revert NotaryEmptyKind();
-        record = _records[recordHash];
-        if (record.method != Method.None) {
-            revert NotaryRecordExists(recordHash, record.blockNumber, record.timestamp);
-        }
+    /// @dev The caller, after checking it is an active notary (one registry call).
+    function _requireNotary() private view returns (address caller) {
+        caller = _msgSender();
+        Standing.requireRole(_registry.standingOf(caller), caller, Roles.NOTARY, Standing.NOTARY);
     }
 
-    /// @dev Writes only the slots a record uses: a single record leaves `partiesHash` untouched.
-    function _store(Record storage record, bytes32 kind, address by, Method method, bytes32 partiesHash) private {
-        record.kind = kind;
-        if (partiesHash != bytes32(0)) record.partiesHash = partiesHash;
-        record.notarizedBy = by;
+    function _requireRecordInput(bytes32 recordHash, bytes32 kind) private pure {
+        if (recordHash == bytes32(0)) revert TraceChainZeroHash();
+        if (kind == bytes32(0)) revert NotaryEmptyKind();
+    }
+
+    /// @dev Writes the record's one slot; refuses an id notarized before.
+    function _store(bytes32 id, Method method) private {
+        Record storage record = _records[id];
+        if (record.method != Method.None) revert NotaryRecordExists(id, record.blockNumber, record.timestamp);
         record.timestamp = uint40(block.timestamp);
         record.blockNumber = uint40(block.number);
         record.method = method;
     }
 
-    /// @dev A party must be a registered actor and not suspended; its roles do not matter.
-    function _requireInGoodStanding(address party) private view {
-        _registry.requireActor(party);
+    function _singleRecordId(bytes32 recordHash, bytes32 kind, address notary) private pure returns (bytes32) {
+        return keccak256(abi.encode(recordHash, kind, notary));
+    }
+
+    function _batchId(bytes32 root, address notary) private pure returns (bytes32) {
+        return keccak256(abi.encode(root, notary));
     }
 
     function _coSignDigest(bytes32 recordHash, bytes32 kind, bytes32 partiesHash, uint256 deadline)

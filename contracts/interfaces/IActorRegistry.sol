@@ -3,6 +3,8 @@ pragma solidity ^0.8.24;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
+import {Roles} from "../Common.sol";
+
 /// @title IActorRegistry
 /// @notice Who is who in a TraceChain deployment: every writing account is a registered actor
 ///         with a display name, a metadata hash (of an off-chain profile document) and roles.
@@ -73,6 +75,10 @@ interface IActorRegistry is IAccessControl {
     ///         `account` is registered and not suspended (whatever its roles).
     function requireActor(address account) external view;
 
+    /// @notice The standing word of `account` (see `Standing`): registered and suspended flags and
+    ///         one bit per role, so a contract answers every role question with one call.
+    function standingOf(address account) external view returns (uint256);
+
     /// @notice True when `account` is registered, not suspended and holds `role`.
     function isActive(address account, bytes32 role) external view returns (bool);
 
@@ -80,4 +86,58 @@ interface IActorRegistry is IAccessControl {
     ///         `ActorRegistryMissingRole` unless `account` may act in `role`. Other contracts
     ///         call this so refusals look the same everywhere.
     function requireActive(address account, bytes32 role) external view;
+}
+
+/// @title Standing
+/// @notice Bits of `IActorRegistry.standingOf(account)`: one word that answers every role question
+///         about an account with a single call. An account may act in a role when its standing has
+///         REGISTERED and the role's bit set and SUSPENDED clear (`mayAct`).
+library Standing {
+    uint256 internal constant REGISTERED = 1 << 0;
+    uint256 internal constant SUSPENDED = 1 << 1;
+    uint256 internal constant GOVERNANCE = 1 << 8;
+    uint256 internal constant MANUFACTURER = 1 << 9;
+    uint256 internal constant LOGISTICS = 1 << 10;
+    uint256 internal constant RETAILER = 1 << 11;
+    uint256 internal constant INSPECTOR = 1 << 12;
+    uint256 internal constant NOTARY = 1 << 13;
+    uint256 internal constant AUDITOR = 1 << 14;
+    /// Any of the roles that hold and move goods.
+    uint256 internal constant SUPPLY_CHAIN = MANUFACTURER | LOGISTICS | RETAILER;
+
+    /// @notice The standing bit of `role` (0 for roles outside `Roles`).
+    function bitOf(bytes32 role) internal pure returns (uint256) {
+        if (role == Roles.GOVERNANCE) return GOVERNANCE;
+        if (role == Roles.MANUFACTURER) return MANUFACTURER;
+        if (role == Roles.LOGISTICS) return LOGISTICS;
+        if (role == Roles.RETAILER) return RETAILER;
+        if (role == Roles.INSPECTOR) return INSPECTOR;
+        if (role == Roles.NOTARY) return NOTARY;
+        if (role == Roles.AUDITOR) return AUDITOR;
+        return 0;
+    }
+
+    /// @notice True when `standing` is registered, not suspended and holds any role in `roles`.
+    function mayAct(uint256 standing, uint256 roles) internal pure returns (bool) {
+        return standing & (REGISTERED | SUSPENDED) == REGISTERED && standing & roles != 0;
+    }
+
+    /// @notice True when `standing` is registered and not suspended, whatever its roles.
+    function inGoodStanding(uint256 standing) internal pure returns (bool) {
+        return standing & (REGISTERED | SUSPENDED) == REGISTERED;
+    }
+
+    /// @notice Reverts with the ActorRegistry's own error unless `standing` (of `account`) may act
+    ///         in `role`, whose standing bit is `bit`: the same refusals as `requireActive`.
+    function requireRole(uint256 standing, address account, bytes32 role, uint256 bit) internal pure {
+        requireGoodStanding(standing, account);
+        if (standing & bit == 0) revert IActorRegistry.ActorRegistryMissingRole(account, role);
+    }
+
+    /// @notice Reverts with the ActorRegistry's own error unless `standing` (of `account`) is
+    ///         registered and not suspended: the same refusals as `requireActor`.
+    function requireGoodStanding(uint256 standing, address account) internal pure {
+        if (standing & REGISTERED == 0) revert IActorRegistry.ActorRegistryUnknownActor(account);
+        if (standing & SUSPENDED != 0) revert IActorRegistry.ActorRegistryActorSuspended(account);
+    }
 }

@@ -6,11 +6,14 @@ pragma solidity ^0.8.24;
 ///         HOLDING right to a dataset, the PROCESSING (usage) right and the product-OPERATION
 ///         right (to sell or operate data products built on it).
 ///
-///         A dataset is registered by its content hash `datasetId` (keccak256 of the RFC 8785
-///         canonical JSON of its manifest). The holding right is the ERC-721 token
-///         `tokenId = uint256(datasetId)` of this contract, so wallets, explorers and data
-///         exchanges can see and move it; every ERC-721 transfer path (transferFrom,
-///         safeTransferFrom, relayed or not) follows the rules below.
+///         A dataset is registered by its content hash `contentHash` (keccak256 of the RFC 8785
+///         canonical JSON of its manifest) under the id
+///         `datasetId = keccak256(abi.encode(contentHash, registrant))`, so registering a dataset
+///         claims it for its registrant only: nobody who merely saw a content hash can pre-empt
+///         the registration (another actor registering the same content gets its own id, later).
+///         The holding right is the ERC-721 token `tokenId = uint256(datasetId)` of this contract,
+///         so wallets, explorers and data exchanges can see and move it; every ERC-721 transfer
+///         path (transferFrom, safeTransferFrom, relayed or not) follows the rules below.
 ///
 ///         The holder grants certificates for the processing or operation right to an account,
 ///         in the manner of ERC-7432 NFT roles (expiring, revocable role assignments on an NFT),
@@ -48,7 +51,9 @@ interface IDataRightsRegistry {
         REVOKED
     }
 
-    /// @notice A certificate as stored: 4 slots. `revokedAt` is 0 unless revoked.
+    /// @notice A certificate as stored (4 slots) and as `getCertificate` returns it, in this field
+    ///         order: (datasetId, termsHash, grantee, notBefore, right, expiresAt, revokedAt,
+    ///         useCount). `revokedAt` is 0 unless revoked; `useCount` counts `recordUse` calls.
     struct Certificate {
         bytes32 datasetId;
         bytes32 termsHash;
@@ -95,9 +100,11 @@ interface IDataRightsRegistry {
     // Holding transfers (and the mint at registration) are ERC-721 `Transfer` events with
     // `tokenId = uint256(datasetId)`.
 
-    /// @notice Emitted when `holder` registers `datasetId`; `metadataHash` commits to its
-    ///         off-chain description (may be zero).
-    event DatasetRegistered(bytes32 indexed datasetId, address indexed holder, bytes32 metadataHash);
+    /// @notice Emitted when `holder` registers the dataset with content hash `contentHash` as
+    ///         `datasetId`; `metadataHash` commits to its off-chain description (may be zero).
+    event DatasetRegistered(
+        bytes32 indexed datasetId, bytes32 indexed contentHash, address indexed holder, bytes32 metadataHash
+    );
     /// @notice Emitted when `grantor` (the holder) grants `right` on `datasetId` to `grantee`.
     event CertificateGranted(
         bytes32 indexed certificateId,
@@ -125,11 +132,12 @@ interface IDataRightsRegistry {
     );
 
     // ---------------------------------------------------------------- writes
-    /// @notice Registers `datasetId` and mints its holding-right token to the caller.
-    ///         Caller: any registered, non-suspended actor.
-    /// @param datasetId Canonical content hash of the dataset manifest (non-zero).
+    /// @notice Registers the dataset with content hash `contentHash` and mints its holding-right
+    ///         token to the caller. Caller: any registered, non-suspended actor.
+    /// @param contentHash Canonical content hash of the dataset manifest (non-zero).
     /// @param metadataHash Canonical hash of the dataset's description (may be zero).
-    function registerDataset(bytes32 datasetId, bytes32 metadataHash) external;
+    /// @return datasetId `datasetIdOf(contentHash, caller)`.
+    function registerDataset(bytes32 contentHash, bytes32 metadataHash) external returns (bytes32 datasetId);
 
     /// @notice Grants `right` on `datasetId` to `grantee`. Caller: the holder, not suspended.
     ///         The certificate id is
@@ -164,7 +172,11 @@ interface IDataRightsRegistry {
     function recordUse(bytes32 certificateId, Right right, bytes32 purposeHash) external;
 
     // ---------------------------------------------------------------- reads
-    /// @notice The holder of `datasetId`. Reverts `DataRightsRegistryUnknownDataset` if unknown.
+    /// @notice `keccak256(abi.encode(contentHash, registrant))`: the id of a dataset.
+    function datasetIdOf(bytes32 contentHash, address registrant) external pure returns (bytes32);
+
+    /// @notice The holder of `datasetId` (an `address`). Reverts `DataRightsRegistryUnknownDataset`
+    ///         if unknown.
     function holderOf(bytes32 datasetId) external view returns (address);
 
     /// @notice True when `datasetId` is registered.
@@ -173,11 +185,14 @@ interface IDataRightsRegistry {
     /// @notice The certificate `certificateId`. Reverts `DataRightsRegistryUnknownCertificate`.
     function getCertificate(bytes32 certificateId) external view returns (Certificate memory);
 
+    /// @notice How many uses the grantee recorded under `certificateId` (0 for unknown ids).
+    function useCount(bytes32 certificateId) external view returns (uint32);
+
     /// @notice The status of `certificateId` at the current block time.
     function certificateStatus(bytes32 certificateId) external view returns (CertificateStatus);
 
-    /// @notice The latest certificate granted to `grantee` for `right` on `datasetId` (zero if
-    ///         none); it may since have expired or been revoked.
+    /// @notice The id (`bytes32`) of the latest certificate granted to `grantee` for `right` on
+    ///         `datasetId` (zero if none); it may since have expired or been revoked.
     function latestCertificate(bytes32 datasetId, address grantee, Right right) external view returns (bytes32);
 
     /// @notice True when `account` may exercise `right` on `datasetId` now: it is a registered,

@@ -9,48 +9,49 @@ pragma solidity ^0.8.24;
 ///         A record kind is a short ASCII name (`purchase_order`, `delivery`, ...) stored left-aligned
 ///         and zero-padded in a bytes32, exactly like the Solidity literal `bytes32("delivery")`.
 ///
-///         Three ways to notarize:
-///         - single: an actor with the notary role notarizes one record hash;
+///         Three ways to notarize, each stored under an id that names who vouches for the record,
+///         so nobody who merely saw a record hash can pre-empt its notarization:
+///         - single: a NOTARY notarizes one record hash; id = `singleRecordId(recordHash, kind, notary)`;
 ///         - co-signed: every named party signs the record (EIP-712 `CoSign`, domain
-///           "TraceChainNotary" version "1"); the contract checks each signature with
+///           "TraceChainNotary" version "2"); the contract checks each signature with
 ///           OpenZeppelin SignatureChecker, so ERC-1271 contract wallets may sign too;
-///         - batched: a notary anchors the Merkle root of many records. Leaves follow OpenZeppelin's
-///           StandardMerkleTree with leaf encoding `(bytes32 recordHash, bytes32 kind)`, i.e.
+///           id = `coSignedRecordId(recordHash, kind, parties)`. What is stored is exactly what the
+///           signatures cover; whoever submits them is not recorded;
+///         - batched: a NOTARY anchors the Merkle root of many records; id = `batchId(root, notary)`.
+///           Leaves follow OpenZeppelin's StandardMerkleTree with leaf encoding
+///           `(bytes32 recordHash, bytes32 kind)`, i.e.
 ///           `keccak256(bytes.concat(keccak256(abi.encode(recordHash, kind))))`, sorted pairs.
 ///
-///         A record hash or a batch root is notarized at most once; a repeat reverts with an error
-///         naming when the existing one was made, so a retried submission never makes a second.
+///         An id is notarized at most once; a repeat reverts with an error naming when it was
+///         made, so a retried submission never makes a second. Each record or batch takes one
+///         storage slot (time, block, method or count): the rest is in the id and the logs.
 interface INotary {
-    /// @notice How a record was notarized on its own (batched records live under their root).
+    /// @notice How a record was notarized.
     enum Method {
-        None, // not notarized individually
+        None, // not notarized
         Single,
         CoSigned
     }
 
-    /// @notice A record notarized on its own. Zero everywhere when the hash is unknown.
+    /// @notice A record notarized on its own (one storage slot). Zero everywhere when the id is unknown.
     struct Record {
-        bytes32 kind;
-        bytes32 partiesHash; // keccak256(abi.encodePacked(parties)) when co-signed, else 0
-        address notarizedBy; // the notary (single) or the account that submitted the signatures
         uint40 timestamp; // block timestamp of the notarization
         uint40 blockNumber;
         Method method;
     }
 
-    /// @notice A batch of records anchored by its Merkle root. Zero everywhere when unknown.
+    /// @notice A batch of records anchored by its Merkle root (one storage slot). Zero everywhere
+    ///         when unknown.
     struct Batch {
-        bytes32 metadataHash; // canonical hash of the off-chain batch manifest
-        address notarizedBy;
         uint40 timestamp;
         uint40 blockNumber;
         uint32 recordCount;
     }
 
-    /// @notice `recordHash` was already notarized in block `blockNumber` at `timestamp`.
-    error NotaryRecordExists(bytes32 recordHash, uint256 blockNumber, uint256 timestamp);
-    /// @notice A batch with Merkle root `root` was already anchored in block `blockNumber` at `timestamp`.
-    error NotaryBatchExists(bytes32 root, uint256 blockNumber, uint256 timestamp);
+    /// @notice Record `id` was already notarized in block `blockNumber` at `timestamp`.
+    error NotaryRecordExists(bytes32 id, uint256 blockNumber, uint256 timestamp);
+    /// @notice Batch `id` (its root, by this notary) was already anchored in block `blockNumber` at `timestamp`.
+    error NotaryBatchExists(bytes32 id, uint256 blockNumber, uint256 timestamp);
     /// @notice A record kind must not be empty.
     error NotaryEmptyKind();
     /// @notice A batch must hold at least one record.
@@ -66,19 +67,23 @@ interface INotary {
     /// @notice The co-signatures expired at `deadline` (a block timestamp).
     error NotarySignaturesExpired(uint256 deadline);
 
-    /// @notice Emitted when a notary notarizes `recordHash` on its own.
-    event RecordNotarized(bytes32 indexed recordHash, bytes32 indexed kind, address indexed notarizedBy);
-    /// @notice Emitted when `parties` co-sign `recordHash`; `submittedBy` sent their signatures.
+    /// @notice Emitted when `notary` notarizes `recordHash` on its own (record id
+    ///         `singleRecordId(recordHash, kind, notary)`).
+    event RecordNotarized(bytes32 indexed recordHash, bytes32 indexed kind, address indexed notary);
+    /// @notice Emitted when `parties` co-sign `recordHash` (record id `coSignedRecordId(recordHash, kind,
+    ///         parties)`; `partiesHash` = keccak256(abi.encodePacked(parties))).
     event RecordCoSigned(
-        bytes32 indexed recordHash, bytes32 indexed kind, address indexed submittedBy, address[] parties
+        bytes32 indexed recordHash, bytes32 indexed kind, bytes32 indexed partiesHash, address[] parties
     );
-    /// @notice Emitted when a notary anchors a batch of `recordCount` records under `root`.
-    event BatchAnchored(bytes32 indexed root, address indexed notarizedBy, uint32 recordCount, bytes32 metadataHash);
+    /// @notice Emitted when `notary` anchors a batch of `recordCount` records under `root`;
+    ///         `metadataHash` commits to the off-chain batch manifest (may be zero).
+    event BatchAnchored(bytes32 indexed root, address indexed notary, uint32 recordCount, bytes32 metadataHash);
 
     /// @notice Notarizes one record hash. Needs the notary role.
     /// @param recordHash keccak256 of the record's canonical JSON.
     /// @param kind The record kind (short ASCII name in a bytes32).
-    function notarize(bytes32 recordHash, bytes32 kind) external;
+    /// @return id `singleRecordId(recordHash, kind, notary)`.
+    function notarize(bytes32 recordHash, bytes32 kind) external returns (bytes32 id);
 
     /// @notice Notarizes a record hash that every party in `parties` signed. Anyone may submit it:
     ///         the signatures are the authority. Every party must be a registered actor in good
@@ -88,35 +93,50 @@ interface INotary {
     /// @param parties The signing parties, in the order they signed the list (at most 32, no repeats).
     /// @param deadline Block timestamp after which the signatures are no longer accepted.
     /// @param signatures One EIP-712 `CoSign` signature per party, in the order of `parties`.
+    /// @return id `coSignedRecordId(recordHash, kind, parties)`.
     function notarizeCoSigned(
         bytes32 recordHash,
         bytes32 kind,
         address[] calldata parties,
         uint256 deadline,
         bytes[] calldata signatures
-    ) external;
+    ) external returns (bytes32 id);
 
     /// @notice Anchors a batch of records by the Merkle root of their leaves. Needs the notary role.
     /// @param root StandardMerkleTree root over `(bytes32 recordHash, bytes32 kind)` leaves.
     /// @param recordCount Number of leaves (records) in the tree.
-    /// @param metadataHash Canonical hash of the off-chain batch manifest (may be zero).
-    function notarizeBatch(bytes32 root, uint32 recordCount, bytes32 metadataHash) external;
+    /// @param metadataHash Canonical hash of the off-chain batch manifest (may be zero; logged only).
+    /// @return id `batchId(root, notary)`.
+    function notarizeBatch(bytes32 root, uint32 recordCount, bytes32 metadataHash) external returns (bytes32 id);
 
-    /// @notice The record notarized under `recordHash` (method `None` if there is none).
-    function getRecord(bytes32 recordHash) external view returns (Record memory);
+    /// @notice The record stored under `id` (method `None` if there is none).
+    function getRecord(bytes32 id) external view returns (Record memory);
 
-    /// @notice The batch anchored under `root` (recordCount 0 if there is none).
-    function getBatch(bytes32 root) external view returns (Batch memory);
+    /// @notice The batch stored under `id` (recordCount 0 if there is none).
+    function getBatch(bytes32 id) external view returns (Batch memory);
 
-    /// @notice True when `recordHash` was notarized on its own (single or co-signed).
-    function isNotarized(bytes32 recordHash) external view returns (bool);
+    /// @notice True when `proof` proves the leaf `(recordHash, kind)` under `root` and `notary`
+    ///         anchored `root`.
+    function verifyInclusion(
+        bytes32 root,
+        address notary,
+        bytes32 recordHash,
+        bytes32 kind,
+        bytes32[] calldata proof
+    ) external view returns (bool);
 
-    /// @notice True when `root` is an anchored batch and `proof` proves the leaf
-    ///         `(recordHash, kind)` under it.
-    function verifyInclusion(bytes32 root, bytes32 recordHash, bytes32 kind, bytes32[] calldata proof)
+    /// @notice `keccak256(abi.encode(recordHash, kind, notary))`: the id of a single notarization.
+    function singleRecordId(bytes32 recordHash, bytes32 kind, address notary) external pure returns (bytes32);
+
+    /// @notice `keccak256(abi.encode(recordHash, kind, keccak256(abi.encodePacked(parties))))`: the id
+    ///         of a co-signed record.
+    function coSignedRecordId(bytes32 recordHash, bytes32 kind, address[] calldata parties)
         external
-        view
-        returns (bool);
+        pure
+        returns (bytes32);
+
+    /// @notice `keccak256(abi.encode(root, notary))`: the id of an anchored batch.
+    function batchId(bytes32 root, address notary) external pure returns (bytes32);
 
     /// @notice The StandardMerkleTree leaf of `(recordHash, kind)`.
     function leafHash(bytes32 recordHash, bytes32 kind) external pure returns (bytes32);
@@ -126,6 +146,10 @@ interface INotary {
         external
         view
         returns (bytes32);
+
+    /// @notice The EIP-712 digest a submitter signs to queue a record for a batch (`BatchRecord`):
+    ///         a different type from `CoSign`, so a queue signature never co-signs a record.
+    function batchRecordDigest(bytes32 recordHash, bytes32 kind, uint256 deadline) external view returns (bytes32);
 
     /// @notice The ActorRegistry this notary asks for roles.
     function actorRegistry() external view returns (address);

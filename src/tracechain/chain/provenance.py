@@ -1,8 +1,9 @@
-"""Typed client of the ProvenanceRegistry contract, its business-step codes and hash-chain math."""
+"""Typed client of the ProvenanceRegistry contract (protocol v2: subjects, entries, custody), its
+business-step codes and the hash-chain math."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -10,11 +11,11 @@ from typing import Any
 from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
-from web3.contract import Contract
+from web3.contract.contract import ContractFunction
 from web3.types import BlockIdentifier
 
 from tracechain.chain.client import ContractClient
-from tracechain.chain.transact import Transactor, TxResult
+from tracechain.chain.transact import TxResult
 from tracechain.errors import InvalidInputError
 from tracechain.hashing import keccak_text, parse_bytes32, to_hex
 from tracechain.types import to_address
@@ -64,32 +65,45 @@ def biz_step_name(code: int) -> str:
 
 
 # ---------------------------------------------------------------- hash chain
-def genesis_head(product_key: bytes, manufacturer: str, metadata_hash: bytes) -> bytes:
-    """head_0 = keccak256(abi.encode(productKey, manufacturer, metadataHash))."""
-    return keccak(abi_encode(["bytes32", "address", "bytes32"], [product_key, manufacturer, metadata_hash]))
+class EntryKind(IntEnum):
+    """What an entry of a subject's chain is (the contract's `EntryKinds`)."""
+
+    EVENT = 1
+    ERROR_DECLARATION = 2
+    CUSTODY = 3
+    FORCED_CUSTODY = 4
+    RECALL = 5
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+def genesis_head(subject_key: bytes, originator: str, metadata_hash: bytes) -> bytes:
+    """head_0 = keccak256(abi.encode(subjectKey, originator, metadataHash))."""
+    return keccak(abi_encode(["bytes32", "address", "bytes32"], [subject_key, originator, metadata_hash]))
 
 
 def next_head(
-    previous: bytes,
-    product_key: bytes,
-    event_id: bytes,
-    document_hash: bytes,
-    biz_step: int,
-    actor: str,
-    timestamp: int,
+    previous: bytes, kind: int, ref: bytes, document_hash: bytes, code: int, actor: str, timestamp: int
 ) -> bytes:
-    """head_n = keccak256(abi.encode(head_{n-1}, productKey, eventId, documentHash, bizStep, actor, timestamp))."""
+    """head_n = keccak256(abi.encode(head_{n-1}, kind, ref, documentHash, code, actor, timestamp))."""
     return keccak(
         abi_encode(
-            ["bytes32", "bytes32", "bytes32", "bytes32", "uint8", "address", "uint64"],
-            [previous, product_key, event_id, document_hash, biz_step, actor, timestamp],
+            ["bytes32", "uint8", "bytes32", "bytes32", "uint8", "address", "uint64"],
+            [previous, kind, ref, document_hash, code, actor, timestamp],
         )
     )
 
 
+def address_ref(account: str) -> bytes:
+    """The `ref` of a custody entry: the new custodian as a left-zero-padded bytes32."""
+    return bytes(12) + bytes.fromhex(to_address(account)[2:])
+
+
 # ---------------------------------------------------------------- records
-class ProductStatus(IntEnum):
-    """On-chain product status (the contract's ProductStatus enum)."""
+class SubjectStatus(IntEnum):
+    """On-chain subject status (the contract's SubjectStatus enum)."""
 
     NONE = 0
     ACTIVE = 1
@@ -101,194 +115,134 @@ class ProductStatus(IntEnum):
 
 
 @dataclass(frozen=True)
-class ProductState:
-    """A product as the contract holds it."""
+class SubjectState:
+    """A subject as the contract holds it."""
 
-    product_key: str  # 0x-hex bytes32
-    manufacturer: str
-    custodian: str
-    status: ProductStatus
-    event_count: int
-    registered_at: int
+    subject_key: str  # 0x-hex bytes32
+    originator: str
+    custodian: str | None  # None for open subjects
+    open: bool
+    status: SubjectStatus
+    created_at: int
     head: str  # 0x-hex bytes32
     recall_reason_hash: str | None = None  # 0x-hex, set once recalled
 
 
 @dataclass(frozen=True)
-class EventInput:
-    """One event to record: product key, event-ID digest, document hash, business-step code."""
+class NewSubject:
+    """A subject to create: canonical identifier, metadata document hash, open (class-level) or not."""
 
-    product_key: bytes
+    identifier: str
+    metadata_hash: bytes = ZERO32
+    open: bool = False
+
+    def as_tuple(self) -> tuple[str, bytes, bool]:
+        return (self.identifier, parse_bytes32(self.metadata_hash), self.open)
+
+
+@dataclass(frozen=True)
+class EventInput:
+    """One EPCIS event (or error declaration) for the chains of `subjects`."""
+
     event_id: bytes
     document_hash: bytes
     biz_step: int
+    subjects: tuple[bytes, ...]
+    kind: EntryKind = EntryKind.EVENT
 
     def __post_init__(self) -> None:
-        for name in ("product_key", "event_id", "document_hash"):
+        for name in ("event_id", "document_hash"):
             object.__setattr__(self, name, parse_bytes32(getattr(self, name)))
+        object.__setattr__(self, "subjects", tuple(parse_bytes32(k) for k in self.subjects))
         if not isinstance(self.biz_step, int) or not 0 <= self.biz_step <= 255:
             raise InvalidInputError(f"business-step code must be 0..255, got {self.biz_step!r}")
+        if not self.subjects:
+            raise InvalidInputError("an event names at least one subject")
 
-    def as_tuple(self) -> tuple[bytes, bytes, bytes, int]:
-        return (self.product_key, self.event_id, self.document_hash, self.biz_step)
-
-
-@dataclass(frozen=True)
-class ProductRegisteredLog:
-    product_key: str
-    manufacturer: str
-    product_id: str
-    metadata_hash: str
+    def as_tuple(self) -> tuple[int, int, bytes, bytes, list[bytes]]:
+        return (int(self.kind), self.biz_step, self.event_id, self.document_hash, list(self.subjects))
 
 
-@dataclass(frozen=True)
-class EventRecordedLog:
-    product_key: str
-    actor: str
-    event_id: str
-    document_hash: str
-    biz_step: int
-    index: int
-    timestamp: int
-
-
-@dataclass(frozen=True)
-class CustodyTransferredLog:
-    product_key: str
-    from_: str
-    to: str
-
-
-@dataclass(frozen=True)
-class ProductRecalledLog:
-    product_key: str
-    by: str
-    reason_hash: str
-
-
-ProvenanceLog = ProductRegisteredLog | EventRecordedLog | CustodyTransferredLog | ProductRecalledLog
-EVENT_NAMES = ("ProductRegistered", "ProductEventRecorded", "CustodyTransferred", "ProductRecalled")
-
-
-def _hex(value: Any) -> str:
-    return to_hex(bytes(value))
-
-
-def log_record(event_name: str, args: Any) -> ProvenanceLog:
-    """Our record of one decoded contract event (`args` as web3 decodes them)."""
-    if event_name == "ProductRegistered":
-        return ProductRegisteredLog(
-            _hex(args["productKey"]),
-            to_address(args["manufacturer"]),
-            str(args["productId"]),
-            _hex(args["metadataHash"]),
-        )
-    if event_name == "ProductEventRecorded":
-        return EventRecordedLog(
-            _hex(args["productKey"]),
-            to_address(args["actor"]),
-            _hex(args["eventId"]),
-            _hex(args["documentHash"]),
-            int(args["bizStep"]),
-            int(args["index"]),
-            int(args["timestamp"]),
-        )
-    if event_name == "CustodyTransferred":
-        return CustodyTransferredLog(_hex(args["productKey"]), to_address(args["from"]), to_address(args["to"]))
-    if event_name == "ProductRecalled":
-        return ProductRecalledLog(_hex(args["productKey"]), to_address(args["by"]), _hex(args["reasonHash"]))
-    raise InvalidInputError(f"not a ProvenanceRegistry event: {event_name!r}")
-
-
-def product_key_of(product_id: str) -> bytes:
-    """keccak256(utf8(product_id)): the key of a canonical product ID."""
-    return keccak_text(product_id)
+def subject_key_of(identifier: str) -> bytes:
+    """keccak256(utf8(identifier)): the key of a canonical identifier."""
+    return keccak_text(identifier)
 
 
 # ---------------------------------------------------------------- client
 class ProvenanceRegistryClient(ContractClient):
-    """Reads and writes products and their events; writes go through the given Transactor."""
-
-    def __init__(self, contract: Contract, transactor: Transactor) -> None:
-        super().__init__(contract, transactor)
-        self._topic_names: dict[bytes, str] | None = None
+    """Reads and writes subjects and their entries; writes go through the given Transactor."""
 
     # ---------------------------------------------------------------- writes
-    def register_product(self, sender: LocalAccount, product_id: str, metadata_hash: bytes = ZERO32) -> TxResult:
-        """Register `product_id` (a canonical ID) with `sender` as manufacturer and custodian."""
-        fn = self.contract.functions.registerProduct(product_id, parse_bytes32(metadata_hash))
-        return self.tx.send(sender, fn)
+    def create_subjects(self, sender: LocalAccount, subjects: Sequence[NewSubject]) -> TxResult:
+        """Create subjects with `sender` as originator (and custodian of those not open)."""
+        return self.tx.send(sender, self.create_call(subjects))
 
-    def register_products(
-        self, sender: LocalAccount, product_ids: Sequence[str], metadata_hashes: Sequence[bytes] | None = None
+    def record_events(
+        self, sender: LocalAccount, events: Sequence[EventInput], create: Sequence[NewSubject] = ()
     ) -> TxResult:
-        """Register many products in one transaction (all or none)."""
-        hashes = (
-            [parse_bytes32(h) for h in metadata_hashes] if metadata_hashes is not None else [ZERO32] * len(product_ids)
-        )
-        return self.tx.send(sender, self.contract.functions.registerProducts(list(product_ids), hashes))
+        """Create `create`, then record `events` in order, in one transaction (all or none)."""
+        return self.tx.send(sender, self.record_call(events, create))
 
-    def record_event(self, sender: LocalAccount, event: EventInput) -> TxResult:
-        """Record one event, extending its product's hash chain."""
-        return self.tx.send(sender, self.contract.functions.recordEvent(*event.as_tuple()))
+    def transfer_custody(self, sender: LocalAccount, subject_keys: Sequence[bytes], to: str) -> TxResult:
+        """Hand custody of subjects to another active supply-chain actor (their custodian only)."""
+        return self.tx.send(sender, self.transfer_call(subject_keys, to))
 
-    def record_events(self, sender: LocalAccount, events: Iterable[EventInput]) -> TxResult:
-        """Record many events in one transaction, in order (all or none)."""
-        return self.tx.send(sender, self.contract.functions.recordEvents([e.as_tuple() for e in events]))
-
-    def transfer_custody(self, sender: LocalAccount, product_key: bytes, to: str) -> TxResult:
-        """Hand custody of a product to another active supply-chain actor (custodian only)."""
-        fn = self.contract.functions.transferCustody(parse_bytes32(product_key), to_address(to))
+    def force_custody(self, sender: LocalAccount, subject_key: bytes, to: str, reason_hash: bytes) -> TxResult:
+        """Governance moves custody of a subject; `reason_hash` commits to the reason document."""
+        key, reason = parse_bytes32(subject_key), parse_bytes32(reason_hash)
+        fn = self.contract.functions.forceCustody(key, to_address(to), reason)
         return self.tx.send(sender, fn)
 
-    def recall_product(self, sender: LocalAccount, product_key: bytes, reason_hash: bytes) -> TxResult:
-        """Recall a product (its manufacturer or governance); `reason_hash` commits to the notice."""
-        fn = self.contract.functions.recallProduct(parse_bytes32(product_key), parse_bytes32(reason_hash))
-        return self.tx.send(sender, fn)
+    def recall(self, sender: LocalAccount, subject_key: bytes, reason_hash: bytes) -> TxResult:
+        """Recall a subject (its originator or governance); `reason_hash` commits to the notice."""
+        return self.tx.send(sender, self.recall_call(subject_key, reason_hash))
+
+    # ---------------------------------------------------------------- calls (to send or to sign)
+    def create_call(self, subjects: Sequence[NewSubject]) -> ContractFunction:
+        return self.contract.functions.createSubjects([s.as_tuple() for s in subjects])
+
+    def record_call(self, events: Sequence[EventInput], create: Sequence[NewSubject] = ()) -> ContractFunction:
+        """`recordEvent` for one plain event on one subject, else `recordEvents`."""
+        if not create and len(events) == 1 and len(events[0].subjects) == 1 and events[0].kind == EntryKind.EVENT:
+            e = events[0]
+            return self.contract.functions.recordEvent(e.subjects[0], e.event_id, e.document_hash, e.biz_step)
+        return self.contract.functions.recordEvents([s.as_tuple() for s in create], [e.as_tuple() for e in events])
+
+    def transfer_call(self, subject_keys: Sequence[bytes], to: str) -> ContractFunction:
+        return self.contract.functions.transferCustody([parse_bytes32(k) for k in subject_keys], to_address(to))
+
+    def recall_call(self, subject_key: bytes, reason_hash: bytes) -> ContractFunction:
+        return self.contract.functions.recall(parse_bytes32(subject_key), parse_bytes32(reason_hash))
 
     # ---------------------------------------------------------------- reads
-    def get_product(self, product_key: bytes, block: BlockIdentifier = "latest") -> ProductState | None:
-        """The product's on-chain state, or None if it is not registered."""
-        key = parse_bytes32(product_key)
+    def get_subject(self, subject_key: bytes, block: BlockIdentifier = "latest") -> SubjectState | None:
+        """The subject's on-chain state, or None if it does not exist."""
+        key = parse_bytes32(subject_key)
         fn = self.contract.functions
-        custodian, count, status, manufacturer, registered_at, head = fn.getProduct(key).call(block_identifier=block)
-        state = ProductStatus(int(status))
-        if state is ProductStatus.NONE:
+        custodian, status, is_open, created_at, originator, head = fn.getSubject(key).call(block_identifier=block)
+        state = SubjectStatus(int(status))
+        if state is SubjectStatus.NONE:
             return None
-        reason = fn.recallReason(key).call(block_identifier=block) if state is ProductStatus.RECALLED else None
-        return ProductState(
-            product_key=to_hex(key),
-            manufacturer=to_address(manufacturer),
-            custodian=to_address(custodian),
+        reason = fn.recallReason(key).call(block_identifier=block) if state is SubjectStatus.RECALLED else None
+        return SubjectState(
+            subject_key=to_hex(key),
+            originator=to_address(originator),
+            custodian=None if is_open else to_address(custodian),
+            open=bool(is_open),
             status=state,
-            event_count=int(count),
-            registered_at=int(registered_at),
-            head=_hex(head),
-            recall_reason_hash=_hex(reason) if reason is not None else None,
+            created_at=int(created_at),
+            head=to_hex(bytes(head)),
+            recall_reason_hash=to_hex(bytes(reason)) if reason is not None else None,
         )
 
-    def decode_log(self, log: Any) -> ProvenanceLog | None:
-        """Our record of one raw log of this contract (None for a log it did not emit)."""
-        if str(log["address"]).lower() != self.address.lower() or not log["topics"]:
-            return None
-        name = self._topics().get(bytes(log["topics"][0]))
-        if name is None:
-            return None
-        decoded = getattr(self.contract.events, name)().process_log(log)
-        return log_record(name, decoded["args"])
+    def head_of(self, subject_key: bytes, block: BlockIdentifier = "latest") -> str:
+        """The head of a subject's chain (zero if it does not exist)."""
+        return to_hex(bytes(self.contract.functions.headOf(parse_bytes32(subject_key)).call(block_identifier=block)))
 
-    def logs_of(self, result: TxResult) -> list[ProvenanceLog]:
-        """The ProvenanceRegistry events a transaction emitted, in log order."""
-        return [record for log in result.logs if (record := self.decode_log(log)) is not None]
-
-    def _topics(self) -> dict[bytes, str]:
-        if self._topic_names is None:
-            self._topic_names = {event_topic(self.contract, name): name for name in EVENT_NAMES}
-        return self._topic_names
-
-
-def event_topic(contract: Contract, name: str) -> bytes:
-    """topic0 (keccak of the canonical signature) of event `name` in `contract`'s ABI."""
-    (item,) = [i for i in contract.abi if i.get("type") == "event" and i.get("name") == name]
-    types = ",".join(str(i["type"]) for i in item["inputs"])  # type: ignore[typeddict-item]
-    return keccak(text=f"{name}({types})")
+    def entry_logs(self, subject_key: bytes, from_block: int, to_block: BlockIdentifier = "latest") -> list[Any]:
+        """The EntryAppended logs of one subject, in chain order (for naming an altered entry)."""
+        event = self.contract.events.EntryAppended()
+        logs = event.get_logs(
+            from_block=from_block, to_block=to_block, argument_filters={"subjectKey": parse_bytes32(subject_key)}
+        )
+        return sorted(logs, key=lambda lg: (int(lg["blockNumber"]), int(lg["logIndex"])))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from tracechain.store.db import ActorRow
 from tracechain.types import Role
 
 if TYPE_CHECKING:
-    from tracechain.store.indexer import ChainLog, Handler
+    from tracechain.store.indexer import ChainLog, Handler, Rewind
+
+CONTRACT = "ActorRegistry"
 
 
 def _registered(session: Session, log: ChainLog) -> None:
@@ -64,3 +67,13 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("ActorRegistry", "RoleGranted"): _role(True),
     ("ActorRegistry", "RoleRevoked"): _role(False),
 }
+
+
+def rewind(context: Rewind) -> None:
+    """Rebuild the actor table from the registry's logs up to `context.to_block`: names, roles
+    and suspensions change in place, so replaying is simpler than undoing (actors are few)."""
+    context.session.execute(delete(ActorRow))
+    for log in context.replay(CONTRACT):
+        handler = HANDLERS.get((log.contract, log.event))
+        if handler is not None:
+            handler(context.session, log)

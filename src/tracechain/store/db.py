@@ -39,6 +39,15 @@ class Checkpoint(Base):
     block_number: Mapped[int] = mapped_column(BigInteger)
 
 
+class IndexedBlock(Base):
+    """The hash of a block the indexer read (every block with logs, and each chunk's last block),
+    so it notices when the chain no longer holds what it indexed."""
+
+    __tablename__ = "indexed_blocks"
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(66))
+
+
 class Document(Base):
     """An off-chain document, stored as its RFC 8785 canonical JSON under its keccak-256 hash."""
 

@@ -1,8 +1,11 @@
-"""Reads every deployed contract's logs into the store, checkpointed by block.
+"""Reads every deployed contract's logs into the store, checkpointed by block, and follows the chain
+when it forgets blocks (a reorganisation, or a node restarted from an older state).
 
-Each chunk of blocks is applied in one database transaction together with its checkpoint, so a
-stop at any point resumes cleanly: no duplicates, no gaps. Feature modules contribute handlers
-keyed by (contract name, event name).
+Each chunk of blocks is applied in one database transaction together with its checkpoint and the
+hashes of the blocks it read, so a stop at any point resumes cleanly: no duplicates, no gaps.
+Before each sync the checkpoint block's hash is compared with the chain's; when they differ the
+indexer finds the newest block both still agree on, rewinds every table to it in one transaction
+(feature modules contribute `rewind` functions) and indexes forward again.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 from sqlalchemy.orm import Session
 from web3._utils.events import get_event_data
@@ -19,8 +23,9 @@ from web3._utils.events import get_event_data
 from tracechain.chain.artifact import load_artifact
 from tracechain.chain.connect import Chain
 from tracechain.chain.deploy import Deployment
+from tracechain.hashing import to_hex
 from tracechain.store import actors, notary, provenance, rights
-from tracechain.store.db import Activity, Checkpoint, Store
+from tracechain.store.db import Activity, Checkpoint, IndexedBlock, Store
 
 STREAM = "contracts"
 
@@ -36,6 +41,7 @@ class ChainLog:
     log_index: int
     tx_hash: str
     timestamp: int
+    block_hash: str = ""
 
     def activity(self, actor: str, kind: str, subject: str) -> Activity:
         """An activity row for `actor` recording this log."""
@@ -54,12 +60,30 @@ class ChainLog:
 Handler = Callable[[Session, ChainLog], None]
 
 
+@dataclass(frozen=True)
+class Rewind:
+    """What a feature module needs to forget blocks: the session, the last block kept, and a way
+    to read back a contract's logs up to it (for state that cannot be undone row by row)."""
+
+    session: Session
+    to_block: int
+    replay: Callable[[str], list[ChainLog]]  # contract name -> its logs up to `to_block`, in order
+
+
+Rewinder = Callable[[Rewind], None]
+MODULES = (actors, provenance, notary, rights)
+
+
 def default_handlers() -> dict[tuple[str, str], Handler]:
     """Every feature's handlers."""
     merged: dict[tuple[str, str], Handler] = {}
-    for module in (actors, provenance, notary, rights):
+    for module in MODULES:
         merged.update(module.HANDLERS)
     return merged
+
+
+class ChainRewoundError(Exception):
+    """The chain changed under a chunk being read; the sync retries."""
 
 
 class Indexer:
@@ -78,11 +102,14 @@ class Indexer:
         self.chain = chain
         self.store = store
         self.handlers = dict(default_handlers() if handlers is None else handlers)
+        self.rewinders: list[Rewinder] = [module.rewind for module in MODULES]
         self.chunk_blocks = chunk_blocks
         self.confirmations = confirmations
         self.start_block = deployment.start_block
         self._events: dict[tuple[str, bytes], tuple[str, dict[str, Any]]] = {}
+        self._addresses_by_name: dict[str, str] = {}
         for name, deployed in deployment.contracts.items():
+            self._addresses_by_name[name] = deployed.address
             for item in load_artifact(name).abi:
                 if item.get("type") == "event" and not item.get("anonymous"):
                     topic = _event_topic(item)
@@ -90,26 +117,107 @@ class Indexer:
         self.addresses = [c.address for c in deployment.contracts.values()]
         # Held while applying logs; readers that need rows and checkpoint to agree hold it too.
         self.lock = threading.RLock()
+        self.rewinds = 0  # rewinds performed by this indexer (for status and tests)
 
     def sync(self, to_block: int | None = None) -> int:
         """Index every block up to `to_block` (default: head minus confirmations); returns logs applied.
 
         Safe to call from many threads (they take turns) and from many processes sharing one
-        store (a chunk another indexer applied first is skipped, not applied twice).
+        store (a chunk another indexer applied first is skipped, not applied twice). A chain that
+        forgot indexed blocks is followed: the index rewinds to the newest block it still shares.
         """
         with self.lock:
-            head = int(self.chain.w3.eth.block_number) - self.confirmations
-            target = head if to_block is None else min(to_block, head)
-            applied = 0
-            while (start := self._next_block()) <= target:
-                end = min(start + self.chunk_blocks - 1, target)
+            for _ in range(8):
                 try:
-                    applied += self._apply(start, end)
-                except SQLAlchemyIntegrityError:
-                    if self._next_block() == start:  # not a race with another indexer: a real error
-                        raise
-            return applied
+                    return self._sync(to_block)
+                except ChainRewoundError:
+                    continue
+            return self._sync(to_block)
 
+    def _sync(self, to_block: int | None) -> int:
+        chain_head = int(self.chain.w3.eth.block_number)
+        self._follow_rewinds(chain_head)
+        head = chain_head - self.confirmations
+        target = head if to_block is None else min(to_block, head)
+        applied = 0
+        while (start := self._next_block()) <= target:
+            end = min(start + self.chunk_blocks - 1, target)
+            try:
+                applied += self._apply(start, end)
+            except SQLAlchemyIntegrityError:
+                if self._next_block() == start:  # not a race with another indexer: a real error
+                    raise
+        return applied
+
+    def checkpoint(self) -> int | None:
+        """The last block indexed."""
+        return self.store.checkpoint(STREAM)
+
+    # ---------------------------------------------------------------- rewinds
+    def _follow_rewinds(self, chain_head: int) -> None:
+        """Rewind the index when the chain no longer holds the checkpoint block it indexed."""
+        done = self.store.checkpoint(STREAM)
+        if done is None:
+            return
+        with self.store.session() as s:
+            known = s.get(IndexedBlock, done)
+            stored = known.hash if known is not None else None
+        if stored is not None and done <= chain_head and self._hash_at(done) == stored:
+            return
+        if stored is None and done <= chain_head:
+            return  # an index written before block hashes were kept: nothing to compare
+        self.rewind(self._common_ancestor(min(done, chain_head)))
+
+    def _common_ancestor(self, highest: int) -> int:
+        """The newest indexed block (at most `highest`) whose hash the chain still has; blocks
+        chain by hash, so every block below it is unchanged too. Binary search over kept hashes."""
+        with self.store.session() as s:
+            kept = list(
+                s.execute(
+                    select(IndexedBlock.number, IndexedBlock.hash)
+                    .where(IndexedBlock.number <= highest)
+                    .order_by(IndexedBlock.number)
+                )
+            )
+        lo, hi, best = 0, len(kept) - 1, self.start_block - 1
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            number, digest = kept[mid]
+            if self._hash_at(number) == digest:
+                best, lo = number, mid + 1
+            else:
+                hi = mid - 1
+        return best
+
+    def rewind(self, to_block: int) -> None:
+        """Forget everything indexed after `to_block`, in one database transaction."""
+        with self.lock, self.store.session() as session:
+            context = Rewind(session, to_block, lambda name: self._replay(name, to_block))
+            for rewinder in self.rewinders:
+                rewinder(context)
+            session.execute(delete(Activity).where(Activity.block_number > to_block))
+            session.execute(delete(IndexedBlock).where(IndexedBlock.number > to_block))
+            checkpoint = session.get(Checkpoint, STREAM)
+            if checkpoint is not None:
+                checkpoint.block_number = to_block
+            self.rewinds += 1
+
+    def _replay(self, contract: str, to_block: int) -> list[ChainLog]:
+        address = self._addresses_by_name.get(contract)
+        if address is None or to_block < self.start_block:
+            return []
+        raw = self.chain.w3.eth.get_logs(
+            {"address": address, "fromBlock": self.start_block, "toBlock": to_block}  # type: ignore[typeddict-item]
+        )
+        return sorted(self._decode(raw), key=lambda log: (log.block_number, log.log_index))
+
+    def _hash_at(self, number: int) -> str | None:
+        try:
+            return to_hex(self.chain.w3.eth.get_block(number)["hash"])
+        except Exception:  # BlockNotFound (or a node that lost it): no hash to agree on
+            return None
+
+    # ---------------------------------------------------------------- applying
     def _next_block(self) -> int:
         done = self.store.checkpoint(STREAM)
         return self.start_block if done is None else done + 1
@@ -118,7 +226,13 @@ class Indexer:
         raw = self.chain.w3.eth.get_logs(
             {"address": self.addresses, "fromBlock": start, "toBlock": end}  # type: ignore[typeddict-item]
         )
-        decoded = sorted(self._decode(raw), key=lambda log: (log.block_number, log.log_index))
+        blocks: dict[int, Any] = {}
+        decoded = sorted(self._decode(raw, blocks), key=lambda log: (log.block_number, log.log_index))
+        end_block = self.chain.w3.eth.get_block(end)
+        blocks[end] = end_block
+        for log in decoded:  # logs and blocks must come from the same chain, not straddle a reorg
+            if log.block_hash and log.block_hash != to_hex(blocks[log.block_number]["hash"]):
+                raise ChainRewoundError(f"block {log.block_number} changed while it was read")
         with self.store.session() as session:
             checkpoint = session.get(Checkpoint, STREAM)
             if checkpoint is not None and checkpoint.block_number >= start:
@@ -127,14 +241,16 @@ class Indexer:
                 handler = self.handlers.get((log.contract, log.event))
                 if handler is not None:
                     handler(session, log)
+            for number, block in blocks.items():
+                session.merge(IndexedBlock(number=number, hash=to_hex(block["hash"])))
             if checkpoint is None:
                 session.add(Checkpoint(name=STREAM, block_number=end))
             else:
                 checkpoint.block_number = end
         return len(decoded)
 
-    def _decode(self, raw: Iterable[Any]) -> Iterable[ChainLog]:
-        timestamps: dict[int, int] = {}
+    def _decode(self, raw: Iterable[Any], blocks: dict[int, Any] | None = None) -> Iterable[ChainLog]:
+        blocks = {} if blocks is None else blocks
         for entry in raw:
             topics = entry["topics"]
             if not topics:
@@ -144,17 +260,18 @@ class Indexer:
                 continue
             contract, abi = known
             data = get_event_data(self.chain.w3.codec, abi, entry)
-            block = int(entry["blockNumber"])
-            if block not in timestamps:
-                timestamps[block] = int(self.chain.w3.eth.get_block(block)["timestamp"])
+            number = int(entry["blockNumber"])
+            if number not in blocks:
+                blocks[number] = self.chain.w3.eth.get_block(number)
             yield ChainLog(
                 contract=contract,
                 event=str(abi["name"]),
                 args=dict(data["args"]),
-                block_number=block,
+                block_number=number,
                 log_index=int(entry["logIndex"]),
                 tx_hash="0x" + bytes(entry["transactionHash"]).hex(),
-                timestamp=timestamps[block],
+                timestamp=int(blocks[number]["timestamp"]),
+                block_hash=to_hex(entry["blockHash"]) if entry.get("blockHash") else "",
             )
 
 

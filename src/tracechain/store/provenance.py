@@ -1,185 +1,230 @@
-"""Index of product provenance: products, their hash-chained events and custody transfers, rebuilt
-from ProvenanceRegistry logs (handlers keyed by contract and event name)."""
+"""Index of provenance: subjects and the entries of their hash chains (rebuilt from ProvenanceRegistry
+logs by the indexer, with the running head after every entry), the EPCIS facts of captured event
+documents (written by the capture service, keyed by document hash), and the reservations that make
+"record this event once" atomic across threads and processes."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, Integer, String, UniqueConstraint, select
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from tracechain.chain.provenance import EntryKind, genesis_head, next_head
 from tracechain.errors import IntegrityError
-from tracechain.hashing import to_hex
-from tracechain.store.db import Activity, Base
+from tracechain.hashing import parse_bytes32, to_hex
+from tracechain.store.db import Base
 from tracechain.types import to_address
 
 if TYPE_CHECKING:
-    from tracechain.store.indexer import ChainLog, Handler
+    from tracechain.store.indexer import ChainLog, Handler, Rewind
 
 CONTRACT = "ProvenanceRegistry"
 
 
-class ProductRow(Base):
-    """A registered product and its current state, as its logs tell it."""
+class SubjectRow(Base):
+    """A subject (item, lot, logistic unit, asset, location) and its current state, as its logs tell it."""
 
-    __tablename__ = "products"
-    product_key: Mapped[str] = mapped_column(String(66), primary_key=True)
-    product_id: Mapped[str] = mapped_column(String(512), index=True)  # canonical ID as registered
-    manufacturer: Mapped[str] = mapped_column(String(42), index=True)
-    custodian: Mapped[str] = mapped_column(String(42), index=True)
+    __tablename__ = "subjects"
+    subject_key: Mapped[str] = mapped_column(String(66), primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(512), index=True)  # canonical identifier as created
+    originator: Mapped[str] = mapped_column(String(42), index=True)
+    custodian: Mapped[str | None] = mapped_column(String(42), index=True, nullable=True)  # None when open
+    open: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16))  # "active" | "recalled"
     metadata_hash: Mapped[str] = mapped_column(String(66))
-    event_count: Mapped[int] = mapped_column(Integer, default=0)
-    registered_block: Mapped[int] = mapped_column(BigInteger)
-    registered_tx: Mapped[str] = mapped_column(String(66))
-    registered_at: Mapped[int] = mapped_column(BigInteger)
-    recall_reason_hash: Mapped[str | None] = mapped_column(String(66), default=None)
-    recalled_by: Mapped[str | None] = mapped_column(String(42), default=None)
-    recall_tx: Mapped[str | None] = mapped_column(String(66), default=None)
-    recall_block: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    recalled_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    entry_count: Mapped[int] = mapped_column(Integer, default=0)
+    head: Mapped[str] = mapped_column(String(66))  # head after `entry_count` entries
+    created_block: Mapped[int] = mapped_column(BigInteger, index=True)
+    created_tx: Mapped[str] = mapped_column(String(66))
+    created_at: Mapped[int] = mapped_column(BigInteger)
 
 
-class ProductEventRow(Base):
-    """One event in a product's hash chain; `seq` is its 0-based position."""
+class EntryRow(Base):
+    """One entry of a subject's hash chain; `seq` is its 0-based position, `head` the head after it."""
 
-    __tablename__ = "product_events"
-    __table_args__ = (UniqueConstraint("product_key", "seq", name="uq_product_event_seq"),)
+    __tablename__ = "subject_entries"
+    __table_args__ = (
+        UniqueConstraint("subject_key", "seq", name="uq_subject_entry_seq"),
+        Index("ix_subject_entries_ref_kind", "ref", "kind"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    product_key: Mapped[str] = mapped_column(String(66), index=True)
+    subject_key: Mapped[str] = mapped_column(String(66))
     seq: Mapped[int] = mapped_column(Integer)
-    event_id: Mapped[str] = mapped_column(String(66), index=True)  # sha-256 digest of the Event Hash ID
-    document_hash: Mapped[str] = mapped_column(String(66))
-    biz_step: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[int] = mapped_column(Integer)  # EntryKind
+    ref: Mapped[str] = mapped_column(String(66))  # event id, new custodian (as bytes32) or zero
+    document_hash: Mapped[str] = mapped_column(String(66), index=True)
+    code: Mapped[int] = mapped_column(Integer)  # bizStep code of events
     actor: Mapped[str] = mapped_column(String(42), index=True)
     timestamp: Mapped[int] = mapped_column(BigInteger)
+    head: Mapped[str] = mapped_column(String(66))
     tx_hash: Mapped[str] = mapped_column(String(66))
     log_index: Mapped[int] = mapped_column(Integer)
-    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
-class CustodyTransferRow(Base):
-    """One custody hand-over of a product."""
+class EventFactsRow(Base):
+    """What a captured EPCIS event document says, for queries and lineage (written at capture, before
+    the event is sent; whether it was recorded is what `subject_entries` says)."""
 
-    __tablename__ = "custody_transfers"
-    __table_args__ = (UniqueConstraint("tx_hash", "log_index", name="uq_custody_log"),)
+    __tablename__ = "epcis_events"
+    document_hash: Mapped[str] = mapped_column(String(66), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(66), index=True)  # sha-256 digest of the Event Hash ID
+    event_type: Mapped[str] = mapped_column(String(32), index=True)
+    action: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    biz_step: Mapped[str | None] = mapped_column(String(256), nullable=True, index=True)
+    disposition: Mapped[str | None] = mapped_column(String(256), nullable=True, index=True)
+    read_point: Mapped[str | None] = mapped_column(String(512), nullable=True, index=True)
+    biz_location: Mapped[str | None] = mapped_column(String(512), nullable=True, index=True)
+    event_time_ms: Mapped[int] = mapped_column(BigInteger, index=True)  # epoch milliseconds
+    event_time_offset: Mapped[str] = mapped_column(String(8))
+    error_declaration: Mapped[bool] = mapped_column(Boolean, default=False)
+    captured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EventSubjectRow(Base):
+    """One identifier an event names, in one role (epc, parent, child, input, output, quantity, ...)."""
+
+    __tablename__ = "epcis_event_subjects"
+    __table_args__ = (
+        UniqueConstraint("document_hash", "subject_key", "role", name="uq_event_subject_role"),
+        Index("ix_event_subjects_subject_role", "subject_key", "role"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    product_key: Mapped[str] = mapped_column(String(66), index=True)
-    from_actor: Mapped[str] = mapped_column(String(42))
-    to_actor: Mapped[str] = mapped_column(String(42))
-    tx_hash: Mapped[str] = mapped_column(String(66))
-    log_index: Mapped[int] = mapped_column(Integer)
-    block_number: Mapped[int] = mapped_column(BigInteger)
-    timestamp: Mapped[int] = mapped_column(BigInteger)
+    document_hash: Mapped[str] = mapped_column(String(66), index=True)
+    subject_key: Mapped[str] = mapped_column(String(66))
+    identifier: Mapped[str] = mapped_column(String(512))
+    role: Mapped[str] = mapped_column(String(16))
 
 
+class ReservationRow(Base):
+    """An event being recorded: taken (unique by event id) before the transaction is sent, so two
+    captures of the same event cannot both be relayed; `tx_hash` is set once it is sent."""
+
+    __tablename__ = "event_reservations"
+    event_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    document_hash: Mapped[str] = mapped_column(String(66))
+    reserved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True, index=True)
+
+
+# ---------------------------------------------------------------- handlers
 def _key(log: ChainLog) -> str:
-    return to_hex(bytes(log.args["productKey"]))
+    return to_hex(bytes(log.args["subjectKey"]))
 
 
-def _product(session: Session, log: ChainLog) -> ProductRow:
-    row = session.get(ProductRow, _key(log))
-    if row is None:  # the contract emits nothing for unknown products: the index lost a registration
-        raise IntegrityError(f"{log.event} in tx {log.tx_hash} names product {_key(log)} the index does not hold")
-    return row
-
-
-def _seen(session: Session, log: ChainLog) -> bool:
-    """True when this log's activity row exists: the log was applied already (replays are no-ops)."""
-    found = session.scalar(
-        select(Activity.id).where(Activity.tx_hash == log.tx_hash, Activity.log_index == log.log_index)
-    )
-    return found is not None
-
-
-def _registered(session: Session, log: ChainLog) -> None:
-    if _seen(session, log):
-        return
+def _created(session: Session, log: ChainLog) -> None:
     a = log.args
-    manufacturer = to_address(a["manufacturer"])
+    key = _key(log)
+    if session.get(SubjectRow, key) is not None:
+        return  # replayed
+    originator = to_address(a["originator"])
+    metadata_hash = to_hex(bytes(a["metadataHash"]))
     session.add(
-        ProductRow(
-            product_key=_key(log),
-            product_id=str(a["productId"]),
-            manufacturer=manufacturer,
-            custodian=manufacturer,
+        SubjectRow(
+            subject_key=key,
+            identifier=str(a["identifier"]),
+            originator=originator,
+            custodian=None if a["open"] else originator,
+            open=bool(a["open"]),
             status="active",
-            metadata_hash=to_hex(bytes(a["metadataHash"])),
-            event_count=0,
-            registered_block=log.block_number,
-            registered_tx=log.tx_hash,
-            registered_at=log.timestamp,
+            metadata_hash=metadata_hash,
+            entry_count=0,
+            head=to_hex(genesis_head(parse_bytes32(key), originator, parse_bytes32(metadata_hash))),
+            created_block=log.block_number,
+            created_tx=log.tx_hash,
+            created_at=log.timestamp,
         )
     )
-    session.add(log.activity(manufacturer, "product.register", str(a["productId"])))
+    session.add(log.activity(originator, "subject.create", str(a["identifier"])))
 
 
-def _event_recorded(session: Session, log: ChainLog) -> None:
-    if _seen(session, log):
-        return
+_ACTIVITY_KIND: dict[int, str] = {
+    EntryKind.EVENT: "subject.event",
+    EntryKind.ERROR_DECLARATION: "subject.error_declaration",
+    EntryKind.CUSTODY: "subject.custody",
+    EntryKind.FORCED_CUSTODY: "subject.forced_custody",
+    EntryKind.RECALL: "subject.recall",
+}
+
+
+def _appended(session: Session, log: ChainLog) -> None:
     a = log.args
-    product = _product(session, log)
-    seq = int(a["index"])
-    if seq != product.event_count:  # a gap or a reordering would break every later proof
-        raise IntegrityError(
-            f"event #{seq} of {product.product_id} arrived when the index holds {product.event_count} events"
-        )
+    key = _key(log)
+    subject = session.get(SubjectRow, key)
+    if subject is None:  # the contract emits nothing for unknown subjects: the index lost a creation
+        raise IntegrityError(f"an entry in tx {log.tx_hash} names subject {key} the index does not hold")
+    replayed = session.scalar(
+        select(EntryRow.id).where(EntryRow.tx_hash == log.tx_hash, EntryRow.log_index == log.log_index)
+    )
+    if replayed is not None:
+        return
+    kind, ref = int(a["kind"]), to_hex(bytes(a["ref"]))
     actor = to_address(a["actor"])
+    document_hash = to_hex(bytes(a["documentHash"]))
+    code = int(a["code"])
+    head = to_hex(
+        next_head(parse_bytes32(subject.head), kind, parse_bytes32(ref), parse_bytes32(document_hash), code, actor,
+                  log.timestamp)
+    )
     session.add(
-        ProductEventRow(
-            product_key=product.product_key,
-            seq=seq,
-            event_id=to_hex(bytes(a["eventId"])),
-            document_hash=to_hex(bytes(a["documentHash"])),
-            biz_step=int(a["bizStep"]),
+        EntryRow(
+            subject_key=key,
+            seq=subject.entry_count,
+            kind=kind,
+            ref=ref,
+            document_hash=document_hash,
+            code=code,
             actor=actor,
-            timestamp=int(a["timestamp"]),
-            tx_hash=log.tx_hash,
-            log_index=log.log_index,
-            block_number=log.block_number,
-        )
-    )
-    product.event_count = seq + 1
-    session.add(log.activity(actor, "product.event", product.product_id))
-
-
-def _custody(session: Session, log: ChainLog) -> None:
-    if _seen(session, log):
-        return
-    product = _product(session, log)
-    sender, to = to_address(log.args["from"]), to_address(log.args["to"])
-    product.custodian = to
-    session.add(
-        CustodyTransferRow(
-            product_key=product.product_key,
-            from_actor=sender,
-            to_actor=to,
-            tx_hash=log.tx_hash,
-            log_index=log.log_index,
-            block_number=log.block_number,
             timestamp=log.timestamp,
+            head=head,
+            tx_hash=log.tx_hash,
+            log_index=log.log_index,
+            block_number=log.block_number,
         )
     )
-    session.add(log.activity(sender, "product.transfer", product.product_id))
-
-
-def _recalled(session: Session, log: ChainLog) -> None:
-    if _seen(session, log):
-        return
-    product = _product(session, log)
-    by = to_address(log.args["by"])
-    product.status = "recalled"
-    product.recall_reason_hash = to_hex(bytes(log.args["reasonHash"]))
-    product.recalled_by = by
-    product.recall_tx = log.tx_hash
-    product.recall_block = log.block_number
-    product.recalled_at = log.timestamp
-    session.add(log.activity(by, "product.recall", product.product_id))
+    subject.entry_count += 1
+    subject.head = head
+    if kind in (EntryKind.CUSTODY, EntryKind.FORCED_CUSTODY):
+        subject.custodian = to_address("0x" + ref[-40:])
+    elif kind == EntryKind.RECALL:
+        subject.status = "recalled"
+    session.add(log.activity(actor, _ACTIVITY_KIND.get(kind, "subject.entry"), subject.identifier))
 
 
 HANDLERS: dict[tuple[str, str], Handler] = {
-    (CONTRACT, "ProductRegistered"): _registered,
-    (CONTRACT, "ProductEventRecorded"): _event_recorded,
-    (CONTRACT, "CustodyTransferred"): _custody,
-    (CONTRACT, "ProductRecalled"): _recalled,
+    (CONTRACT, "SubjectCreated"): _created,
+    (CONTRACT, "EntryAppended"): _appended,
 }
+
+
+def rewind(context: Rewind) -> None:
+    """Forget entries and subjects from blocks after `context.to_block` and recompute the state of
+    the subjects whose entries were forgotten from the entries that remain."""
+    s, to_block = context.session, context.to_block
+    touched = set(s.scalars(select(EntryRow.subject_key).where(EntryRow.block_number > to_block).distinct()))
+    s.execute(delete(EntryRow).where(EntryRow.block_number > to_block))
+    s.execute(delete(SubjectRow).where(SubjectRow.created_block > to_block))
+    s.flush()
+    for key in touched:
+        subject = s.get(SubjectRow, key)
+        if subject is not None:
+            restate(s, subject)
+
+
+def restate(session: Session, subject: SubjectRow) -> None:
+    """Recompute a subject's custodian, status, count and head from its indexed entries."""
+    entries = list(session.scalars(select(EntryRow).where(EntryRow.subject_key == subject.subject_key)
+                                   .order_by(EntryRow.seq)))
+    subject.custodian = None if subject.open else subject.originator
+    subject.status = "active"
+    subject.entry_count = len(entries)
+    subject.head = entries[-1].head if entries else to_hex(
+        genesis_head(parse_bytes32(subject.subject_key), subject.originator, parse_bytes32(subject.metadata_hash))
+    )
+    for entry in entries:
+        if entry.kind in (EntryKind.CUSTODY, EntryKind.FORCED_CUSTODY):
+            subject.custodian = to_address("0x" + entry.ref[-40:])
+        elif entry.kind == EntryKind.RECALL:
+            subject.status = "recalled"
