@@ -22,6 +22,9 @@ FORWARDER_NAME = "TraceChainForwarder"
 FORWARDER_VERSION = "1"
 DEFAULT_REQUEST_TTL = 3600  # seconds a signed forward request stays valid by default
 _GAS_MARGIN = 1.2
+TX_GAS_CAP = 2**24  # EIP-7825: no transaction may use more (Ethereum since Osaka)
+MIN_REQUEST_GAS = 21_000
+RELAY_OVERHEAD = 60_000  # the forwarder's own work around a relayed call
 
 
 @dataclass(frozen=True)
@@ -200,14 +203,34 @@ class Transactor:
 
         Raises:
             SignatureError: the signature is not the sender's, the nonce is used, or it expired.
+            RequestGasError: the request's gas is too little for its call, or more than a transaction may use.
             ContractRevertError: the target contract would refuse the call.
         """
-        forwarder = self._require_forwarder()
         relayer = relayer or self.relayer
         if relayer is None:
             raise errors.ConfigurationError("no relayer account to submit the request")
+        call, gas = self.check_request(request, relayer.address)
+        params: Any = {"from": relayer.address, "value": 0, "gas": gas, "chainId": self.chain.chain_id}
+        return self._submit(relayer, lambda nonce: call.build_transaction(_with_nonce(params, nonce)))
+
+    def check_request(self, request: ForwardRequest, relayer: str | None = None) -> tuple[ContractFunction, int]:
+        """Everything `relay` checks before the relayer pays: value, deadline, signature and nonce,
+        the call itself (simulated as the signer, so its revert reason is decoded) and the whole relay
+        with the request's own gas (a request signed with too little gas would otherwise fail on-chain
+        again and again at the relayer's cost). Returns the forwarder call and the gas to send it with.
+
+        Raises:
+            SignatureError, RequestGasError, ContractRevertError: as `relay`.
+        """
+        forwarder = self._require_forwarder()
         if request.value != 0:
             raise errors.InvalidInputError("TraceChain contracts take no ether: a forward request's value must be 0")
+        cap = min(int(self.w3.eth.get_block("latest")["gasLimit"]), TX_GAS_CAP)
+        if not MIN_REQUEST_GAS <= request.gas <= cap - RELAY_OVERHEAD:
+            raise errors.RequestGasError(
+                f"the request's gas {request.gas} is outside {MIN_REQUEST_GAS}..{cap - RELAY_OVERHEAD}",
+                hint="sign the request with the gas POST /v1/provenance/requests (or an estimate) gives",
+            )
         now = int(self.w3.eth.get_block("latest")["timestamp"])
         if request.deadline < now:
             raise errors.ERC2771ForwarderExpiredRequest({"deadline": request.deadline})
@@ -220,19 +243,17 @@ class Transactor:
         except Exception as exc:
             raise self._translate(exc) from exc
         call = forwarder.functions.execute(struct)
-        gas = int(request.gas * 1.25) + 60_000  # outer call, signature check, EIP-150 reserve
-        params: Any = {"from": relayer.address, "value": 0, "gas": gas, "chainId": self.chain.chain_id}
-        # The whole relay, with the request's own gas limit, must succeed before the relayer pays:
-        # a request signed with too little gas would otherwise fail on-chain again and again.
+        gas = int(request.gas * 1.25) + RELAY_OVERHEAD  # outer call, signature check, EIP-150 reserve
         try:
-            simulation: Any = {k: params[k] for k in ("from", "value", "gas")}
+            simulation: Any = {"from": relayer or request.sender, "value": 0, "gas": min(gas, cap)}
             call.call(simulation)
         except Exception as exc:
             reason = self._translate(exc)
-            raise errors.TransactionError(
-                f"the relayed call would fail ({reason.message}); sign the request with more gas"
+            raise errors.RequestGasError(
+                f"the relayed call would fail with the request's gas {request.gas} ({reason.message})",
+                hint="sign the request with more gas",
             ) from exc
-        return self._submit(relayer, lambda nonce: call.build_transaction(_with_nonce(params, nonce)))
+        return call, min(gas, cap)
 
     # ---------------------------------------------------------------- internals
     def _require_forwarder(self) -> Contract:
