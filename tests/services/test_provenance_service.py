@@ -84,7 +84,7 @@ def any_runtime(any_net, tmp_path):  # noqa: ANN001, ANN201 - Runtime
     from tracechain.settings import Settings
 
     store = Store(f"sqlite:///{tmp_path / 'any.db'}")
-    store.bind_chain(any_net.chain.chain_id, any_net.chain.genesis_hash)
+    store.bind_chain(any_net.chain.chain_id, any_net.deployment.anchor_hash)
     settings = Settings(data_dir=tmp_path, public_base_url="http://testserver")
     return Runtime(settings, any_net.chain, any_net.deployment, store, any_net.accounts["relayer"])
 

@@ -4,6 +4,7 @@ through the ERC-2771 forwarder, where the actor signs and a relayer pays the gas
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ FORWARDER_NAME = "TraceChainForwarder"
 FORWARDER_VERSION = "1"
 DEFAULT_REQUEST_TTL = 3600  # seconds a signed forward request stays valid by default
 _GAS_MARGIN = 1.2
+SenderLock = Callable[[str], AbstractContextManager[Any]]
 TX_GAS_CAP = 2**24  # EIP-7825: no transaction may use more (Ethereum since Osaka)
 MIN_REQUEST_GAS = 21_000
 RELAY_OVERHEAD = 60_000  # the forwarder's own work around a relayed call
@@ -115,18 +117,22 @@ class Transactor:
         forwarder: Contract | None = None,
         relayer: LocalAccount | None = None,
         decoder: RevertDecoder | None = None,
+        sender_lock: SenderLock | None = None,
     ) -> None:
         self.chain = chain
         self.w3 = chain.w3
         self.forwarder = forwarder
         self.relayer = relayer
         self.decoder = decoder or default_decoder()
+        self.sender_lock: SenderLock = sender_lock or (lambda _address: nullcontext())
 
     def via_relayer(self, relayer: LocalAccount) -> Transactor:
         """A transactor whose sends are signed forward requests relayed (and paid) by `relayer`."""
         if self.forwarder is None:
             raise errors.ConfigurationError("relaying needs the deployment's forwarder")
-        return Transactor(self.chain, forwarder=self.forwarder, relayer=relayer, decoder=self.decoder)
+        return Transactor(
+            self.chain, forwarder=self.forwarder, relayer=relayer, decoder=self.decoder, sender_lock=self.sender_lock
+        )
 
     # ---------------------------------------------------------------- direct
     def send(self, sender: LocalAccount, call: ContractFunction, *, value: int = 0) -> TxResult:
@@ -267,14 +273,21 @@ class Transactor:
     def _submit(self, sender: LocalAccount, build: Callable[[int], Any]) -> TxResult:
         """Build the transaction with the sender's next nonce, sign, send and wait for it.
 
-        Nonce, signing and sending happen under the chain's send lock, so threads sharing an
-        account (API workers, the batch anchoring task) never reuse a nonce.
+        Nonce, signing and sending happen under the chain's send lock and the sender lock (shared by
+        every process over one store), so threads and processes sharing an account never reuse a
+        nonce; a nonce taken meanwhile by someone else is retried once with a fresh one.
         """
         try:
-            with self.chain.send_lock:
-                tx = build(self._nonce(sender.address))
-                signed = sender.sign_transaction(tx)
-                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            for attempt in (1, 2):
+                try:
+                    with self.chain.send_lock, self.sender_lock(sender.address):
+                        tx = build(self._nonce(sender.address))
+                        signed = sender.sign_transaction(tx)
+                        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+                    break
+                except Exception as exc:
+                    if attempt == 2 or not _nonce_taken(exc):
+                        raise
             receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.05)
         except Exception as exc:
             raise self._translate(exc) from exc
@@ -302,6 +315,12 @@ class Transactor:
         if isinstance(exc, ConnectionError | TimeoutError) or "Connection" in type(exc).__name__:
             return errors.ChainUnavailableError(f"{self.chain.label()} did not answer: {exc}")
         return self.decoder.translate(exc)
+
+
+def _nonce_taken(exc: BaseException) -> bool:
+    """True for a node's refusal because the nonce was used meanwhile (another sender of the account)."""
+    text = str(exc).lower()
+    return "nonce too low" in text or "replacement transaction underpriced" in text or "already known" in text
 
 
 def _with_nonce(params: Any, nonce: int) -> Any:
