@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     confirmations: int | None = Field(
         default=None, ge=0, description="Blocks the indexer stays behind the head; default 0 on dev chains, else 12"
     )
+    max_events_per_capture: int = Field(
+        default=100_000, ge=1, description="Most events one EPCIS document (one capture) may hold"
+    )
     batch_max_records: int = Field(default=1000, ge=1, description="Anchor a notary batch at this size")
     batch_max_age_seconds: int = Field(default=300, ge=1, description="... or when its oldest is this old")
     api_host: str = "127.0.0.1"

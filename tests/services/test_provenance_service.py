@@ -556,3 +556,26 @@ def test_an_honest_direct_write_still_verifies(net, service, reader) -> None:  #
     history(net, service)
     _direct_event(net, service, event_doc([PID], "storing", 400, "in_progress"))
     assert reader.trace(PID).verification.verdict == "verified"
+
+
+def test_a_capture_with_a_bogus_signature_is_refused_before_any_event_is_hashed(
+    net, service, runtime, monkeypatch
+) -> None:  # noqa: ANN001, E501
+    m = net.accounts["manufacturer"]
+    doc = epcis_document([event_doc([f"opaque:X-{i}"], "commissioning", i, "active") for i in range(3)])
+    signed = runtime.transactor.sign(m, service.unsigned_requests(m.address, service.epcis_calls(doc))[0])
+    forged = replace(signed, signature="0x" + "22" * 65)
+
+    def never(*_: Any) -> None:
+        raise AssertionError("the events were hashed before the signature was checked")
+
+    monkeypatch.setattr("tracechain.services.provenance.capture.prepare_epcis_document", never)
+    with pytest.raises(errors.ERC2771ForwarderInvalidSigner):
+        service.relay_epcis([forged], doc)
+
+
+def test_a_capture_larger_than_the_cap_is_refused_before_it_is_read(net, service, runtime, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(runtime.settings, "max_events_per_capture", 2)
+    doc = epcis_document([event_doc([f"opaque:Y-{i}"], "commissioning", i, "active") for i in range(3)])
+    with pytest.raises(errors.InvalidInputError, match="at most 2"):
+        service.import_epcis(net.accounts["manufacturer"], doc)

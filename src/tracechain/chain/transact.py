@@ -219,6 +219,32 @@ class Transactor:
         params: Any = {"from": relayer.address, "value": 0, "gas": gas, "chainId": self.chain.chain_id}
         return self._submit(relayer, lambda nonce: call.build_transaction(_with_nonce(params, nonce)))
 
+    def check_signature(self, request: ForwardRequest) -> int:
+        """The cheap checks of a signed request, before any work is spent on what it carries: no
+        ether, gas within what one transaction may use, not expired, signed by its sender with its
+        current nonce. Returns the chain's per-transaction gas cap.
+
+        Raises:
+            SignatureError: bad signature, used nonce or expired.
+            RequestGasError: gas outside what a relay can carry.
+            InvalidInputError: the request carries ether.
+        """
+        forwarder = self._require_forwarder()
+        if request.value != 0:
+            raise errors.InvalidInputError("TraceChain contracts take no ether: a forward request's value must be 0")
+        latest = self.w3.eth.get_block("latest")
+        cap = min(int(latest["gasLimit"]), TX_GAS_CAP)
+        if not MIN_REQUEST_GAS <= request.gas <= cap - RELAY_OVERHEAD:
+            raise errors.RequestGasError(
+                f"the request's gas {request.gas} is outside {MIN_REQUEST_GAS}..{cap - RELAY_OVERHEAD}",
+                hint="sign the request with the gas POST /v1/provenance/requests (or an estimate) gives",
+            )
+        if request.deadline < int(latest["timestamp"]):
+            raise errors.ERC2771ForwarderExpiredRequest({"deadline": request.deadline})
+        if not forwarder.functions.verify(request.as_struct()).call():
+            raise errors.ERC2771ForwarderInvalidSigner({"signer": request.sender, "from": request.sender})
+        return cap
+
     def check_request(self, request: ForwardRequest, relayer: str | None = None) -> tuple[ContractFunction, int]:
         """Everything `relay` checks before the relayer pays: value, deadline, signature and nonce,
         the call itself (simulated as the signer, so its revert reason is decoded) and the whole relay
@@ -229,20 +255,8 @@ class Transactor:
             SignatureError, RequestGasError, ContractRevertError: as `relay`.
         """
         forwarder = self._require_forwarder()
-        if request.value != 0:
-            raise errors.InvalidInputError("TraceChain contracts take no ether: a forward request's value must be 0")
-        cap = min(int(self.w3.eth.get_block("latest")["gasLimit"]), TX_GAS_CAP)
-        if not MIN_REQUEST_GAS <= request.gas <= cap - RELAY_OVERHEAD:
-            raise errors.RequestGasError(
-                f"the request's gas {request.gas} is outside {MIN_REQUEST_GAS}..{cap - RELAY_OVERHEAD}",
-                hint="sign the request with the gas POST /v1/provenance/requests (or an estimate) gives",
-            )
-        now = int(self.w3.eth.get_block("latest")["timestamp"])
-        if request.deadline < now:
-            raise errors.ERC2771ForwarderExpiredRequest({"deadline": request.deadline})
+        cap = self.check_signature(request)
         struct = request.as_struct()
-        if not forwarder.functions.verify(struct).call():
-            raise errors.ERC2771ForwarderInvalidSigner({"signer": request.sender, "from": request.sender})
         # The forwarder hides the target's revert reason; simulate as the sender to decode it.
         try:
             self.w3.eth.call({"from": request.sender, "to": request.to, "data": request.data})  # type: ignore[typeddict-item]

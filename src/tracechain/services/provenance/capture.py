@@ -133,7 +133,7 @@ class ProvenanceService:
             InvalidInputError: not an EPCISDocument, or an invalid event (nothing is sent).
             ContractRevertError: the contract refused a batch (earlier batches stay recorded).
         """
-        prepared = prepare_epcis_document(epcis_doc)
+        prepared = self._prepare_document(epcis_doc)
         todo = self._unrecorded(prepared)
         skipped = len(prepared) - len(todo)
         receipts: list[WriteReceipt] = []
@@ -201,7 +201,7 @@ class ProvenanceService:
     def epcis_calls(self, epcis_doc: dict[str, Any]) -> list[ContractFunction]:
         """The recordEvents calls, in order, an actor signs to import the unrecorded events of an
         EPCISDocument (one per transaction)."""
-        batches = self._plan(self._unrecorded(prepare_epcis_document(epcis_doc)))
+        batches = self._plan(self._unrecorded(self._prepare_document(epcis_doc)))
         if not batches:
             raise errors.EventAlreadyRecordedError("every event of the document is recorded already")
         return [self.client.record_call(b.chain_inputs(), b.create) for b in batches]
@@ -239,6 +239,7 @@ class ProvenanceService:
             RequestMismatchError: the request is for another subject, metadata or function.
             SignatureError: bad signature, used nonce or expired request.
         """
+        self.runtime.transactor.check_signature(request)  # before hashing what it carries
         (expected,), documents = self._new_subjects([(product_id, metadata)])
         args = self._decode(request, "createSubjects")
         signed = [_new_subject(s) for s in args["subjects"]]
@@ -261,6 +262,7 @@ class ProvenanceService:
             RequestMismatchError: the signed records differ from the documents, or in order.
             EventAlreadyRecordedError / EventBeingRecordedError: an event is recorded or being recorded.
         """
+        self.runtime.transactor.check_signature(request)  # before any work on what it carries
         prepared = prepare_events(documents)
         if product_id is not None:
             pid = parse_product_id(product_id)
@@ -279,9 +281,10 @@ class ProvenanceService:
         Raises:
             RequestMismatchError: the requests do not cover the document's events in order.
         """
-        prepared = self._unrecorded(prepare_epcis_document(epcis_doc))
         if not requests:
             raise errors.InvalidInputError("no signed requests")
+        self.runtime.transactor.check_signature(requests[0])  # before any work on the document
+        prepared = self._unrecorded(self._prepare_document(epcis_doc))
         batches: list[list[PreparedEvent]] = []
         position = 0
         for request in requests:
@@ -316,6 +319,18 @@ class ProvenanceService:
         return WriteReceipt(self._relay(request, [notice]), (pid.canonical,), document_hashes=(to_hex(reason),))
 
     # ---------------------------------------------------------------- internals: events
+    def _prepare_document(self, epcis_doc: dict[str, Any]) -> list[PreparedEvent]:
+        """The document's events, prepared, after the cheap check of its size."""
+        body = epcis_doc.get("epcisBody") if isinstance(epcis_doc, dict) else None
+        events = body.get("eventList") if isinstance(body, dict) else None
+        limit = self.runtime.settings.max_events_per_capture
+        if isinstance(events, list) and len(events) > limit:
+            raise errors.InvalidInputError(
+                f"the document holds {len(events)} events; one capture takes at most {limit}",
+                hint="split it, or raise TRACECHAIN_MAX_EVENTS_PER_CAPTURE",
+            )
+        return prepare_epcis_document(epcis_doc)
+
     def _single_batch(self, prepared: list[PreparedEvent], *, check_recorded: bool = True) -> Batch:
         if check_recorded:
             unrecorded = {p.record_key for p in self._unrecorded(prepared)}
