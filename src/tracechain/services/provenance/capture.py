@@ -19,7 +19,6 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
-from web3.contract.contract import ContractFunction
 
 from tracechain import errors
 from tracechain.chain.provenance import (
@@ -28,7 +27,7 @@ from tracechain.chain.provenance import (
     NewSubject,
     ProvenanceRegistryClient,
 )
-from tracechain.chain.transact import ForwardRequest, Transactor, TxResult, decode_request
+from tracechain.chain.transact import Call, ForwardRequest, Transactor, TxResult, decode_request
 from tracechain.hashing import document_hash, keccak_text, parse_bytes32, to_hex
 from tracechain.product_ids import ProductId, parse_product_id
 from tracechain.services.provenance.events import (
@@ -79,7 +78,7 @@ Progress = Callable[[int, int], None]  # (events done, events in all)
 class CallToSign:
     """A contract call an actor signs as a forward request, with the gas it needs when known."""
 
-    call: ContractFunction
+    call: Call
     gas: int | None = None
 
 
@@ -426,25 +425,26 @@ class ProvenanceService:
         return [_new_subject(s) for s in args["create"]], [_event_input(e) for e in args["events"]]
 
     def _keep_events(self, prepared: Sequence[PreparedEvent]) -> None:
-        """Store each event document and the facts queries and lineage read."""
+        """Store each event document and the facts queries and lineage read (one transaction each)."""
         now = datetime.now(UTC)
-        for p in prepared:
-            self.store.put_document(p.document)
+        self.store.put_documents([p.document for p in prepared])
         with self.store.session() as s:
+            known = index.known_facts(s, [to_hex(p.document_hash) for p in prepared])
             for p in prepared:
                 digest = to_hex(p.document_hash)
-                if s.get(index.EventFactsRow, digest) is not None:
+                if digest in known:
                     continue
+                known.add(digest)
                 s.add(_facts(p, digest, now))
-                for subject in dict.fromkeys(p.subjects):
-                    s.add(
-                        index.EventSubjectRow(
-                            document_hash=digest,
-                            subject_key=to_hex(subject.key),
-                            identifier=subject.identifier.canonical,
-                            role=subject.role,
-                        )
+                s.add_all(
+                    index.EventSubjectRow(
+                        document_hash=digest,
+                        subject_key=to_hex(subject.key),
+                        identifier=subject.identifier.canonical,
+                        role=subject.role,
                     )
+                    for subject in dict.fromkeys(p.subjects)
+                )
 
     @contextmanager
     def _reserved(self, prepared: Sequence[PreparedEvent]) -> Iterator[Callable[[str], None]]:
@@ -512,7 +512,7 @@ class ProvenanceService:
         )
 
     # ---------------------------------------------------------------- internals: sending
-    def _send(self, sender: LocalAccount, call: ContractFunction, documents: Sequence[Any]) -> TxResult:
+    def _send(self, sender: LocalAccount, call: Call, documents: Sequence[Any]) -> TxResult:
         """Send the call; its documents are stored once it passed every check: a refused write stores nothing."""
         return self.client.tx.send(sender, call, before_send=lambda: self._keep(documents))
 
@@ -530,9 +530,7 @@ class ProvenanceService:
         return self.runtime.transactor.relay(request, self.runtime.operator, before_send=before_send)
 
     def _keep(self, documents: Sequence[Any]) -> None:
-        for doc in documents:
-            if doc is not None:
-                self.store.put_document(doc)
+        self.store.put_documents([doc for doc in documents if doc is not None])
 
     def _decode(self, request: ForwardRequest, function: str) -> dict[str, Any]:
         return decode_request(self.client.contract, request, (function,))[1]
