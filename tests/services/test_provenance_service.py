@@ -424,8 +424,13 @@ def test_relayed_events_must_match_their_documents(any_net, any_runtime) -> None
     wrong_call = _sign(service, m, service.register_call("opaque:x"))
     with pytest.raises(errors.RequestMismatchError, match="createSubjects"):
         service.relay_events(wrong_call, [doc], PID)
-    with pytest.raises(errors.RequestMismatchError, match="targets"):
+    with pytest.raises(errors.ERC2771ForwarderInvalidSigner):  # re-pointed: the signature no longer holds
         service.relay_events(replace(request, to=net.deployment.address("ActorRegistry")), [doc], PID)
+    elsewhere = runtime.transactor.sign_request(
+        m, net.contract("ActorRegistry").functions.updateActor(m.address, "Manufacturer", bytes(32))
+    )
+    with pytest.raises(errors.RequestMismatchError, match="targets"):
+        service.relay_events(elsewhere, [doc], PID)
     with pytest.raises(errors.RequestMismatchError, match="do not name it"):
         service.relay_events(request, [doc], "opaque:another")
 
