@@ -143,6 +143,38 @@ class Store:
                 finally:
                     fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def try_indexer_lease(self) -> Any | None:
+        """Try to become the one process that follows the chain for this store; returns a lease to
+        keep (and `release_lease` at exit), or None when another process holds it. PostgreSQL: a
+        session advisory lock on a connection kept open; SQLite: an exclusive lock on a file beside
+        the database; other databases and in-memory SQLite: always granted (one process)."""
+        if self.engine.dialect.name == "postgresql":
+            conn = self.engine.connect()
+            key = int.from_bytes(keccak(text="tracechain-indexer")[:8], "big", signed=True)
+            if conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
+                return conn
+            conn.close()
+            return None
+        database = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or not database or database == ":memory:":
+            return object()
+        import fcntl
+
+        handle = open(f"{database}.indexer.lock", "a+")  # noqa: SIM115 - held for the lease's life
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return None
+        return handle
+
+    @staticmethod
+    def release_lease(lease: Any) -> None:
+        """Give up a lease `try_indexer_lease` granted."""
+        close = getattr(lease, "close", None)
+        if close is not None:
+            close()
+
     def bind_chain(self, chain_id: int, anchor_hash: str) -> None:
         """Record the deployment this store indexes (its chain id and anchor block hash, see
         `Deployment`), or check it is the recorded one.

@@ -390,6 +390,7 @@ class ProvenanceService:
         with self._reserved(batch.events) as sent:
             tx = self.client.tx.send(sender, call, gas=batch.gas, before_send=lambda: self._keep_events(batch.events))
             sent(tx.tx_hash)
+        self.runtime.sync()  # read-your-writes: the index holds the batch before we answer
         return self._receipt(tx, batch.events)
 
     def _relay_events(self, request: ForwardRequest, prepared: list[PreparedEvent]) -> WriteReceipt:
@@ -415,6 +416,7 @@ class ProvenanceService:
         with self._reserved(prepared) as sent:
             tx = self._relay(request, [], keep=lambda: self._keep_events(prepared))
             sent(tx.tx_hash)
+        self.runtime.sync()
         return self._receipt(tx, prepared)
 
     def _decode_events(self, request: ForwardRequest) -> tuple[list[NewSubject], list[EventInput]]:
@@ -514,7 +516,9 @@ class ProvenanceService:
     # ---------------------------------------------------------------- internals: sending
     def _send(self, sender: LocalAccount, call: Call, documents: Sequence[Any]) -> TxResult:
         """Send the call; its documents are stored once it passed every check: a refused write stores nothing."""
-        return self.client.tx.send(sender, call, before_send=lambda: self._keep(documents))
+        tx = self.client.tx.send(sender, call, before_send=lambda: self._keep(documents))
+        self.runtime.sync()
+        return tx
 
     def _relay(
         self, request: ForwardRequest, documents: Sequence[Any], keep: Callable[[], None] | None = None
@@ -527,7 +531,9 @@ class ProvenanceService:
             if keep is not None:
                 keep()
 
-        return self.runtime.transactor.relay(request, self.runtime.operator, before_send=before_send)
+        tx = self.runtime.transactor.relay(request, self.runtime.operator, before_send=before_send)
+        self.runtime.sync()
+        return tx
 
     def _keep(self, documents: Sequence[Any]) -> None:
         self.store.put_documents([doc for doc in documents if doc is not None])

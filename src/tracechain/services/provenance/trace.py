@@ -182,7 +182,7 @@ class TraceReader:
             raise errors.InvalidInputError(f"limit must be 1..{MAX_PAGE}")
         if before is not None and before < 0:
             raise errors.InvalidInputError("before must be a non-negative entry index")
-        self.runtime.sync()
+        self.runtime.refresh()
         key = to_hex(pid.key)
         # Rows and checkpoint are read together, so a sync in another thread cannot slip between
         # them and make an honest trace look altered.
@@ -197,7 +197,7 @@ class TraceReader:
             checkpoint = s.get(Checkpoint, STREAM)
             s.expunge_all()
         block = checkpoint.block_number if checkpoint else int(self.runtime.chain.w3.eth.block_number)
-        chain = self.client.get_subject(pid.key, block)
+        chain = self.runtime.memo(("subject", key, block), lambda: self.client.get_subject(pid.key, block))
         return self._assemble(pid, subject, page, previous, following, chain, block)
 
     # ---------------------------------------------------------------- internals
