@@ -33,8 +33,8 @@ from tracechain.epcis import (
     product_ids_of,
     validate_object_event,
 )
+from tracechain.epcis.identifiers import ProductId, parse_product_id
 from tracechain.hashing import canonical_json, document_hash, parse_bytes32, to_hex
-from tracechain.product_ids import ProductId, parse_product_id
 from tracechain.services.runtime import Runtime
 from tracechain.store.db import Checkpoint
 from tracechain.store.indexer import STREAM
