@@ -47,6 +47,17 @@ def events_of(doc: dict[str, Any]) -> list[Any]:
     return list(body["eventList"])
 
 
+def with_events(doc: dict[str, Any], events: list[Any]) -> dict[str, Any]:
+    """A copy of `doc` holding `events` instead of its own (query documents keep their queryResults)."""
+    doc = copy.deepcopy(doc)
+    body = doc["epcisBody"]
+    if "queryResults" in body:
+        body["queryResults"]["resultsBody"]["eventList"] = copy.deepcopy(events)
+    else:
+        doc["epcisBody"] = {**body, "eventList": copy.deepcopy(events)}
+    return doc
+
+
 def reference_input(doc: dict[str, Any]) -> dict[str, Any]:
     """`doc` as the 1.9.3 generator can read it (see module docs)."""
     doc = copy.deepcopy(doc)

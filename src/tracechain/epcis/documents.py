@@ -205,7 +205,8 @@ def prepare_event(
 
 
 # ---------------------------------------------------------------- documents
-_FIELD_PATH = re.compile(r"([A-Za-z@][\w@:.-]*?)((?:\[\d+\]|\.[A-Za-z@][\w@:-]*)*)(?=[ :]|$)")
+_KEY = r"[A-Za-z@_][\w@-]*(?::[\w@-]+)?"
+_FIELD_PATH = re.compile(rf"({_KEY})((?:\[\d+\]|\.{_KEY})*)(?=[ :]|$)")
 
 
 def _field_pointer(event: Mapping[str, Any], message: str) -> str:
@@ -213,7 +214,7 @@ def _field_pointer(event: Mapping[str, Any], message: str) -> str:
     match = _FIELD_PATH.match(message)
     if match is None or match.group(1) not in event:
         return ""
-    parts = [match.group(1)] + re.findall(r"\[(\d+)\]|\.([A-Za-z@][\w@:-]*)", match.group(2))
+    parts = [match.group(1)] + re.findall(rf"\[(\d+)\]|\.({_KEY})", match.group(2))
     pointer = ""
     for part in parts:
         token = part if isinstance(part, str) else (part[0] or part[1])

@@ -216,13 +216,8 @@ def _identifiers(event: Mapping[str, Any], key: str) -> tuple[Identifier, ...]:
         return ()
     if not isinstance(values, list):
         raise InvalidInputError(f"{key} must be a list of URIs")
-    found: dict[Identifier, int] = {}
-    for i, value in enumerate(values):
-        ident = _identifier(value, f"{key}[{i}]")
-        if ident in found:
-            raise InvalidInputError(f"{key}[{i}] is the same identifier as {key}[{found[ident]}] ({ident.canonical})")
-        found[ident] = i
-    return tuple(found)
+    # The same identifier twice (e.g. as URN and Digital Link, as one GS1 example has it) is one subject.
+    return tuple(dict.fromkeys(_identifier(value, f"{key}[{i}]") for i, value in enumerate(values)))
 
 
 def _quantities(event: Mapping[str, Any], key: str) -> tuple[QuantityElement, ...]:

@@ -41,6 +41,8 @@ def validate_object_event(doc: Any) -> dict[str, Any]:
         raise InvalidInputError("epcList must be a non-empty list of product IDs")
     facts = check_event(doc)
     canonical_json(doc)  # plain JSON values only
+    if len(facts.epcs) != len(doc["epcList"]):
+        raise InvalidInputError("epcList names the same product twice", hint="an EPC listed twice is one record")
     event = copy.deepcopy(doc)
     event["bizStep"] = facts.biz_step
     event["disposition"] = facts.disposition

@@ -62,6 +62,21 @@ def _pointer(path: Any) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
+def _first_problem(errors: Any) -> ValidationError | None:
+    """The most specific error: GS1's schema wraps rules in allOf/anyOf, so the deepest path (through
+    the sub-errors of each alternative) names the offending value best; best_match breaks no ties."""
+    best = best_match(errors)
+    if best is None:
+        return None
+    candidates = [best]
+    stack = list(best.context or [])
+    while stack:
+        error = stack.pop(0)
+        candidates.append(error)
+        stack.extend(error.context or [])
+    return max(candidates, key=lambda e: len(e.absolute_path))
+
+
 def _raise(error: ValidationError, prefix: str, event_index: int | None) -> None:
     pointer = prefix + _pointer(error.absolute_path)
     raise EpcisSchemaError(
@@ -83,7 +98,7 @@ def check_event_schema(event: Any, *, pointer: str = "", event_index: int | None
         raise EpcisSchemaError("'type' is a required string", pointer=pointer + "/type", event_index=event_index)
     _, by_type, extended = _validators()
     validator = by_type.get(event["type"], extended)
-    error = best_match(validator.iter_errors(event))
+    error = _first_problem(validator.iter_errors(event))
     if error is not None:
         _raise(error, pointer, event_index)
 
@@ -101,7 +116,7 @@ def check_document_schema(document: Any) -> None:
         check_event_schema(document)
         return
     envelope, _, _ = _validators()
-    error = best_match(envelope.iter_errors(document))
+    error = _first_problem(envelope.iter_errors(document))
     if error is not None:
         _raise(error, "", None)
     if not isinstance(document, dict):

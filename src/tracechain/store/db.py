@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from tracechain.errors import StoreChainMismatchError
-from tracechain.hashing import canonical_json, document_hash, to_hex
+from tracechain.hashing import document_hash, to_hex
 
 
 class Base(DeclarativeBase):
@@ -40,7 +40,8 @@ class Checkpoint(Base):
 
 
 class Document(Base):
-    """An off-chain document, stored as its RFC 8785 canonical JSON under its keccak-256 hash."""
+    """An off-chain document under the keccak-256 of its RFC 8785 canonical JSON, its body kept as
+    captured (original key order), so a reader gets back the very document that was committed."""
 
     __tablename__ = "documents"
     hash: Mapped[str] = mapped_column(String(66), primary_key=True)
@@ -120,18 +121,28 @@ class Store:
 
     # ---------------------------------------------------------------- documents
     def put_document(self, doc: Any) -> str:
-        """Store `doc` under its canonical hash (idempotent); returns the 0x-hex hash."""
+        """Store `doc` under its canonical hash (idempotent); returns the 0x-hex hash.
+
+        The hash is keccak256 of the RFC 8785 canonical JSON; the body keeps the document's own key order
+        (tools that hash JSON by reading it in order, like GS1's Event Hash ID generator, must see the
+        document as it was captured, not re-sorted).
+
+        Raises:
+            InvalidInputError: `doc` is not plain JSON (see `canonical_json`).
+        """
         digest = to_hex(document_hash(doc))
+        body = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         try:
             with self.session() as s:
                 if s.get(Document, digest) is None:
-                    s.add(Document(hash=digest, body=canonical_json(doc).decode(), stored_at=datetime.now(UTC)))
+                    s.add(Document(hash=digest, body=body, stored_at=datetime.now(UTC)))
         except SQLAlchemyIntegrityError:
             pass  # stored by a concurrent writer meanwhile: same hash, same content
         return digest
 
     def get_document(self, digest: str) -> Any | None:
-        """The document stored under `digest`, as stored (it may have been altered since)."""
+        """The document stored under `digest`, as stored, in its captured key order (it may have been
+        altered since)."""
         with self.session() as s:
             row = s.get(Document, digest.lower())
             return None if row is None else json.loads(row.body, parse_int=_json_int)
