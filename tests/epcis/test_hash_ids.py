@@ -248,7 +248,7 @@ def gs1_uris(draw: st.DrawFn) -> str:
     return draw(st.sampled_from([urn, link]))
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(gs1_uris())
 def test_digital_link_normaliser_equals_the_generators(uri: str) -> None:
     logging.disable(logging.CRITICAL)

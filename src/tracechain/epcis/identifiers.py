@@ -183,9 +183,14 @@ def _digits(value: str, lengths: tuple[int, ...], what: str) -> str:
     return value
 
 
+@lru_cache(maxsize=65_536)
+def _check_digit(body: str) -> int:
+    return gtin_check_digit(body)
+
+
 def _checked(value: str, lengths: tuple[int, ...], what: str) -> str:
     _digits(value, lengths, what)
-    expected = gtin_check_digit(value[:-1])
+    expected = _check_digit(value[:-1])
     if expected != int(value[-1]):
         raise InvalidInputError(
             f"invalid {what} check digit in {value}: expected {expected}, got {value[-1]}",
@@ -195,7 +200,7 @@ def _checked(value: str, lengths: tuple[int, ...], what: str) -> str:
 
 
 def _with_check(body: str) -> str:
-    return body + str(gtin_check_digit(body))
+    return body + str(_check_digit(body))
 
 
 # ---------------------------------------------------------------- value checks and encoding
@@ -682,6 +687,7 @@ def _epc_urn(ident: Identifier, cpl: int) -> str | None:
 
 # ---------------------------------------------------------------- opaque IDs
 _OPAQUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*")
+_WHITESPACE = re.compile(r"\s")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[!-~]+")
 _LOOKS_GS1 = re.compile(
     r"(?:^|/)(?:01|00|253|255|401|402|414|417|8003|8004|8006|8010|8017|8018|gtin|sscc|gln|party|grai|giai|gdti|"
@@ -728,7 +734,7 @@ def _parse_cached(raw: str, any_uri: bool) -> Identifier:
     text = raw.strip()
     if not text:
         raise InvalidInputError("identifier is empty")
-    if any(c.isspace() for c in text):
+    if _WHITESPACE.search(text):
         raise InvalidInputError(f"identifier contains whitespace: {raw!r}")
     lower = text.lower()
     if lower.startswith("urn:epc:"):
