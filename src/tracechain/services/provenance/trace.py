@@ -24,10 +24,8 @@ from tracechain.chain.provenance import (
     genesis_head,
     next_head,
 )
-from tracechain.epcis import event_hash_id, event_hash_id_digest, validate_object_event
+from tracechain.epcis import PreparedEvent, ProductId, parse_product_id, prepare_event
 from tracechain.hashing import canonical_json, document_hash, parse_bytes32, to_hex
-from tracechain.product_ids import ProductId, parse_product_id
-from tracechain.services.provenance.events import prepare_event
 from tracechain.services.runtime import Runtime
 from tracechain.store import provenance as index
 from tracechain.store.db import Checkpoint
@@ -412,23 +410,22 @@ def _event_claim_problems(doc: Any, row: index.EntryRow, pid: ProductId) -> list
     """What an authentic event document contradicts in its on-chain entry: the Event Hash ID, the
     business step, or the subject (a writer talking to the contract directly could commit any)."""
     try:
-        prepared = prepare_event(doc)
-        claimed_id = _event_id_of_canonical(canonical_json(validate_object_event(doc)))
+        prepared = _prepared(canonical_json(doc))
     except errors.InvalidInputError as exc:
         return [Problem("event_invalid", f"entry #{row.seq}'s document is not a valid EPCIS event: {exc.message}")]
     problems = []
-    if row.kind == EntryKind.EVENT and claimed_id != row.ref:
+    if to_hex(prepared.event_id) != row.ref:
         problems.append(Problem("event_id_mismatch", f"entry #{row.seq}'s document has Event Hash ID digest "
-                                f"{claimed_id}, the chain records {row.ref}"))
+                                f"{to_hex(prepared.event_id)}, the chain records {row.ref}"))
     if prepared.biz_step_code != row.code:
         problems.append(Problem("biz_step_mismatch", f"entry #{row.seq}'s document says {prepared.biz_step}, "
                                 f"the chain records {biz_step_name(row.code)}"))
-    if pid.key not in {s.key for s in prepared.subjects}:
+    if pid.key not in {s.identifier.key for s in prepared.subjects}:
         problems.append(Problem("product_mismatch", f"entry #{row.seq}'s document does not name {pid.canonical}"))
     return problems
 
 
-@lru_cache(maxsize=65_536)
-def _event_id_of_canonical(canonical: bytes) -> str:
-    """Memoised: traces recheck the same documents."""
-    return to_hex(event_hash_id_digest(event_hash_id(json.loads(canonical))))
+@lru_cache(maxsize=16_384)
+def _prepared(canonical: bytes) -> PreparedEvent:
+    """Memoised by content: traces recheck the same documents."""
+    return prepare_event(json.loads(canonical), schema=False)
