@@ -28,7 +28,7 @@ from tracechain.epcis import PreparedEvent, ProductId, parse_product_id, prepare
 from tracechain.hashing import canonical_json, document_hash, parse_bytes32, to_hex
 from tracechain.services.runtime import Runtime
 from tracechain.store import provenance as index
-from tracechain.store.db import Checkpoint
+from tracechain.store.db import Checkpoint, IndexedBlock
 from tracechain.store.indexer import STREAM
 from tracechain.types import to_address
 
@@ -193,9 +193,12 @@ class TraceReader:
             previous = index.entry_at(s, key, oldest - 1) if oldest else None
             following = index.entry_at(s, key, page[0].seq + 1) if page else None
             checkpoint = s.get(Checkpoint, STREAM)
+            block = checkpoint.block_number if checkpoint else int(self.runtime.chain.w3.eth.block_number)
+            indexed = s.get(IndexedBlock, block)
             s.expunge_all()
-        block = checkpoint.block_number if checkpoint else int(self.runtime.chain.w3.eth.block_number)
-        chain = self.runtime.memo(("subject", key, block), lambda: self.client.get_subject(pid.key, block))
+        # Keyed by the block's hash, not its number: after a reorganisation the same number is another block.
+        block_id = indexed.hash if indexed is not None else f"#{block}"
+        chain = self.runtime.memo(("subject", key, block_id), lambda: self.client.get_subject(pid.key, block))
         return self._assemble(pid, subject, page, previous, following, chain, block)
 
     # ---------------------------------------------------------------- internals
