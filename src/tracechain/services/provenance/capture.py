@@ -40,6 +40,7 @@ from tracechain.services.provenance.events import (
     prepare_events,
     record_key,
 )
+from tracechain.services.provenance.lineage import edge_rows
 from tracechain.services.runtime import Runtime
 from tracechain.store import provenance as index
 from tracechain.types import to_address
@@ -451,6 +452,7 @@ class ProvenanceService:
                     for subject in p.subjects
                     for role in subject.roles
                 )
+                s.add_all(edge_rows(p, digest))
 
     @contextmanager
     def _reserved(self, prepared: Sequence[PreparedEvent]) -> Iterator[Callable[[str], None]]:
