@@ -15,6 +15,15 @@ Json = dict[str, Any]
 
 
 # ---------------------------------------------------------------- consumer reads
+class ErrorNoticePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    index: int = Field(description="the declaration's entry in the same chain")
+    declaration_time: str | None
+    reason: str | None
+    corrective_event_ids: list[str]
+
+
 class TraceEntryPublic(BaseModel):
     """One entry of the subject's hash chain: an EPCIS event, an error declaration, a custody change
     or the recall."""
@@ -38,6 +47,9 @@ class TraceEntryPublic(BaseModel):
     document_verified: bool
     custodian: str | None = Field(default=None, description="custody entries: the new custodian")
     custodian_name: str | None = None
+    declared_erroneous: ErrorNoticePublic | None = Field(
+        default=None, description="events: the later entry that declared this one erroneous (EPCIS errorDeclaration)"
+    )
 
 
 class RecallPublic(BaseModel):
