@@ -31,17 +31,16 @@ contract DataRightsRegistryInvariants is Fixtures, InvariantTest {
             _registerActor(registry, pool[i], Roles.MANUFACTURER, true);
         }
         pool[5] = _account(5);
-        bytes32[] memory datasets = new bytes32[](3);
-        for (uint256 i = 0; i < datasets.length; ++i) {
-            datasets[i] = keccak256(abi.encode("dataset", i));
+        bytes32[] memory contents = new bytes32[](3);
+        for (uint256 i = 0; i < contents.length; ++i) {
+            contents[i] = keccak256(abi.encode("dataset manifest", i));
         }
-        // Two datasets start registered, so certificates come early in a run; the third is left
-        // for the fuzzer to register.
-        vm.prank(pool[1]);
-        rights.registerDataset(datasets[0], bytes32(0));
-        vm.prank(pool[2]);
-        rights.registerDataset(datasets[1], bytes32(0));
-        handler = new DataRightsHandler(rights, registry, GOVERNOR, pool, datasets);
+        // Two datasets start registered, so certificates come early in a run; the fuzzer
+        // registers more.
+        bytes32[] memory datasets = new bytes32[](2);
+        datasets[0] = _registerDataset(rights, pool[1], contents[0]);
+        datasets[1] = _registerDataset(rights, pool[2], contents[1]);
+        handler = new DataRightsHandler(rights, registry, GOVERNOR, pool, contents, datasets);
         _targetHandler(address(handler), handler.actions());
     }
 

@@ -18,7 +18,8 @@ contract DataRightsRegistryFuzzTest is Fixtures {
     address internal constant HOLDER = address(0xA001);
     address internal constant GRANTEE = address(0xA002);
     address internal constant BUYER = address(0xA003);
-    bytes32 internal constant DATASET = keccak256("dataset");
+    /// The holder's dataset, registered in setUp.
+    bytes32 internal dataset;
     bytes32 internal constant TERMS = keccak256("terms");
     IDataRightsRegistry.Right internal constant PROCESSING = IDataRightsRegistry.Right.PROCESSING;
 
@@ -28,8 +29,7 @@ contract DataRightsRegistryFuzzTest is Fixtures {
         _registerActor(registry, HOLDER, Roles.MANUFACTURER, true);
         _registerActor(registry, GRANTEE, Roles.RETAILER, true);
         _registerActor(registry, BUYER, Roles.LOGISTICS, true);
-        vm.prank(HOLDER);
-        rights.registerDataset(DATASET, bytes32(0));
+        dataset = _registerDataset(rights, HOLDER, keccak256("dataset manifest"));
     }
 
     /// Grants a certificate starting `startIn` seconds from now (0..30 days), lasting `length`
@@ -38,7 +38,7 @@ contract DataRightsRegistryFuzzTest is Fixtures {
         notBefore = uint64(block.timestamp + _bound(startIn, 0, 30 days));
         expiresAt = uint64(notBefore + _bound(length, 1, 365 days));
         vm.prank(HOLDER);
-        id = rights.grantCertificate(DATASET, GRANTEE, PROCESSING, notBefore, expiresAt, TERMS);
+        id = rights.grantCertificate(dataset, GRANTEE, PROCESSING, notBefore, expiresAt, TERMS);
     }
 
     function testFuzz_CertificateValidOnlyInsideItsWindow(uint256 startIn, uint256 length, uint256 at) public {
@@ -47,14 +47,16 @@ contract DataRightsRegistryFuzzTest is Fixtures {
         vm.warp(t);
         bool inside = notBefore <= t && t < expiresAt;
         vm.assertEq(rights.certificateStatus(id) == IDataRightsRegistry.CertificateStatus.VALID, inside, "status");
-        vm.assertEq(rights.hasRight(DATASET, GRANTEE, PROCESSING), inside, "hasRight");
+        vm.assertEq(rights.hasRight(dataset, GRANTEE, PROCESSING), inside, "hasRight");
         if (!inside) {
             vm.expectRevert(
                 t < notBefore
                     ? abi.encodeWithSelector(
                         IDataRightsRegistry.DataRightsRegistryCertificateNotYetValid.selector, id, notBefore
                     )
-                    : abi.encodeWithSelector(IDataRightsRegistry.DataRightsRegistryCertificateExpired.selector, id, expiresAt)
+                    : abi.encodeWithSelector(
+                        IDataRightsRegistry.DataRightsRegistryCertificateExpired.selector, id, expiresAt
+                    )
             );
         }
         vm.prank(GRANTEE);
@@ -71,7 +73,7 @@ contract DataRightsRegistryFuzzTest is Fixtures {
         vm.assertEq(
             uint256(rights.certificateStatus(id)), uint256(IDataRightsRegistry.CertificateStatus.REVOKED), "status"
         );
-        vm.assertFalse(rights.hasRight(DATASET, GRANTEE, PROCESSING), "hasRight");
+        vm.assertFalse(rights.hasRight(dataset, GRANTEE, PROCESSING), "hasRight");
         vm.expectRevert(
             abi.encodeWithSelector(IDataRightsRegistry.DataRightsRegistryCertificateRevoked.selector, id, revokedAt)
         );
@@ -80,7 +82,7 @@ contract DataRightsRegistryFuzzTest is Fixtures {
     }
 
     function testFuzz_HasRightFalseForUnknownDataset(bytes32 datasetId, address account, uint8 right) public view {
-        vm.assume(datasetId != DATASET);
+        vm.assume(datasetId != dataset);
         IDataRightsRegistry.Right r = IDataRightsRegistry.Right(right % 3);
         vm.assertFalse(rights.hasRight(datasetId, account, r), "hasRight");
         vm.assertFalse(rights.hasRight(datasetId, HOLDER, r), "hasRight of another dataset's holder");
@@ -94,7 +96,7 @@ contract DataRightsRegistryFuzzTest is Fixtures {
         uint64 notBefore2 = uint64(_bound(start2, block.timestamp, uint256(expiresAt) + 30 days));
         vm.expectRevert(abi.encodeWithSelector(IDataRightsRegistry.DataRightsRegistryOpenCertificate.selector, id));
         vm.prank(HOLDER);
-        rights.grantCertificate(DATASET, GRANTEE, PROCESSING, notBefore2, notBefore2 + 1 days, TERMS);
+        rights.grantCertificate(dataset, GRANTEE, PROCESSING, notBefore2, notBefore2 + 1 days, TERMS);
     }
 
     function testFuzz_NewCertificateOnceTheOldOneIsClosed(uint256 length, bool revoke) public {
@@ -106,23 +108,24 @@ contract DataRightsRegistryFuzzTest is Fixtures {
             vm.warp(expiresAt);
         }
         vm.prank(HOLDER);
-        bytes32 second = rights.grantCertificate(DATASET, GRANTEE, PROCESSING, 0, uint64(block.timestamp + 1 days), TERMS);
-        vm.assertEq(rights.latestCertificate(DATASET, GRANTEE, PROCESSING), second, "latest");
-        vm.assertTrue(rights.hasRight(DATASET, GRANTEE, PROCESSING), "hasRight");
+        bytes32 second =
+            rights.grantCertificate(dataset, GRANTEE, PROCESSING, 0, uint64(block.timestamp + 1 days), TERMS);
+        vm.assertEq(rights.latestCertificate(dataset, GRANTEE, PROCESSING), second, "latest");
+        vm.assertTrue(rights.hasRight(dataset, GRANTEE, PROCESSING), "hasRight");
     }
 
     function testFuzz_HolderTransferKeepsCertificates(uint256 startIn, uint256 length, uint256 at) public {
         (bytes32 id, uint64 notBefore, uint64 expiresAt) = _grant(startIn, length);
         vm.warp(_bound(at, block.timestamp, uint256(expiresAt) + 1 days));
         bytes memory before = abi.encode(rights.getCertificate(id), rights.certificateStatus(id));
-        bool hadRight = rights.hasRight(DATASET, GRANTEE, PROCESSING);
+        bool hadRight = rights.hasRight(dataset, GRANTEE, PROCESSING);
 
         vm.prank(HOLDER);
-        IERC721(address(rights)).transferFrom(HOLDER, BUYER, uint256(DATASET));
+        IERC721(address(rights)).transferFrom(HOLDER, BUYER, uint256(dataset));
 
-        vm.assertEq(rights.holderOf(DATASET), BUYER, "holder");
+        vm.assertEq(rights.holderOf(dataset), BUYER, "holder");
         vm.assertEq(abi.encode(rights.getCertificate(id), rights.certificateStatus(id)), before, "certificate");
-        vm.assertEq(rights.hasRight(DATASET, GRANTEE, PROCESSING), hadRight, "hasRight");
+        vm.assertEq(rights.hasRight(dataset, GRANTEE, PROCESSING), hadRight, "hasRight");
         vm.assertEq(hadRight, notBefore <= block.timestamp && block.timestamp < expiresAt, "window");
         // The new holder takes over revocation; the old one lost it.
         if (block.timestamp < expiresAt) {
@@ -140,6 +143,6 @@ contract DataRightsRegistryFuzzTest is Fixtures {
         _grant(0, length);
         vm.prank(GOVERNOR);
         registry.suspendActor(GRANTEE, keccak256("reason"));
-        vm.assertFalse(rights.hasRight(DATASET, GRANTEE, PROCESSING), "hasRight");
+        vm.assertFalse(rights.hasRight(dataset, GRANTEE, PROCESSING), "hasRight");
     }
 }

@@ -6,6 +6,7 @@ import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {IActorRegistry} from "contracts/interfaces/IActorRegistry.sol";
 import {IDataRightsRegistry} from "contracts/interfaces/IDataRightsRegistry.sol";
 
+import {DataRightsCompat} from "../lib/DataRightsCompat.sol";
 import {Handler} from "../lib/Handler.sol";
 
 /// @title DataRightsHandler
@@ -41,11 +42,13 @@ contract DataRightsHandler is Handler {
     IActorRegistry public immutable registry;
     /// The only governor (it cannot suspend itself, so it stays active).
     address public immutable governor;
-    /// A dataset id no action ever registers.
+    /// A dataset id nobody ever registers.
     bytes32 public constant UNKNOWN_DATASET = keccak256("never registered");
     /// Callers and grantees; the test leaves the last one unregistered.
     address[] private _pool;
-    /// Dataset ids the fuzzer may register.
+    /// Content hashes the fuzzer registers datasets for.
+    bytes32[] private _contents;
+    /// Every dataset registered so far.
     bytes32[] private _datasets;
     /// Model time: every action warps here first.
     uint256 public currentTime;
@@ -67,12 +70,14 @@ contract DataRightsHandler is Handler {
         IActorRegistry registry_,
         address governor_,
         address[] memory pool_,
+        bytes32[] memory contents_,
         bytes32[] memory datasets_
     ) {
         rights = rights_;
         registry = registry_;
         governor = governor_;
         _pool = pool_;
+        _contents = contents_;
         _datasets = datasets_;
         currentTime = block.timestamp;
         for (uint256 i = 0; i < pool_.length; ++i) {
@@ -81,7 +86,7 @@ contract DataRightsHandler is Handler {
             suspended[pool_[i]] = actor.suspendedAt != 0;
         }
         for (uint256 i = 0; i < datasets_.length; ++i) {
-            if (rights_.datasetExists(datasets_[i])) holderOf[datasets_[i]] = rights_.holderOf(datasets_[i]);
+            holderOf[datasets_[i]] = rights_.holderOf(datasets_[i]);
         }
     }
 
@@ -92,19 +97,21 @@ contract DataRightsHandler is Handler {
         checkAll();
     }
 
-    function registerDataset(uint256 callerSeed, uint256 datasetSeed) external {
+    function registerDataset(uint256 callerSeed, uint256 contentSeed) external {
         vm.warp(currentTime);
         address caller = _pick(callerSeed);
-        bytes32 datasetId = _datasets[datasetSeed % _datasets.length];
-        bool expected = _active(caller) && holderOf[datasetId] == address(0);
+        bytes32 contentHash = _contents[contentSeed % _contents.length];
+        bytes32 expectedId = DataRightsCompat.datasetIdOf(rights, contentHash, caller);
+        bool expected = _active(caller) && holderOf[expectedId] == address(0);
         vm.prank(caller);
-        try rights.registerDataset(datasetId, keccak256(abi.encode(datasetId))) {
+        (bool ok, bytes32 datasetId,) = DataRightsCompat.registerDataset(rights, contentHash, keccak256("metadata"));
+        if (ok) {
+            _check(datasetId == expectedId, "dataset ids follow the documented formula");
             holderOf[datasetId] = caller;
-            _outcome(expected, true, "registerDataset");
-        } catch {
-            _outcome(expected, false, "registerDataset");
+            _datasets.push(datasetId);
         }
-        _checkHasRight(datasetId, caller);
+        _outcome(expected, ok, "registerDataset");
+        _checkHasRight(expectedId, caller);
     }
 
     function grantCertificate(
@@ -136,7 +143,8 @@ contract DataRightsHandler is Handler {
             && _openCertificates(datasetId, grantee, right) == 0;
         vm.prank(caller);
         try rights.grantCertificate(datasetId, grantee, right, notBefore, expiresAt, termsHash) returns (bytes32 id) {
-            bytes32 documented = keccak256(abi.encode(datasetId, grantee, right, start, expiresAt, termsHash, previousId));
+            bytes32 documented =
+                keccak256(abi.encode(datasetId, grantee, right, start, expiresAt, termsHash, previousId));
             _check(id == documented, "certificate ids follow the documented formula");
             _certificates.push(
                 GhostCertificate({

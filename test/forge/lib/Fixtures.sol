@@ -7,6 +7,7 @@ import {Roles} from "contracts/Common.sol";
 import {IActorRegistry} from "contracts/interfaces/IActorRegistry.sol";
 import {IDataRightsRegistry} from "contracts/interfaces/IDataRightsRegistry.sol";
 
+import {DataRightsCompat} from "./DataRightsCompat.sol";
 import {TestBase} from "./Test.sol";
 
 /// @title Fixtures
@@ -43,6 +44,22 @@ abstract contract Fixtures is TestBase {
         if (withRole) roles[0] = role;
         vm.prank(GOVERNOR);
         registry.registerActor(account, "Actor", keccak256(abi.encode(account)), roles);
+    }
+
+    /// @dev `registrant` registers the dataset with `contentHash`; returns its id.
+    function _registerDataset(IDataRightsRegistry rights, address registrant, bytes32 contentHash)
+        internal
+        returns (bytes32 datasetId)
+    {
+        vm.prank(registrant);
+        (bool ok, bytes32 id, bytes memory revertData) =
+            DataRightsCompat.registerDataset(rights, contentHash, bytes32(0));
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(revertData, 32), mload(revertData))
+            }
+        }
+        return id;
     }
 
     /// @dev The role identifiers the contracts use, governance first, plus one no contract knows.
