@@ -127,7 +127,12 @@ def serve(
         return
     os.environ["TRACECHAIN_RPC_URL"] = str(settings.rpc_url)  # the workers read their settings from it
     uvicorn.run(
-        "tracechain.api.app:app_from_environment", factory=True, workers=workers, host=listen_host, port=listen_port
+        "tracechain.api.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=listen_host,
+        port=listen_port,
+        timeout_worker_healthcheck=120,  # a worker imports web3 and opens its runtime before it answers
     )
 
 
