@@ -100,16 +100,16 @@ def test_refusals_are_exit_codes_with_clear_messages(node_env: dict[str, str], t
     pid = f"01/{GTIN}/21/CLI-R"
     _ok(["product", "register", pid, "--dev-account", "1"], node_env)
     cases = [
-        (["product", "register", pid, "--dev-account", "3"], 4, "ActorRegistryMissingRole"),
-        (["product", "register", pid, "--dev-account", "1"], 5, "ProvenanceRegistryProductExists"),
+        (["product", "register", pid, "--dev-account", "3"], 4, "FreshMart (0x90F7"),
+        (["product", "register", pid, "--dev-account", "1"], 5, f"{pid} is already registered"),
         (
             ["product", "event", pid, "--biz-step", "shipping", "--dev-account", "2"],
             4,
-            "ProvenanceRegistryNotCustodian",
+            f"Harbor Logistics ({ACCOUNTS[2].address}) is not the custodian of {pid}; Acme Dairy",
         ),
         (["product", "event", pid, "--biz-step", "teleporting", "--dev-account", "1"], 2, "teleporting"),
-        (["product", "transfer", pid, ACCOUNTS[4].address, "--dev-account", "1"], 4, "ActorRegistryUnknownActor"),
-        (["product", "recall", pid, "--reason", "x", "--dev-account", "2"], 4, "ActorRegistryMissingRole"),
+        (["product", "transfer", pid, ACCOUNTS[4].address, "--dev-account", "1"], 4, "is not a registered actor"),
+        (["product", "recall", pid, "--reason", "x", "--dev-account", "2"], 4, "does not hold the"),
         (["product", "trace", f"01/{GTIN}/21/NOPE"], 3, "no product"),
         (["product", "trace", f"01/{GTIN[:-1]}0/21/X"], 2, "check digit"),
     ]

@@ -217,3 +217,22 @@ def default_manifest_path(data_dir: Path, chain: Chain) -> Path:
     """Where the manifest of `chain` lives by default: one file per chain id."""
     name = "embedded" if chain.embedded else str(chain.chain_id)
     return data_dir / "deployments" / f"{name}.json"
+
+
+def find_manifest(data_dir: Path, chain: Chain) -> Path:
+    """The manifest of `chain` in `data_dir`: the default one, or any other manifest there that names
+    this chain (its id and genesis hash), such as the demo's embedded chain served over JSON-RPC."""
+    default = default_manifest_path(data_dir, chain)
+    if default.is_file():
+        return default
+    for path in sorted((data_dir / "deployments").glob("*.json")):
+        try:
+            body = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(body, dict) and (body.get("chainId"), body.get("genesisHash")) == (
+            chain.chain_id,
+            chain.genesis_hash,
+        ):
+            return path
+    return default
