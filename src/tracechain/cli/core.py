@@ -77,11 +77,25 @@ def report(exc: BaseException, *, as_json: bool, verbose: bool, names: Names | N
     return code
 
 
+def _absent_flags_are_false(params: list[Any]) -> list[Any]:
+    """Flags left out (--help, the completion flags) default to None, which Typer coerces through
+    pydantic on every command line; an absent flag is simply False, so start-up skips that import."""
+    for param in params:
+        descriptor = getattr(param, "type_descriptor", None)
+        if param.default is None and getattr(param, "is_flag", False) and descriptor is not None:
+            if descriptor.annotation is bool:
+                param.default = False
+    return params
+
+
 class TraceChainCommand(TyperCommand):
     """A leaf command: help rendered by `help.render`, errors reported by `report`."""
 
     def get_help(self, ctx: Any) -> str:
         return help.render(self, ctx)
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _absent_flags_are_false(super().get_params(ctx))
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -101,6 +115,9 @@ class TraceChainGroup(TyperGroup):
 
     def get_help(self, ctx: Any) -> str:
         return help.render(self, ctx)
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _absent_flags_are_false(super().get_params(ctx))
 
     def main(  # type: ignore[override]
         self,

@@ -118,13 +118,13 @@ def notarize(
       tracechain notarize examples/contract.json --cosign dev:1 --cosign dev:3
       tracechain notarize examples/delivery-note.json --batch
     """
-    from tracechain.services.notary import NotaryService
-
     if cosign and batch:
         raise errors.InvalidInputError("a record is either co-signed or batched, not both")
     record = read_json(str(file))
     kind = _kind_of(record, kind)
     runtime = open_node(rpc)
+    from tracechain.services.notary import NotaryService
+
     acting = optional_signer(key, dev_account, runtime)
     svc = NotaryService(runtime, anchor=acting)
     record_hash = svc.record_hash_of(record)
@@ -204,10 +204,11 @@ def receipt(
       tracechain receipt 0x5f8e6c1d9a0b4e7f2c3d1a6b9e8f7c0d5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d --out po.receipt.json
     """
     from tracechain.hashing import parse_bytes32
-    from tracechain.services.notary import NotaryService
 
     digest = parse_bytes32(record_hash)
     runtime = open_node(rpc)
+    from tracechain.services.notary import NotaryService
+
     body = NotaryService(runtime).receipt(digest).to_json()
     if out is None or as_json:
         print_json(body)
@@ -303,9 +304,9 @@ def flush(
       tracechain batch flush --dev-account 6
       tracechain batch flush --due-only --json
     """
+    runtime = open_node(rpc)
     from tracechain.services.notary import NotaryService
 
-    runtime = open_node(rpc)
     acting = optional_signer(key, dev_account, runtime)
     svc = NotaryService(runtime, anchor=acting)
     outcomes = svc.flush(force=not due_only)
@@ -347,9 +348,10 @@ def batch_status(rpc: RpcOption = None, as_json: JsonOption = False, verbose: Ve
     Examples:
       tracechain batch status
     """
+    runtime = open_node(rpc)
     from tracechain.services.notary import NotaryService
 
-    svc = NotaryService(open_node(rpc))
+    svc = NotaryService(runtime)
     batches = svc.sealed_batches()
     rows = [
         {"root": b.root, "records": b.record_count, "attempts": b.attempts, "lastError": b.last_error} for b in batches

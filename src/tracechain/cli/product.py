@@ -358,10 +358,10 @@ def trace(
       tracechain product trace 01/09506000134352/21/SN-0001
       tracechain product trace 01/09506000134352/21/SN-0001 --json
     """
-    from tracechain.services.provenance import ProvenanceService
-
     mention(product_id)
     runtime = open_node(rpc)
+    from tracechain.services.provenance import ProvenanceService
+
     result = ProvenanceService(runtime).trace(product_id)
     if as_json:
         from tracechain.api.schemas.products import ProductPublic

@@ -59,13 +59,21 @@ DatasetArg = Annotated[str, typer.Argument(metavar="DATASET", help="Dataset id: 
 CertificateArg = Annotated[str, typer.Argument(metavar="CERTIFICATE", help="Certificate id: 0x and 64 hex digits.")]
 
 
-def _right(value: str, allowed: tuple[str, ...] = RIGHTS) -> Right:
+def _right_name(value: str, allowed: tuple[str, ...] = RIGHTS) -> str:
+    """The right named `value` (checked before anything heavy is imported).
+
+    Raises:
+        InvalidInputError: no such right; the message suggests the nearest.
+    """
+    name = value.strip().lower()
+    name = {"usage": "processing", "product-operation": "operation"}.get(name, name)
+    return check_choice("right", name, allowed)
+
+
+def _right(name: str) -> Right:
     from tracechain.chain.rights import Right
 
-    name = value.strip().lower()
-    if name not in allowed:
-        name = {"usage": "processing", "product-operation": "operation"}.get(name, name)
-    return Right.parse(check_choice("right", name, allowed))
+    return Right.parse(name)
 
 
 def parse_time(value: str, now: int) -> int:
@@ -92,9 +100,10 @@ def parse_time(value: str, now: int) -> int:
 
 
 def _service(rpc: str | None) -> RightsService:
+    runtime = open_node(rpc)  # first: a missing node is reported before the heavy imports
     from tracechain.services.rights import RightsService
 
-    return RightsService(open_node(rpc))
+    return RightsService(runtime)
 
 
 def _text_document(field: str, text: str | None, path: str | None) -> Any:
@@ -181,9 +190,10 @@ def grant(
       tracechain rights grant "$DATASET" 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 \\
           --right processing --terms examples/terms.json --expires 30d --dev-account 4
     """
-    chosen = _right(right, GRANTABLE)
+    name = _right_name(right, GRANTABLE)
     document = read_json(terms)
     service = _service(rpc)
+    chosen = _right(name)
     acting = signer(key, dev_account, service.runtime)
     now = service.now().timestamp
     start = parse_time(not_before, now) if not_before else 0
@@ -282,9 +292,10 @@ def use(
     Examples:
       tracechain rights use "$CERT" --right processing --purpose "weekly demand forecast" --dev-account 1
     """
-    chosen = _right(right, GRANTABLE)
+    name = _right_name(right, GRANTABLE)
     document = _text_document("purpose", purpose, purpose_file)
     service = _service(rpc)
+    chosen = _right(name)
     acting = signer(key, dev_account, service.runtime)
     written = service.use(acting, certificate, chosen, document)
     sentence, data = _written(service, acting, written)
@@ -320,8 +331,9 @@ def check(
     Examples:
       tracechain rights check "$DATASET" 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --right processing
     """
-    chosen = _right(right)
+    name = _right_name(right)
     service = _service(rpc)
+    chosen = _right(name)
     result = service.check_right(dataset, account, chosen)
     basis = f" as {result.basis}" if result.basis else ""
     cert = (
