@@ -185,8 +185,12 @@ def operator_account(settings: Settings, chain: Chain, *, required: bool = True)
     Raises:
         ConfigurationError: a non-dev chain, no key configured, and `required`.
     """
-    if settings.private_key is not None:
-        account: LocalAccount = Account.from_key(settings.private_key.get_secret_value())
+    secret = settings.private_key.get_secret_value().strip() if settings.private_key is not None else ""
+    if secret:  # an empty TRACECHAIN_PRIVATE_KEY= is no key
+        try:
+            account: LocalAccount = Account.from_key(secret)
+        except (ValueError, TypeError):
+            raise ConfigurationError("TRACECHAIN_PRIVATE_KEY is not a valid private key (hex, 32 bytes)") from None
         return account
     if chain.is_dev:
         return dev_accounts(1)[0]

@@ -145,7 +145,8 @@ def _operator(settings: Any, chain: Any) -> dict[str, Any]:
         note = "not configured: reads need no key; relayed writes need TRACECHAIN_PRIVATE_KEY"
         return {"address": None, "note": note, "hint": exc.hint}
     wei = int(chain.w3.eth.get_balance(address))
-    source = "TRACECHAIN_PRIVATE_KEY" if settings.private_key is not None else "dev account 0"
+    configured = settings.private_key is not None and settings.private_key.get_secret_value().strip()
+    source = "TRACECHAIN_PRIVATE_KEY" if configured else "dev account 0"
     return {"address": address, "source": source, "balanceWei": str(wei), "balanceEth": f"{wei / 10**18:.6f}"}
 
 
