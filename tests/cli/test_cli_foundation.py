@@ -97,3 +97,5 @@ def test_demo_runs_to_completion_without_serving(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--no-serve"], env={"TRACECHAIN_DATA_DIR": str(tmp_path)})
     assert result.exit_code == 0, result.output
     assert "Acme Dairy Co-op" in result.output and "indexed up to block" in result.output
+    assert "check it:" not in result.output  # no command that could not work once the chain is gone
+    assert result.output.rstrip().endswith("`tracechain demo` serves them.")

@@ -330,13 +330,15 @@ def demo(
                 "rpc": f"{url}/v1/rpc" if url else None,
             }
         )
-    if serve:
-        import uvicorn
+    if not serve:
+        out(f"\nThe embedded chain ends with this command, and the URLs above with it: `{prog()} demo` serves them.")
+        return
+    import uvicorn
 
-        from tracechain.api.app import create_app
+    from tracechain.api.app import create_app
 
-        out(f"\nServing the API on {url} (docs at /docs); Ctrl-C to stop.")
-        _run_server(uvicorn, create_app(runtime), settings.api_host, settings.api_port)
+    out(f"\nServing the API on {url} (docs at /docs); Ctrl-C to stop.")
+    _run_server(uvicorn, create_app(runtime), settings.api_host, settings.api_port)
 
 
 for feature in (status, actors, product, notary, rights):

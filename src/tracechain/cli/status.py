@@ -191,9 +191,14 @@ def _print(report: dict[str, Any]) -> None:
     if "notaryQueue" in report:
         queue = report["notaryQueue"]
         if not failed("notary queue", queue):
-            line("notary queue", f"{queue['queued']} records queued, {len(queue['sealedBatches'])} sealed batches")
+            queued, sealed = queue["queued"], len(queue["sealedBatches"])
+            line("notary queue", f"{_count(queued, 'record')} queued, {_count(sealed, 'sealed batch')}")
             for b in queue["sealedBatches"]:
                 line("", f"sealed batch {b['root']}: {b['records']} records, {b['attempts']} attempts")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "es" if noun.endswith("ch") else "s")
 
 
 def register(app: typer.Typer) -> None:
