@@ -208,12 +208,15 @@ def edit_distance(a: str, b: str) -> int:
 
 
 def did_you_mean(value: str, choices: Iterable[str]) -> list[str]:
-    """The choices closest to `value` by edit distance (at most a third of its length away), best first."""
+    """The choices nearest to `value` by edit distance (at most a third of its length away; ties all
+    kept), or else those it begins (`ship` -> `shipping`)."""
     value = value.strip().lower()
+    options = list(choices)
     limit = max(1, len(value) // 3)
-    scored = sorted((edit_distance(value, c.lower()), c) for c in choices)
-    best = [c for d, c in scored if d <= limit]
-    return best[:3]
+    scored = sorted((edit_distance(value, c.lower()), c) for c in options)
+    if scored and scored[0][0] <= limit:
+        return [c for d, c in scored if d == scored[0][0]][:3]
+    return sorted(c for c in options if len(value) >= 3 and c.lower().startswith(value))[:3]
 
 
 def check_choice(what: str, value: str, choices: Iterable[str]) -> str:
