@@ -253,10 +253,17 @@ def serve(
     runtime = open_runtime(settings, read_only=True)
     runtime.sync()
     url = f"http://{host}:{port}"
+    operator = operator_address(runtime)
+    pays = (
+        f"the operator {operator} relays signed writes and pays their gas"
+        if operator
+        else "no operator: TRACECHAIN_PRIVATE_KEY is not set, so the API serves reads and refuses relayed writes"
+    )
     emit(
         as_json,
-        {"url": url, "docs": f"{url}/docs", "rpc": settings.rpc_url, "operator": operator_address(runtime)},
+        {"url": url, "docs": f"{url}/docs", "rpc": settings.rpc_url, "operator": operator},
         f"serving {runtime.chain.label()} on {url} (docs at {url}/docs); Ctrl-C to stop",
+        pays,
     )
     _run_server(uvicorn, create_app(runtime), host, port)
 
