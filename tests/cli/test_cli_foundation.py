@@ -39,8 +39,9 @@ def test_node_keeps_state_across_restarts_and_deploy_reuses_the_manifest(tmp_pat
 
     def stop(proc: subprocess.Popen[str]) -> str:
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=30)
-        assert proc.returncode == 0, out
+        assert proc.stdout is not None
+        out = proc.stdout.read()  # to the end, through what readline() already buffered
+        assert proc.wait(30) == 0, out
         return out
 
     node = start()

@@ -141,6 +141,8 @@ def node(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     block = chain.w3.eth.block_number
+    if not as_json:  # the first line says it is ready: print it before deriving the dev keys
+        typer.echo(f"Anvil listening on {anvil.url} (chain id {chain.chain_id}, block {block})")
     keys = [(a.address, "0x" + a.key.hex().removeprefix("0x")) for a in dev_accounts()]
     if as_json:
         typer.echo(
@@ -155,7 +157,6 @@ def node(
             )
         )
     else:
-        typer.echo(f"Anvil listening on {anvil.url} (chain id {chain.chain_id}, block {block})")
         typer.echo(f"state file: {state}")
         typer.echo("dev accounts (well-known keys: never use them with real value):")
         for i, (address, key) in enumerate(keys):
