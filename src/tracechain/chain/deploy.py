@@ -227,12 +227,9 @@ def find_manifest(data_dir: Path, chain: Chain) -> Path:
         return default
     for path in sorted((data_dir / "deployments").glob("*.json")):
         try:
-            body = json.loads(path.read_text())
-        except (OSError, ValueError):
+            deployment = load_manifest(path)
+        except DeploymentError:
             continue
-        if isinstance(body, dict) and (body.get("chainId"), body.get("genesisHash")) == (
-            chain.chain_id,
-            chain.genesis_hash,
-        ):
+        if deployment.chain_id == chain.chain_id and deployment.genesis_hash == chain.genesis_hash:
             return path
     return default

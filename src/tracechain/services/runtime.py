@@ -84,7 +84,7 @@ def open_runtime(
         deployment = load_manifest(manifest)
         if deployment.chain_id != chain.chain_id or deployment.genesis_hash != chain.genesis_hash:
             raise DeploymentError(f"{manifest} is for another chain", hint="run `tracechain deploy`")
-    url = settings.database_url or _default_store_url(Path(settings.data_dir), chain)
+    url = settings.database_url or _default_store_url(Path(settings.data_dir), chain, deployment)
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     store = Store(url)
@@ -92,11 +92,13 @@ def open_runtime(
     return Runtime(settings=settings, chain=chain, deployment=deployment, store=store, operator=operator)
 
 
-def _default_store_url(data_dir: Path, chain: Chain) -> str:
-    """One SQLite store per chain instance (chain id and genesis), so stores never mix chains and a
-    process reading a chain over JSON-RPC shares the store of the process that serves it (the demo)."""
-    path = data_dir / "stores" / f"{chain.chain_id}-{chain.genesis_hash[2:14]}.db"
+def _default_store_url(data_dir: Path, chain: Chain, deployment: Deployment) -> str:
+    """One SQLite store per chain instance (named by what binds the deployment to its chain), so
+    stores never mix chains and a process reading a chain over JSON-RPC shares the store of the
+    process that serves it (the demo)."""
+    path = data_dir / "stores" / f"{deployment.chain_id}-{deployment.genesis_hash[2:14]}.db"
     if chain.embedded:  # lives only in this process: earlier runs' stores are of chains that are gone
-        for stale in path.parent.glob(f"{chain.chain_id}-*.db*"):
-            stale.unlink()
+        for stale in path.parent.glob(f"{deployment.chain_id}-*.db*"):
+            if stale.name != path.name:
+                stale.unlink()
     return f"sqlite:///{path}"
