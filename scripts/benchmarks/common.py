@@ -86,7 +86,12 @@ def write(gas: int) -> dict[str, Any]:
 def batch(gas: int, items: int) -> dict[str, Any]:
     """A batch transaction's total gas and what each item costs, against the 21,000 floor."""
     per_item = round(gas / items, 1)
-    return {"items": items, "total_gas": gas, "per_item_gas": per_item, "per_item_x_floor": round(per_item / TX_FLOOR, 4)}
+    return {
+        "items": items,
+        "total_gas": gas,
+        "per_item_gas": per_item,
+        "per_item_x_floor": round(per_item / TX_FLOOR, 4),
+    }
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:

@@ -108,8 +108,8 @@ def ingest(chain: Chain, count: int, store_url: str | None = None) -> dict[str, 
     out: dict[str, Any] = {}
     with runtime_over(cast, store_url) as runtime:
         service = ProvenanceService(runtime, runtime.transactor)  # the actor sends and pays
-        for label, document in (("creating subjects", _commissioning(count, "P")), ("existing subjects",
-                                                                                    _shipping(count, "P"))):  # fmt: skip
+        documents = {"creating subjects": _commissioning(count, "P"), "existing subjects": _shipping(count, "P")}
+        for label, document in documents.items():
             start = time.perf_counter()
             report = service.import_epcis(m, document)
             elapsed = time.perf_counter() - start

@@ -85,15 +85,17 @@ def run(ctx: DemoContext) -> None:
         verdict = verify_receipt(runtime.chain, NotaryReceipt.from_json(json.loads(receipt_path.read_text())))
         out(f"receipt: {receipt_path}  ({'verified' if verdict.ok else verdict.reason})")
         notary_address = ctx.runtime.deployment.address("Notary")
-        out(
-            f"  check it: tracechain verify {receipt_path} --record {record_path} --rpc {_rpc_url(ctx)} "
-            f"--notary {notary_address}"
-        )
+        if ctx.serving or not runtime.chain.embedded:
+            out(
+                f"  check it: {ctx.command} verify {receipt_path} --record {record_path} --rpc {_rpc_url(ctx)} "
+                f"--notary {notary_address}"
+            )
     out(f"  (proof of the delivery note: {len(note_receipt.merkle.proof) if note_receipt.merkle else 0} hashes)")
-    if runtime.chain.embedded:
+    if runtime.chain.embedded and ctx.serving:
         out("  the embedded chain is served read-only at /v1/rpc while the demo's API runs;")
         out("  an audit that must not trust this server points --rpc at its own node instead")
-    out(f"  or: curl -s {ctx.base_url}/v1/notarizations/{to_hex(order_hash)}/receipt")
+    if ctx.serving:
+        out(f"  or: curl -s {ctx.base_url}/v1/notarizations/{to_hex(order_hash)}/receipt")
 
 
 def _let_operator_anchor(ctx: DemoContext) -> None:

@@ -80,4 +80,6 @@ def run(ctx: DemoContext) -> None:
         f"  rights check                           {base}/v1/datasets/{dataset_id}/rights"
         f"?account={manufacturer.address}&right=processing"
     )
-    ctx.out(f"  or: tracechain rights show {processing.subject} --rpc <node>")
+    if ctx.serving or not ctx.runtime.chain.embedded:
+        rpc = f"{base}/v1/rpc" if ctx.runtime.chain.embedded else ctx.runtime.settings.rpc_url
+        ctx.out(f"  or: {ctx.command} rights show {processing.subject} --rpc {rpc}")
