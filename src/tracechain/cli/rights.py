@@ -12,6 +12,7 @@ import typer
 from tracechain.chain.rights import Right
 from tracechain.cli.common import DevAccountOption, KeyOption, RpcOption, node_runtime, print_json, read_json, signer
 from tracechain.errors import InvalidInputError, NotFoundError
+from tracechain.hashing import document_hash, to_hex
 from tracechain.services.rights import CertificateView, DatasetView, RightsService
 
 app = typer.Typer(no_args_is_help=True, help="Data rights: datasets (holding right), certificates and uses.")
@@ -58,18 +59,24 @@ def _text_document(field: str, text: str | None, path: str | None) -> Any:
 
 @app.command("register")
 def register_dataset(
-    manifest: Annotated[str, typer.Argument(help="JSON file of the dataset manifest; its canonical hash is the id.")],
+    manifest: Annotated[
+        str, typer.Argument(help="JSON file of the dataset manifest; its canonical hash is the content hash.")
+    ],
     metadata: Annotated[str | None, typer.Option(help="JSON file describing the dataset.")] = None,
     rpc: RpcOption = None,
     key: KeyOption = None,
     dev_account: DevAccountOption = None,
 ) -> None:
-    """Register a dataset; the signer receives its holding-right token."""
+    """Register a dataset; the signer receives its holding-right token. The dataset id is
+    keccak256(abi.encode(contentHash, signer)): the same manifest registered by another actor is
+    another dataset."""
     service = _service(rpc)
+    document = read_json(manifest)
     written = service.register(
-        signer(key, dev_account, service.runtime), read_json(manifest), read_json(metadata) if metadata else None
+        signer(key, dev_account, service.runtime), document, read_json(metadata) if metadata else None
     )
     typer.echo(f"dataset {written.subject}")
+    typer.echo(f"content hash {to_hex(document_hash(document))}")
     typer.echo(f"holding-right token {int(written.subject, 16)} of {service.client.address}")
     typer.echo(f"tx {written.tx.tx_hash} block {written.tx.block_number} gas {written.tx.gas_used}")
 
@@ -164,7 +171,8 @@ def check(
         f"; latest certificate {result.certificate_id} is {result.certificate_status}" if result.certificate_id else ""
     )
     verdict = "yes" if result.has_right else "no"
-    typer.echo(f"{verdict}: {result.account} {result.right} on {result.dataset_id}{basis}{cert}")
+    unknown = "" if result.dataset_registered else " (no dataset is registered under this id)"
+    typer.echo(f"{verdict}: {result.account} {result.right} on {result.dataset_id}{basis}{cert}{unknown}")
     typer.echo(f"checked at block {result.checked_at.block_number} (time {result.checked_at.timestamp})")
     if not result.has_right:
         raise typer.Exit(1)
@@ -202,6 +210,7 @@ def show(
 
 def _print_dataset(view: DatasetView) -> None:
     typer.echo(f"dataset {view.dataset_id}")
+    typer.echo(f"  content     {view.content_hash}")
     typer.echo(f"  holder      {view.holder}")
     typer.echo(f"  registrant  {view.registrant}")
     typer.echo(f"  token       {view.token_id} of {view.contract}")

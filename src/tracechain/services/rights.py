@@ -15,7 +15,14 @@ from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 
 from tracechain import errors
-from tracechain.chain.rights import Certificate, CertificateStatus, DataRightsClient, Right, dataset_token_id
+from tracechain.chain.rights import (
+    Certificate,
+    CertificateStatus,
+    DataRightsClient,
+    Right,
+    dataset_id_of,
+    dataset_token_id,
+)
 from tracechain.chain.transact import ForwardRequest, TxResult, decode_request
 from tracechain.errors import CertificateNotFoundError, DatasetNotFoundError, RequestMismatchError
 from tracechain.hashing import document_hash, parse_bytes32, to_hex
@@ -80,6 +87,7 @@ class DatasetView:
     """A dataset: its holder (live), holder history and certificates (indexed)."""
 
     dataset_id: str
+    content_hash: str | None  # documentHash of the manifest (None while the index has not seen it)
     token_id: int
     contract: str
     holder: str
@@ -95,12 +103,14 @@ class DatasetView:
 
 @dataclass(frozen=True)
 class RightCheck:
-    """Whether `account` may exercise `right` on a dataset at `checked_at`, and on what basis."""
+    """Whether `account` may exercise `right` on a dataset at `checked_at`, and on what basis
+    (false, with `dataset_registered` false, for a dataset nobody registered: `hasRight`'s answer)."""
 
     dataset_id: str
     account: str
     right: Right
     has_right: bool
+    dataset_registered: bool
     basis: str | None  # "holder", "certificate" or None
     certificate_id: str | None
     certificate_status: CertificateStatus | None
@@ -153,10 +163,14 @@ class RightsService:
     # Documents are stored only once the chain has accepted the write that commits to them, so a
     # refused write leaves nothing behind (and nobody can fill the store with refused requests).
     def register(self, signer: LocalAccount, manifest: Any, metadata: Any | None = None) -> Written:
-        """Register the dataset whose manifest is `manifest`; `signer` becomes its holder."""
-        dataset_id = to_hex(document_hash(manifest))
+        """Register the dataset whose manifest is `manifest`; `signer` becomes its holder. Its id is
+        `dataset_id_of(documentHash(manifest), signer)`: nobody else can claim that id.
+
+        Raises:
+            DataRightsRegistryDatasetExists: `signer` already registered this manifest.
+        """
         metadata_hash = document_hash(metadata) if metadata is not None else ZERO32
-        result = self.relayed.register_dataset(signer, dataset_id, metadata_hash)
+        dataset_id, result = self.relayed.register_dataset(signer, document_hash(manifest), metadata_hash)
         self._keep(manifest, metadata)
         return Written(dataset_id, result)
 
@@ -198,12 +212,13 @@ class RightsService:
         """Relay a signed `registerDataset` for `manifest` (and `metadata`).
 
         Raises:
-            RequestMismatchError: the request registers another dataset or metadata hash.
+            RequestMismatchError: the request registers another content hash or metadata hash.
             SignatureError, ContractRevertError: the forwarder or the contract refuse it.
         """
         args = self._decode(request, "registerDataset")
-        dataset_id = to_hex(document_hash(manifest))
-        self._expect(args["datasetId"], dataset_id, "the dataset id is not the manifest's canonical hash")
+        content_hash = to_hex(document_hash(manifest))
+        self._expect(args["contentHash"], content_hash, "the content hash is not the manifest's canonical hash")
+        dataset_id = dataset_id_of(content_hash, request.sender)
         if metadata is not None:
             self._expect(args["metadataHash"], to_hex(document_hash(metadata)), "metadataHash is not the metadata's")
         result = self._relay(request)
@@ -296,12 +311,13 @@ class RightsService:
             ]
         return DatasetView(
             dataset_id=dataset_id,
+            content_hash=row.content_hash if row else None,
             token_id=dataset_token_id(dataset_id),
             contract=self.client.address,
             holder=holder,
             registrant=row.registrant if row else None,
             metadata_hash=row.metadata_hash if row else None,
-            manifest=store.get_document(dataset_id),
+            manifest=store.get_document(row.content_hash) if row else None,
             metadata=store.get_document(row.metadata_hash) if row and any(parse_bytes32(row.metadata_hash)) else None,
             registered=TxRef(row.tx_hash, row.block_number, row.timestamp) if row else None,
             holders=changes,
@@ -351,23 +367,19 @@ class RightsService:
 
     def check_right(self, dataset_id: str, account: str, right: Right) -> RightCheck:
         """Whether `account` may exercise `right` now, asked of the chain, and on what basis; every
-        read is made at one block.
-
-        Raises:
-            DatasetNotFoundError: not registered.
-        """
+        read is made at one block. An unknown dataset is answered, as `hasRight` answers it: no."""
         dataset_id, account = _hex32(dataset_id), to_address(account)
         at = self.now()
         n = at.block_number
         if not self.client.dataset_exists(dataset_id, n):
-            raise DatasetNotFoundError(f"no dataset {dataset_id} is registered")
+            return RightCheck(dataset_id, account, right, False, False, None, None, None, at)
         has = self.client.has_right(dataset_id, account, right, n)
         cid = self.client.latest_certificate(dataset_id, account, right, n) if right is not Right.HOLDING else None
         status = self.client.certificate_status(cid, n) if cid else None
         basis: str | None = None
         if has:
             basis = "holder" if self.client.holder_of(dataset_id, n) == account else "certificate"
-        return RightCheck(dataset_id, account, right, has, basis, cid, status, at)
+        return RightCheck(dataset_id, account, right, has, True, basis, cid, status, at)
 
     def uses(self, certificate_id: str) -> UseLog:
         """The uses of a certificate from the index up to the latest block, with the on-chain count
@@ -378,10 +390,12 @@ class RightsService:
         """
         certificate_id = _hex32(certificate_id)
         at = self.now()
-        try:
-            count = self.client.get_certificate(certificate_id, at.block_number).use_count
-        except errors.DataRightsRegistryUnknownCertificate:
-            raise CertificateNotFoundError(f"no certificate {certificate_id}") from None
+        count = self.client.use_count(certificate_id, at.block_number)
+        if count == 0:  # useCount answers 0 for unknown ids too
+            try:
+                self.client.get_certificate(certificate_id, at.block_number)
+            except errors.DataRightsRegistryUnknownCertificate:
+                raise CertificateNotFoundError(f"no certificate {certificate_id}") from None
         self.runtime.sync()
         store = self.runtime.store
         with store.session() as s:
