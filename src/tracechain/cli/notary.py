@@ -1,4 +1,5 @@
-"""`tracechain notarize`, `receipt`, `verify` and `batch flush`: notarized records and their receipts."""
+"""`tracechain notarize`, `notarizations`, `receipt`, `verify` and `batch flush`: notarized records and
+their receipts."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from tracechain import errors
-from tracechain.cli.common import DevAccountOption, KeyOption, RpcOption, node_runtime, read_json, signer
+from tracechain.cli.common import (
+    DevAccountOption,
+    KeyOption,
+    RpcOption,
+    exit_code_for,
+    node_runtime,
+    read_json,
+    signer,
+)
 from tracechain.hashing import parse_bytes32
 from tracechain.types import to_address
 
@@ -24,6 +33,10 @@ KindOption = Annotated[
     typer.Option("--kind", help='Record kind (e.g. purchase_order); default: the record\'s "type" field.'),
 ]
 OutOption = Annotated[Path | None, typer.Option("--out", help="Write the receipt here (default: data dir).")]
+IdOption = Annotated[
+    str | None,
+    typer.Option("--id", help="Which notarization of the record (its id; default: the earliest)."),
+]
 
 
 def _cosigner(value: str) -> LocalAccount:
@@ -61,8 +74,8 @@ def _write_receipt(body: dict[str, Any], out: Path) -> Path:
     return out
 
 
-def _default_receipt_path(data_dir: Path, record_hash: str) -> Path:
-    return Path(data_dir) / "receipts" / f"{record_hash}.json"
+def _default_receipt_path(data_dir: Path, record_hash: str, notarization_id: str) -> Path:
+    return Path(data_dir) / "receipts" / f"{record_hash}.{notarization_id[:18]}.json"
 
 
 def notarize(
@@ -96,7 +109,7 @@ def notarize(
         svc.enqueue(record_hash, kind, acting.address if acting else None)
         svc.keep(record)
         outcomes = svc.flush_due()
-        status = svc.status(record_hash)
+        status = svc.queue_entry(record_hash, kind)
         typer.echo(f"queued {status.record_hash} ({kind}) for batch notarization: {status.status}")
         for o in outcomes:
             typer.echo(f"anchored batch {o.root} ({o.record_count} records) in block {o.block_number}")
@@ -114,26 +127,43 @@ def notarize(
         if acting is None:
             raise errors.InvalidInputError("a single notarization is signed by a notary: give --key or --dev-account")
         status = svc.notarize_single(acting, record_hash, kind)
-        typer.echo(f"notarized {status.record_hash} ({kind}) by {status.notarized_by} in block {status.block_number}")
+        typer.echo(f"notarized {status.record_hash} ({kind}) by {status.notary} in block {status.block_number}")
     svc.keep(record)
+    assert status.id is not None
+    typer.echo(f"id:      {status.id}")
+    receipt_body = svc.receipt(record_hash, status.id).to_json()
     path = _write_receipt(
-        svc.receipt(record_hash).to_json(), out or _default_receipt_path(runtime.settings.data_dir, status.record_hash)
+        receipt_body, out or _default_receipt_path(runtime.settings.data_dir, status.record_hash, status.id)
     )
     typer.echo(f"receipt: {path}")
     notary = runtime.deployment.address("Notary")
     typer.echo(f"verify:  tracechain verify {path} --rpc {runtime.settings.rpc_url} --record {file} --notary {notary}")
 
 
+def notarizations(
+    record_hash: Annotated[str, typer.Argument(metavar="HASH", help="The record hash (0x + 64 hex digits).")],
+    rpc: RpcOption = None,
+) -> None:
+    """List every notarization of a record, newest first, with the id `receipt --id` takes."""
+    from tracechain.services.notary import NotaryService
+
+    for n in NotaryService(node_runtime(rpc)).notarizations(parse_bytes32(record_hash)):
+        who = ", ".join(n.parties) if n.method == "cosigned" else (n.notary or "-")
+        where = f"block {n.block_number}" if n.block_number is not None else f"batch {n.batch_root or '-'}"
+        typer.echo(f"{n.status:9} {n.method:8} {n.kind} by {who}, {where}, id {n.id or '-'}")
+
+
 def receipt(
     record_hash: Annotated[str, typer.Argument(metavar="HASH", help="The record hash (0x + 64 hex digits).")],
     out: Annotated[Path | None, typer.Option("--out", help="Write the receipt to this file.")] = None,
+    notarization: IdOption = None,
     rpc: RpcOption = None,
 ) -> None:
-    """Print (or write) the receipt of a notarized record."""
+    """Print (or write) the receipt of a notarization of a record (the earliest, or --id)."""
     from tracechain.services.notary import NotaryService
 
     runtime = node_runtime(rpc)
-    body = NotaryService(runtime).receipt(parse_bytes32(record_hash)).to_json()
+    body = NotaryService(runtime).receipt(parse_bytes32(record_hash), notarization).to_json()
     if out is None:
         typer.echo(json.dumps(body, indent=2))
     else:
@@ -181,7 +211,8 @@ def flush(
     """Anchor the queued records now, in batches.
 
     The notary anchoring them is --key/--dev-account (default: the operator, who then needs the notary
-    role). Sealed batches left by an interrupted run are reconciled with the chain first."""
+    role). Batches left sealed by an interrupted run, or whose anchor the chain has forgotten (a
+    reorganisation, a node restarted from older state), are reconciled with the chain first."""
     from tracechain.services.notary import NotaryService
 
     runtime = node_runtime(rpc)
@@ -192,14 +223,17 @@ def flush(
         typer.echo(f"nothing to anchor ({svc.pending_count()} queued)")
     for o in outcomes:
         if o.action == "failed":
-            typer.echo(f"batch {o.root} ({o.record_count} records) stays sealed; flush again to retry", err=True)
-            raise o.exception or errors.TransactionError(f"batch {o.root} was not anchored: {o.error}")
+            # One line: what went wrong, and that nothing is lost (the next flush reconciles it).
+            exc = o.exception or errors.TransactionError(o.error or "not anchored")
+            typer.echo(f"error: {exc} (batch {o.root}, {o.record_count} records, stays sealed; flush again)", err=True)
+            raise typer.Exit(exit_code_for(exc))
         typer.echo(f"{o.action} batch {o.root}: {o.record_count} records in block {o.block_number} (tx {o.tx_hash})")
 
 
 @batch_app.command("status")
 def batch_status(rpc: RpcOption = None) -> None:
-    """How many records wait in the queue, and any sealed batch still waiting to be anchored."""
+    """How many records wait in the queue, and any sealed batch still waiting to be anchored (again,
+    when the chain forgot its anchor)."""
     from tracechain.services.notary import NotaryService
 
     svc = NotaryService(node_runtime(rpc))
@@ -210,8 +244,9 @@ def batch_status(rpc: RpcOption = None) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add `notarize`, `receipt`, `verify` and `batch` to `app`."""
+    """Add `notarize`, `notarizations`, `receipt`, `verify` and `batch` to `app`."""
     app.command("notarize")(notarize)
+    app.command("notarizations")(notarizations)
     app.command("receipt")(receipt)
     app.command("verify")(verify)
     app.add_typer(batch_app, name="batch")

@@ -45,6 +45,7 @@ from tracechain.chain.notary import (
     leaf_values,
     single_record_id,
 )
+from tracechain.chain.notary import batch_id as onchain_batch_id
 from tracechain.chain.transact import ForwardRequest, TxResult, decode_request
 from tracechain.errors import (
     BatchFlushConflictError,
@@ -304,9 +305,20 @@ class NotaryService:
         h = to_hex(parse_bytes32(record_hash))
         encode_kind(kind)
         self._insert_queued([(h, kind)], submitted_by)
+        return self.queue_entry(h, kind)
+
+    def queue_entry(self, record_hash: bytes | str, kind: str) -> Notarization:
+        """Where the queued record `(record_hash, kind)` stands: queued, sealed, or notarized in a
+        batch the chain holds.
+
+        Raises:
+            NotarizationNotFoundError: it was never queued.
+        """
+        h = to_hex(parse_bytes32(record_hash))
         with self.runtime.store.session() as s:
             row = s.get(NotaryQueueRow, (h, kind))
-            assert row is not None
+            if row is None:
+                raise NotarizationNotFoundError(f"record {h} ({kind}) is not in the batch queue")
             return self._queued(row, s.get(NotaryBatchRow, row.batch_id) if row.batch_id else None)
 
     def enqueue_many(self, items: Sequence[tuple[bytes, str]], submitted_by: str | None = None) -> int:
@@ -374,8 +386,11 @@ class NotaryService:
         Raises:
             ChainUnavailableError: the node does not answer while the index is brought up to it.
         """
+        with self.runtime.store.session() as s:
+            sealed = set(s.scalars(select(NotaryBatchRow.id).where(NotaryBatchRow.status == SEALED)))
         self.runtime.sync()  # follows rewinds: batches anchored in forgotten blocks are sealed again
-        outcomes = self.reconcile()
+        outcomes = self._seen_anchored(sealed)  # sent by a run that stopped before noting it
+        outcomes += self.reconcile()
         if any(o.action == "failed" for o in outcomes):
             return outcomes
         while (batch_id := self._seal_next(force)) is not None:
@@ -384,6 +399,29 @@ class NotaryService:
             if outcome.action == "failed":
                 break
         return outcomes
+
+    def _seen_anchored(self, batch_ids: set[int]) -> list[BatchOutcome]:
+        """Outcomes for batches among `batch_ids` that the indexer has just seen anchored."""
+        if not batch_ids:
+            return []
+        with self.runtime.store.session() as s:
+            rows = s.scalars(
+                select(NotaryBatchRow)
+                .where(NotaryBatchRow.id.in_(sorted(batch_ids)), NotaryBatchRow.status == ANCHORED)
+                .order_by(NotaryBatchRow.id)
+            )
+            return [
+                BatchOutcome(
+                    root=r.root,
+                    record_count=r.record_count,
+                    action="confirmed",
+                    id=to_hex(onchain_batch_id(r.root, r.notary)) if r.notary else None,
+                    notary=r.notary,
+                    tx_hash=r.tx_hash,
+                    block_number=r.block_number,
+                )
+                for r in rows
+            ]
 
     def reconcile(self) -> list[BatchOutcome]:
         """Bring every batch to the chain: a sealed batch is noted anchored if the chain has it,
