@@ -369,7 +369,7 @@ def _runtime(cast: Cast) -> Iterator[Any]:
 
     with tempfile.TemporaryDirectory(prefix="tracechain-bench-") as tmp:
         store = Store(f"sqlite:///{Path(tmp) / 'store.db'}")
-        store.bind_chain(cast.chain.chain_id, cast.chain.genesis_hash)
+        store.bind_chain(cast.chain.chain_id, cast.deployment.anchor_hash)
         settings = Settings(data_dir=Path(tmp), public_base_url="http://testserver")
         try:
             yield Runtime(settings, cast.chain, cast.deployment, store, cast.accounts["relayer"])

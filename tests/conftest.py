@@ -119,7 +119,7 @@ def runtime(net: Net, tmp_path: Path):  # noqa: ANN201 - Runtime
 
     settings = Settings(data_dir=tmp_path, public_base_url="http://testserver")
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
-    store.bind_chain(net.chain.chain_id, net.chain.genesis_hash)
+    store.bind_chain(net.chain.chain_id, net.deployment.anchor_hash)
     return Runtime(
         settings=settings, chain=net.chain, deployment=net.deployment, store=store, operator=net.accounts["relayer"]
     )

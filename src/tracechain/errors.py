@@ -386,28 +386,36 @@ class ERC721NonexistentToken(ContractRevertError, NotFoundError):
 
 
 # ProvenanceRegistry
-class ProvenanceRegistryEmptyProductId(ContractRevertError, InvalidInputError):
-    """The product ID to register was empty."""
+class ProvenanceRegistryEmptyIdentifier(ContractRevertError, InvalidInputError):
+    """The subject identifier to create was empty."""
 
 
-class ProvenanceRegistryProductExists(ContractRevertError, ConflictError):
-    """A product with this key is already registered."""
+class ProvenanceRegistrySubjectExists(ContractRevertError, ConflictError):
+    """A subject with this key already exists."""
 
 
-class ProvenanceRegistryUnknownProduct(ContractRevertError, NotFoundError):
-    """No product with this key is registered."""
+class ProvenanceRegistryUnknownSubject(ContractRevertError, NotFoundError):
+    """No subject (product, lot, pallet, ...) has this key."""
 
 
 class ProvenanceRegistryNotCustodian(ContractRevertError, PermissionDeniedError):
-    """Only the product's current custodian may do this."""
+    """Only the subject's current custodian may do this."""
 
 
 class ProvenanceRegistryUnknownBizStep(ContractRevertError, InvalidInputError):
     """The business-step code is not one the contract knows."""
 
 
-class ProvenanceRegistryProductRecalled(ContractRevertError, ConflictError):
-    """The product is recalled: it cannot be recalled again or sold at retail."""
+class ProvenanceRegistryInvalidKind(ContractRevertError, InvalidInputError):
+    """The entry kind is not one this write accepts."""
+
+
+class ProvenanceRegistrySubjectRecalled(ContractRevertError, ConflictError):
+    """The subject is recalled: it cannot be recalled again or sold at retail."""
+
+
+class ProvenanceRegistryOpenSubject(ContractRevertError, ConflictError):
+    """The subject is open (class-level, e.g. a lot): it has no custodian to hand over."""
 
 
 class ProvenanceRegistryNotSupplyChainActor(ContractRevertError, PermissionDeniedError):
@@ -415,15 +423,15 @@ class ProvenanceRegistryNotSupplyChainActor(ContractRevertError, PermissionDenie
 
 
 class ProvenanceRegistryAlreadyCustodian(ContractRevertError, ConflictError):
-    """The account already is the product's custodian."""
+    """The account already is the subject's custodian."""
+
+
+class ProvenanceRegistryNotRecaller(ContractRevertError, PermissionDeniedError):
+    """Only the subject's originator (an active manufacturer) or governance may recall it."""
 
 
 class ProvenanceRegistryEmptyBatch(ContractRevertError, InvalidInputError):
-    """A batch write must hold at least one item."""
-
-
-class ProvenanceRegistryLengthMismatch(ContractRevertError, InvalidInputError):
-    """The product IDs and metadata hashes of a batch differ in number."""
+    """A write must hold at least one item, and an event at least one subject."""
 
 
 # Product provenance (domain)
@@ -433,6 +441,12 @@ class ProductNotFoundError(NotFoundError):
     code = "product_not_found"
 
 
+class RequestGasError(InvalidInputError):
+    """A signed request's gas is too little for its call, or more than one transaction may use."""
+
+    code = "request_gas_invalid"
+
+
 class RequestMismatchError(InvalidInputError):
     """A signed request does not match the documents or the route it was sent with."""
 
@@ -440,9 +454,15 @@ class RequestMismatchError(InvalidInputError):
 
 
 class EventAlreadyRecordedError(ConflictError):
-    """This EPCIS event (same Event Hash ID) is already recorded for the product."""
+    """This EPCIS event (same Event Hash ID) is already recorded."""
 
     code = "event_already_recorded"
+
+
+class EventBeingRecordedError(ConflictError):
+    """Another request is recording this EPCIS event right now."""
+
+    code = "event_being_recorded"
 
 
 # Notarization: receipts (domain)

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEFAULT_CONFIRMATIONS = 12
+
 
 class Settings(BaseSettings):
     """Where the chain, the keys and the store are. Unset `rpc_url` means the embedded chain."""
@@ -21,12 +23,25 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".tracechain"), description="Manifests, store and receipts")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
     manifest_path: Path | None = Field(default=None, description="Deployment manifest; default per chain")
-    confirmations: int = Field(default=0, ge=0, description="Blocks the indexer stays behind the head")
+    rpc_timeout_seconds: float = Field(default=5.0, gt=0, le=600, description="Longest wait for one RPC call")
+    confirmations: int | None = Field(
+        default=None, ge=0, description="Blocks the indexer stays behind the head; default 0 on dev chains, else 12"
+    )
+    max_events_per_capture: int = Field(
+        default=100_000, ge=1, description="Most events one EPCIS document (one capture) may hold"
+    )
     batch_max_records: int = Field(default=1000, ge=1, description="Anchor a notary batch at this size")
     batch_max_age_seconds: int = Field(default=300, ge=1, description="... or when its oldest is this old")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_base_url: str = Field(default="http://127.0.0.1:8000", description="Base of printed URLs")
+
+    def confirmations_for(self, dev_chain: bool) -> int:
+        """`confirmations`, or its default: 0 on local dev chains (nothing reorganises them), 12
+        elsewhere (so the index never shows what a reorganisation takes back)."""
+        if self.confirmations is not None:
+            return self.confirmations
+        return 0 if dev_chain else DEFAULT_CONFIRMATIONS
 
     def store_url(self) -> str:
         """The SQLAlchemy URL of the off-chain store."""

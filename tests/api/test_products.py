@@ -40,13 +40,24 @@ def test_trace_is_served_with_verification_and_names(api: TestClient, net, servi
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["product_id"], body["status"], body["recalled"]) == (PID, "active", False)
-    assert (body["manufacturer_name"], body["custodian_name"]) == ("Manufacturer", "Retailer")
-    assert [e["biz_step"] for e in body["events"]][0] == "commissioning"
-    assert body["events"][0]["document"]["bizStep"] == "commissioning"
+    assert (body["originator_name"], body["custodian_name"]) == ("Manufacturer", "Retailer")
+    events = [e for e in reversed(body["entries"]) if e["kind"] == "event"]
+    assert [e["biz_step"] for e in events][0] == "commissioning"
+    assert events[0]["document"]["bizStep"] == "commissioning"
+    assert [e["kind"] for e in body["entries"]].count("custody") == 2
     assert body["consumer_url"] == f"http://testserver/01/{GTIN}/21/{SERIAL}"
     v = body["verification"]
     assert v["verified"] and v["verdict"] == "verified" and v["chain_head"] == v["recomputed_head"]
-    assert v["chain_event_count"] == len(body["events"]) == 5
+    assert v["entry_count"] == len(body["entries"]) == 7 and body["next_cursor"] is None
+
+
+def test_traces_are_paged_newest_first(api: TestClient, net, service) -> None:  # noqa: ANN001
+    history(net, service)
+    first = api.get(f"/v1/products/{PID}?limit=3").json()
+    assert [e["index"] for e in first["entries"]] == [6, 5, 4] and first["next_cursor"] == 4
+    rest = api.get(f"/v1/products/{PID}?limit=10&before={first['next_cursor']}").json()
+    assert [e["index"] for e in rest["entries"]] == [3, 2, 1, 0] and rest["verification"]["verified"]
+    assert api.get(f"/v1/products/{PID}?limit=0").status_code == 422
 
 
 def test_digital_link_resolver_and_other_id_forms_answer_the_same_trace(api: TestClient, net, service) -> None:  # noqa: ANN001
@@ -54,7 +65,7 @@ def test_digital_link_resolver_and_other_id_forms_answer_the_same_trace(api: Tes
     by_path = api.get(f"/01/{GTIN}/21/{SERIAL}").json()
     by_uri = api.get(f"/v1/products/https://id.example.com/01/{GTIN}/21/{SERIAL}").json()
     canonical = api.get(f"/v1/products/{PID}").json()
-    assert by_path["events"] == by_uri["events"] == canonical["events"]
+    assert by_path["entries"] == by_uri["entries"] == canonical["entries"]
     assert by_path["product_id"] == PID
 
 
@@ -73,12 +84,12 @@ def test_invalid_product_id_is_422(api: TestClient) -> None:
 
 def test_tampered_history_is_never_served_as_verified(api: TestClient, net, service, runtime) -> None:  # noqa: ANN001
     history(net, service)
-    target = api.get(f"/v1/products/{PID}").json()["events"][3]
+    target = api.get(f"/v1/products/{PID}").json()["entries"][3]
     with runtime.store.session() as s:
         s.execute(update(Document).where(Document.hash == target["document_hash"]).values(body='{"forged":true}'))
     v = api.get(f"/v1/products/{PID}").json()["verification"]
     assert not v["verified"] and v["verdict"] == "tampered"
-    assert v["problems"][0]["event_index"] == 3 and v["problems"][0]["code"] == "document_altered"
+    assert v["problems"][0]["event_index"] == target["index"] and v["problems"][0]["code"] == "document_altered"
 
 
 def test_recalled_product_says_so(api: TestClient, net, service) -> None:  # noqa: ANN001
@@ -123,24 +134,25 @@ def test_writer_flow_prepare_sign_post(api: TestClient, net) -> None:  # noqa: A
 
     body = api.get(f"/v1/products/{PID}").json()
     assert (body["metadata"], body["custodian"], body["status"]) == (meta, logistics.address, "recalled")
-    assert [e["actor"] for e in body["events"]] == [m.address, m.address]
+    assert [e["actor"] for e in body["entries"] if e["kind"] == "event"] == [m.address, m.address]
     assert body["verification"]["verified"]
 
 
 def test_epcis_capture_imports_a_document_in_one_transaction(api: TestClient, net, service) -> None:  # noqa: ANN001
     m = net.accounts["manufacturer"]
     pids = [f"01/{GTIN}/21/C-{i}" for i in range(2)]
-    for pid in pids:
-        service.register(m, pid)
+    service.register(m, pids[0])  # the other is created by the capture
     doc = epcis_document([event_doc(pids, "commissioning", 0, "active"), event_doc(pids, "storing", 15)])
     response = api.post(
-        "/v1/epcis/capture", json={"request": _signed(api, m, action="epcis", document=doc), "document": doc}
+        "/v1/epcis/capture", json={"requests": [_signed(api, m, action="epcis", document=doc)], "document": doc}
     )
     assert response.status_code == 201, response.text
-    tx = response.json()["tx_hash"]
+    body = response.json()
+    assert (body["recorded"], body["skipped"], len(body["transactions"])) == (2, 0, 1)
+    tx = body["transactions"][0]["tx_hash"]
     for pid in pids:
-        events = api.get(f"/v1/products/{pid}").json()["events"]
-        assert [e["tx_hash"] for e in events] == [tx, tx]
+        entries = api.get(f"/v1/products/{pid}").json()["entries"]
+        assert [e["tx_hash"] for e in entries] == [tx, tx]
 
 
 def test_prepare_refuses_what_the_contract_would_refuse(api: TestClient, net, service) -> None:  # noqa: ANN001

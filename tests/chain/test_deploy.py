@@ -18,7 +18,10 @@ def test_deploy_writes_a_complete_manifest(tmp_path: Path) -> None:
     manifest = tmp_path / "m.json"
     deployment = deploy(chain, dev_accounts(1)[0], manifest)
     body = json.loads(manifest.read_text())
-    assert body["chainId"] == chain.chain_id and body["genesisHash"] == chain.genesis_hash
+    assert body["chainId"] == chain.chain_id and body["version"] == 2
+    anchor = body["anchorBlock"]
+    assert anchor["number"] == min(c["block"] for c in body["contracts"].values())
+    assert anchor["hash"] == chain.block_hash(anchor["number"])
     assert body["deployer"] == dev_accounts(1)[0].address
     assert set(body["contracts"]) == {s.name for s in deployable_specs()}
     for name, entry in body["contracts"].items():
@@ -44,7 +47,8 @@ def test_manifest_of_another_dev_chain_is_replaced(tmp_path: Path) -> None:
     other = embedded_chain()
     replaced = deploy(other, dev_accounts(1)[0], tmp_path / "m.json")
     assert not replaced.reused and check_deployment(other, replaced) == []
-    assert load_manifest(tmp_path / "m.json").genesis_hash == other.genesis_hash
+    manifest = load_manifest(tmp_path / "m.json")
+    assert manifest.anchor_hash == other.block_hash(manifest.anchor_block) and manifest.on(other)
 
 
 def test_missing_or_malformed_manifest_is_a_clear_error(tmp_path: Path) -> None:

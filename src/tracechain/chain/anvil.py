@@ -6,6 +6,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -37,11 +38,12 @@ def free_port() -> int:
 
 
 class AnvilNode:
-    """One Anvil process on 127.0.0.1:`port`; with `state_path` it loads that state at start
-    and writes it back when stopped with SIGTERM (and every `state_interval` seconds)."""
+    """One Anvil process on 127.0.0.1:`port`; with `state_path` it loads that state at start and
+    writes it back when stopped with SIGTERM and every `state_interval` seconds, so a `kill -9` loses
+    at most the last interval's blocks (which the index and the notary queue then notice and redo)."""
 
     def __init__(
-        self, port: int = 8545, state_path: Path | None = None, *, state_interval: int = 5, log_path: Path | None = None
+        self, port: int = 8545, state_path: Path | None = None, *, state_interval: int = 1, log_path: Path | None = None
     ) -> None:
         self.port = port
         self.state_path = state_path
@@ -60,18 +62,19 @@ class AnvilNode:
             cmd += ["--state", str(self.state_path), "--state-interval", str(self.state_interval)]
         return cmd
 
-    def start(self, timeout: float = 20.0) -> Chain:
+    def start(self, timeout: float = 20.0, stop: threading.Event | None = None) -> Chain:
         """Start the node and wait until it answers.
 
         Raises:
-            NodeStartError: the port is taken or the node exits or does not answer in time.
+            NodeStartError: the port is taken, the node exits or does not answer in time, or `stop`
+                was set meanwhile (the node is stopped again, its state saved).
         """
         if _port_open(self.port):
             raise NodeStartError(f"port {self.port} on 127.0.0.1 is already in use", hint="pick another --port")
         out = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (stop is not None and stop.is_set()):
             if self.process.poll() is not None:
                 raise NodeStartError(f"anvil exited with code {self.process.returncode} while starting")
             try:
@@ -79,6 +82,8 @@ class AnvilNode:
             except ChainUnavailableError:
                 time.sleep(0.1)
         self.stop()
+        if stop is not None and stop.is_set():
+            raise NodeStartError("stopped while starting")
         raise NodeStartError(f"anvil did not answer on {self.url} within {timeout:.0f}s")
 
     def stop(self, timeout: float = 15.0) -> None:

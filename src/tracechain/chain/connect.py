@@ -40,9 +40,12 @@ class Chain:
     def chain_id(self) -> int:
         return int(self.w3.eth.chain_id)
 
-    @cached_property
-    def genesis_hash(self) -> str:
-        return "0x" + bytes(self.w3.eth.get_block(0)["hash"]).hex()
+    def block_hash(self, number: int) -> str | None:
+        """The 0x-hex hash of block `number`, or None when the chain has no such block."""
+        try:
+            return "0x" + bytes(self.w3.eth.get_block(number)["hash"]).hex()
+        except Exception:  # BlockNotFound, or a node that lost the block
+            return None
 
     @property
     def is_dev(self) -> bool:
@@ -124,13 +127,23 @@ def embedded_chain(*, manual_clock: bool = False) -> Chain:
     return Chain(w3=Web3(SerializedTesterProvider(tester)), _tester=tester)
 
 
-def rpc_chain(url: str, timeout: float = 10.0) -> Chain:
-    """Connect to a JSON-RPC node.
+def rpc_chain(url: str, timeout: float = 5.0) -> Chain:
+    """Connect to a JSON-RPC node. Every call waits at most `timeout` seconds and is not retried:
+    a hung node costs one timeout, not a minute of back-off per request.
 
     Raises:
         ChainUnavailableError: nothing answers at `url`.
     """
-    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+    import requests
+    from requests.utils import get_environ_proxies
+
+    session = requests.Session()
+    session.trust_env = False  # read the proxy environment once, not on every call
+    session.proxies.update(get_environ_proxies(url))
+    provider = Web3.HTTPProvider(
+        url, request_kwargs={"timeout": timeout}, session=session, exception_retry_configuration=None
+    )
+    w3 = Web3(provider)
     try:
         w3.eth.chain_id  # noqa: B018 - a round trip proves the node answers
     except Exception as exc:  # requests/aiohttp raise many kinds; all mean "no node here"
@@ -142,7 +155,7 @@ def rpc_chain(url: str, timeout: float = 10.0) -> Chain:
 
 def connect(settings: Settings) -> Chain:
     """The chain the settings name: `rpc_url` if set, else a new embedded chain."""
-    return rpc_chain(settings.rpc_url) if settings.rpc_url else embedded_chain()
+    return rpc_chain(settings.rpc_url, settings.rpc_timeout_seconds) if settings.rpc_url else embedded_chain()
 
 
 def dev_accounts(count: int = DEV_ACCOUNT_COUNT) -> list[LocalAccount]:

@@ -17,7 +17,7 @@ from tracechain.chain.connect import Chain
 from tracechain.chain.transact import Transactor
 from tracechain.errors import ArtifactMissingError, DeploymentError
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 GOVERNANCE_NAME = "TraceChain Governance"
 
 
@@ -56,10 +56,16 @@ class DeployedContract:
 
 @dataclass
 class Deployment:
-    """A TraceChain deployment on one chain, as recorded in its manifest."""
+    """A TraceChain deployment on one chain, as recorded in its manifest.
+
+    It is bound to its chain by the chain id and the hash of its *anchor block* (the block of its
+    first contract): a node restarted from a state file keeps that block (Anvil may give block 0 a
+    new hash on each restart), while another chain with the same id does not have it.
+    """
 
     chain_id: int
-    genesis_hash: str
+    anchor_block: int
+    anchor_hash: str
     deployer: str
     deployed_at: str
     contracts: dict[str, DeployedContract] = field(default_factory=dict)
@@ -80,6 +86,10 @@ class Deployment:
         """A web3 contract object for `name` at its deployed address."""
         return chain.w3.eth.contract(address=self.address(name), abi=load_artifact(name).abi)  # type: ignore[call-overload]
 
+    def on(self, chain: Chain) -> bool:
+        """True when `chain` is the chain this deployment lives on."""
+        return chain.chain_id == self.chain_id and chain.block_hash(self.anchor_block) == self.anchor_hash
+
     @property
     def start_block(self) -> int:
         """The first block an indexer needs to read."""
@@ -89,7 +99,7 @@ class Deployment:
         return {
             "version": MANIFEST_VERSION,
             "chainId": self.chain_id,
-            "genesisHash": self.genesis_hash,
+            "anchorBlock": {"number": self.anchor_block, "hash": self.anchor_hash},
             "deployer": self.deployer,
             "deployedAt": self.deployed_at,
             "contracts": {
@@ -110,7 +120,8 @@ class Deployment:
         try:
             return cls(
                 chain_id=int(body["chainId"]),
-                genesis_hash=body["genesisHash"],
+                anchor_block=int(body["anchorBlock"]["number"]),
+                anchor_hash=str(body["anchorBlock"]["hash"]),
                 deployer=body["deployer"],
                 deployed_at=body["deployedAt"],
                 contracts={
@@ -155,8 +166,11 @@ def load_manifest(path: Path) -> Deployment:
 def check_deployment(chain: Chain, deployment: Deployment) -> list[str]:
     """Reasons `deployment` does not match `chain` and the current artifacts (empty if it does)."""
     problems = []
-    if deployment.chain_id != chain.chain_id or deployment.genesis_hash != chain.genesis_hash:
-        return [f"manifest is for chain {deployment.chain_id} {deployment.genesis_hash[:10]}…, not this chain"]
+    if not deployment.on(chain):
+        return [
+            f"manifest is for chain {deployment.chain_id} with block {deployment.anchor_block} "
+            f"{deployment.anchor_hash[:10]}…, not this chain"
+        ]
     for spec in deployable_specs():
         deployed = deployment.contracts.get(spec.name)
         if deployed is None:
@@ -187,27 +201,29 @@ def deploy(
         if not problems:
             existing.reused = True
             return existing
-        same_chain = existing.chain_id == chain.chain_id and existing.genesis_hash == chain.genesis_hash
+        same_chain = existing.on(chain)
         if same_chain and not chain.is_dev:
             raise DeploymentError(
                 f"{manifest_path} does not match the chain: {'; '.join(problems)}",
                 hint="pass --fresh to deploy a new set of contracts",
             )
     transactor = Transactor(chain)
-    deployment = Deployment(
-        chain_id=chain.chain_id,
-        genesis_hash=chain.genesis_hash,
-        deployer=deployer.address,
-        deployed_at=datetime.now(UTC).isoformat(timespec="seconds"),
-    )
     addresses: dict[str, str] = {}
+    contracts: dict[str, DeployedContract] = {}
     for spec in deployable_specs():
         artifact = load_artifact(spec.name)
         address, result = transactor.deploy(deployer, artifact, *spec.constructor_args(addresses, deployer))
         addresses[spec.name] = address
-        deployment.contracts[spec.name] = DeployedContract(
-            address, result.block_number, result.tx_hash, artifact.bytecode_hash
-        )
+        contracts[spec.name] = DeployedContract(address, result.block_number, result.tx_hash, artifact.bytecode_hash)
+    anchor = min(c.block for c in contracts.values())
+    deployment = Deployment(
+        chain_id=chain.chain_id,
+        anchor_block=anchor,
+        anchor_hash=str(chain.block_hash(anchor)),
+        deployer=deployer.address,
+        deployed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        contracts=contracts,
+    )
     if manifest_path is not None:
         deployment.write(manifest_path)
     return deployment

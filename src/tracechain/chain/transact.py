@@ -4,6 +4,7 @@ through the ERC-2771 forwarder, where the actor signs and a relayer pays the gas
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,10 @@ FORWARDER_NAME = "TraceChainForwarder"
 FORWARDER_VERSION = "1"
 DEFAULT_REQUEST_TTL = 3600  # seconds a signed forward request stays valid by default
 _GAS_MARGIN = 1.2
+SenderLock = Callable[[str], AbstractContextManager[Any]]
+TX_GAS_CAP = 2**24  # EIP-7825: no transaction may use more (Ethereum since Osaka)
+MIN_REQUEST_GAS = 21_000
+RELAY_OVERHEAD = 60_000  # the forwarder's own work around a relayed call
 
 
 @dataclass(frozen=True)
@@ -112,18 +117,22 @@ class Transactor:
         forwarder: Contract | None = None,
         relayer: LocalAccount | None = None,
         decoder: RevertDecoder | None = None,
+        sender_lock: SenderLock | None = None,
     ) -> None:
         self.chain = chain
         self.w3 = chain.w3
         self.forwarder = forwarder
         self.relayer = relayer
         self.decoder = decoder or default_decoder()
+        self.sender_lock: SenderLock = sender_lock or (lambda _address: nullcontext())
 
     def via_relayer(self, relayer: LocalAccount) -> Transactor:
         """A transactor whose sends are signed forward requests relayed (and paid) by `relayer`."""
         if self.forwarder is None:
             raise errors.ConfigurationError("relaying needs the deployment's forwarder")
-        return Transactor(self.chain, forwarder=self.forwarder, relayer=relayer, decoder=self.decoder)
+        return Transactor(
+            self.chain, forwarder=self.forwarder, relayer=relayer, decoder=self.decoder, sender_lock=self.sender_lock
+        )
 
     # ---------------------------------------------------------------- direct
     def send(self, sender: LocalAccount, call: ContractFunction, *, value: int = 0) -> TxResult:
@@ -200,39 +209,71 @@ class Transactor:
 
         Raises:
             SignatureError: the signature is not the sender's, the nonce is used, or it expired.
+            RequestGasError: the request's gas is too little for its call, or more than a transaction may use.
             ContractRevertError: the target contract would refuse the call.
         """
-        forwarder = self._require_forwarder()
         relayer = relayer or self.relayer
         if relayer is None:
             raise errors.ConfigurationError("no relayer account to submit the request")
+        call, gas = self.check_request(request, relayer.address)
+        params: Any = {"from": relayer.address, "value": 0, "gas": gas, "chainId": self.chain.chain_id}
+        return self._submit(relayer, lambda nonce: call.build_transaction(_with_nonce(params, nonce)))
+
+    def check_signature(self, request: ForwardRequest) -> int:
+        """The cheap checks of a signed request, before any work is spent on what it carries: no
+        ether, gas within what one transaction may use, not expired, signed by its sender with its
+        current nonce. Returns the chain's per-transaction gas cap.
+
+        Raises:
+            SignatureError: bad signature, used nonce or expired.
+            RequestGasError: gas outside what a relay can carry.
+            InvalidInputError: the request carries ether.
+        """
+        forwarder = self._require_forwarder()
         if request.value != 0:
             raise errors.InvalidInputError("TraceChain contracts take no ether: a forward request's value must be 0")
-        now = int(self.w3.eth.get_block("latest")["timestamp"])
-        if request.deadline < now:
+        latest = self.w3.eth.get_block("latest")
+        cap = min(int(latest["gasLimit"]), TX_GAS_CAP)
+        if not MIN_REQUEST_GAS <= request.gas <= cap - RELAY_OVERHEAD:
+            raise errors.RequestGasError(
+                f"the request's gas {request.gas} is outside {MIN_REQUEST_GAS}..{cap - RELAY_OVERHEAD}",
+                hint="sign the request with the gas POST /v1/provenance/requests (or an estimate) gives",
+            )
+        if request.deadline < int(latest["timestamp"]):
             raise errors.ERC2771ForwarderExpiredRequest({"deadline": request.deadline})
-        struct = request.as_struct()
-        if not forwarder.functions.verify(struct).call():
+        if not forwarder.functions.verify(request.as_struct()).call():
             raise errors.ERC2771ForwarderInvalidSigner({"signer": request.sender, "from": request.sender})
+        return cap
+
+    def check_request(self, request: ForwardRequest, relayer: str | None = None) -> tuple[ContractFunction, int]:
+        """Everything `relay` checks before the relayer pays: value, deadline, signature and nonce,
+        the call itself (simulated as the signer, so its revert reason is decoded) and the whole relay
+        with the request's own gas (a request signed with too little gas would otherwise fail on-chain
+        again and again at the relayer's cost). Returns the forwarder call and the gas to send it with.
+
+        Raises:
+            SignatureError, RequestGasError, ContractRevertError: as `relay`.
+        """
+        forwarder = self._require_forwarder()
+        cap = self.check_signature(request)
+        struct = request.as_struct()
         # The forwarder hides the target's revert reason; simulate as the sender to decode it.
         try:
             self.w3.eth.call({"from": request.sender, "to": request.to, "data": request.data})  # type: ignore[typeddict-item]
         except Exception as exc:
             raise self._translate(exc) from exc
         call = forwarder.functions.execute(struct)
-        gas = int(request.gas * 1.25) + 60_000  # outer call, signature check, EIP-150 reserve
-        params: Any = {"from": relayer.address, "value": 0, "gas": gas, "chainId": self.chain.chain_id}
-        # The whole relay, with the request's own gas limit, must succeed before the relayer pays:
-        # a request signed with too little gas would otherwise fail on-chain again and again.
+        gas = int(request.gas * 1.25) + RELAY_OVERHEAD  # outer call, signature check, EIP-150 reserve
         try:
-            simulation: Any = {k: params[k] for k in ("from", "value", "gas")}
+            simulation: Any = {"from": relayer or request.sender, "value": 0, "gas": min(gas, cap)}
             call.call(simulation)
         except Exception as exc:
             reason = self._translate(exc)
-            raise errors.TransactionError(
-                f"the relayed call would fail ({reason.message}); sign the request with more gas"
+            raise errors.RequestGasError(
+                f"the relayed call would fail with the request's gas {request.gas} ({reason.message})",
+                hint="sign the request with more gas",
             ) from exc
-        return self._submit(relayer, lambda nonce: call.build_transaction(_with_nonce(params, nonce)))
+        return call, min(gas, cap)
 
     # ---------------------------------------------------------------- internals
     def _require_forwarder(self) -> Contract:
@@ -246,14 +287,21 @@ class Transactor:
     def _submit(self, sender: LocalAccount, build: Callable[[int], Any]) -> TxResult:
         """Build the transaction with the sender's next nonce, sign, send and wait for it.
 
-        Nonce, signing and sending happen under the chain's send lock, so threads sharing an
-        account (API workers, the batch anchoring task) never reuse a nonce.
+        Nonce, signing and sending happen under the chain's send lock and the sender lock (shared by
+        every process over one store), so threads and processes sharing an account never reuse a
+        nonce; a nonce taken meanwhile by someone else is retried once with a fresh one.
         """
         try:
-            with self.chain.send_lock:
-                tx = build(self._nonce(sender.address))
-                signed = sender.sign_transaction(tx)
-                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            for attempt in (1, 2):
+                try:
+                    with self.chain.send_lock, self.sender_lock(sender.address):
+                        tx = build(self._nonce(sender.address))
+                        signed = sender.sign_transaction(tx)
+                        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+                    break
+                except Exception as exc:
+                    if attempt == 2 or not _nonce_taken(exc):
+                        raise
             receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.05)
         except Exception as exc:
             raise self._translate(exc) from exc
@@ -281,6 +329,12 @@ class Transactor:
         if isinstance(exc, ConnectionError | TimeoutError) or "Connection" in type(exc).__name__:
             return errors.ChainUnavailableError(f"{self.chain.label()} did not answer: {exc}")
         return self.decoder.translate(exc)
+
+
+def _nonce_taken(exc: BaseException) -> bool:
+    """True for a node's refusal because the nonce was used meanwhile (another sender of the account)."""
+    text = str(exc).lower()
+    return "nonce too low" in text or "replacement transaction underpriced" in text or "already known" in text
 
 
 def _with_nonce(params: Any, nonce: int) -> Any:

@@ -50,10 +50,18 @@ def node(
     from tracechain.chain.connect import dev_accounts
 
     anvil = AnvilNode(port, state)
-    chain = anvil.start()
+    # Handlers first: a SIGTERM while Anvil starts must still stop it (and save its state).
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        chain = anvil.start(stop=stop)
+    except BaseException:
+        anvil.stop()
+        if stop.is_set():
+            typer.echo("node stopped while starting, state saved")
+            return
+        raise
     typer.echo(f"Anvil listening on {anvil.url} (chain id {chain.chain_id}, block {chain.w3.eth.block_number})")
     typer.echo(f"state file: {state}")
     typer.echo("dev accounts (well-known keys: never use them with real value):")

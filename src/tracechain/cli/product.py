@@ -19,7 +19,7 @@ from tracechain.cli.common import (
     signer,
 )
 from tracechain.epcis import make_object_event
-from tracechain.services.provenance import ProductTrace, ProvenanceService, WriteReceipt
+from tracechain.services.provenance import ProvenanceService, SubjectTrace, TraceReader, WriteReceipt
 from tracechain.services.runtime import Runtime
 
 app = typer.Typer(no_args_is_help=True, help="Product provenance: products, EPCIS events, custody, recalls, traces.")
@@ -126,12 +126,15 @@ def import_epcis(
     dev_account: DevAccountOption = None,
     direct: DirectOption = False,
 ) -> None:
-    """Record every ObjectEvent of an EPCIS document in one batch transaction."""
+    """Record every event of an EPCIS document, in as many transactions as its size needs. Events
+    already recorded are skipped, so an interrupted import resumes when run again."""
     doc = read_json(file)
     runtime = node_runtime(rpc)
-    receipt = _service(runtime, direct).import_epcis(signer(key, dev_account, runtime), doc)
-    counts = f"{len(receipt.event_hash_ids)} event(s) for {len(receipt.product_ids)} product(s)"
-    typer.echo(f"imported {counts} ({_landed(receipt)})")
+    report = _service(runtime, direct).import_epcis(signer(key, dev_account, runtime), doc)
+    skipped = f", {report.skipped} already recorded" if report.skipped else ""
+    typer.echo(f"imported {report.recorded} event(s) in {len(report.receipts)} transaction(s){skipped}")
+    for receipt in report.receipts:
+        typer.echo(f"  {len(receipt.event_hash_ids)} event(s): {_landed(receipt)}")
 
 
 @app.command("transfer")
@@ -178,7 +181,7 @@ def trace(
 ) -> None:
     """Show a product's history, verified against the chain. Exits 7 when verification fails."""
     runtime = node_runtime(rpc)
-    result = ProvenanceService(runtime).trace(product_id)
+    result = TraceReader(runtime).trace(product_id)
     if as_json:
         from tracechain.api.schemas.products import ProductPublic
 
@@ -190,27 +193,28 @@ def trace(
         raise errors.IntegrityError(f"the trace of {result.product_id} is {v.verdict}: {v.problems[0].message}")
 
 
-def _print_trace(t: ProductTrace) -> None:
-    def who(address: str, name: str | None) -> str:
-        return f"{name} ({address})" if name else address
+def _print_trace(t: SubjectTrace) -> None:
+    def who(address: str | None, name: str | None) -> str:
+        return f"{name} ({address})" if name else str(address)
 
     if t.recalled:
         notice = t.recall.reason if t.recall else None
         said = notice.get("reason", notice) if isinstance(notice, dict) else "(notice not in the store)"
         typer.echo(f"*** RECALLED *** {said}")
     typer.echo(f"product      {t.product_id}  [{t.status}]")
-    typer.echo(f"manufacturer {who(t.manufacturer, t.manufacturer_name)}")
-    typer.echo(f"custodian    {who(t.custodian, t.custodian_name)}")
-    for e in t.events:
+    typer.echo(f"originator   {who(t.originator, t.originator_name)}")
+    typer.echo(f"custodian    {who(t.custodian, t.custodian_name) if t.custodian else '(open: a lot or class)'}")
+    for e in reversed(t.entries):
         when = datetime.fromtimestamp(e.timestamp, UTC).isoformat(timespec="seconds")
         mark = "ok" if e.document_verified else "!!"
-        typer.echo(f"  #{e.index:<3} {when}  {e.biz_step:<16} {who(e.actor, e.actor_name)}  [{mark}]")
-    for c in t.custody:
-        typer.echo(f"  custody {who(c.from_actor, c.from_name)} -> {who(c.to_actor, c.to_name)}")
+        what = e.biz_step or e.kind
+        if e.custodian:
+            what = f"{e.kind} -> {who(e.custodian, e.custodian_name)}"
+        typer.echo(f"  #{e.index:<3} {when}  {what:<16} {who(e.actor, e.actor_name)}  [{mark}]")
     v = t.verification
     typer.echo(
-        f"verification {v.verdict.upper()}: head {v.recomputed_head} ({v.recomputed_event_count} events) "
-        f"vs chain {v.chain_head} ({v.chain_event_count}) at block {v.block_number}"
+        f"verification {v.verdict.upper()}: head {v.recomputed_head} ({v.entry_count} entries) "
+        f"vs chain {v.chain_head} at block {v.block_number}"
     )
     for p in v.problems:
         typer.echo(f"  problem {p.code}: {p.message}")

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from tracechain.epcis import EPCIS_CONTEXT, make_object_event
-from tracechain.services.provenance import ProvenanceService
+from tracechain.services.provenance import ProvenanceService, TraceReader
 
 if TYPE_CHECKING:
     from tracechain.demo import DemoContext
@@ -113,9 +113,10 @@ def run(ctx: DemoContext) -> None:
     }
     batch = service.import_epcis(m, document)
     records = sum(len(e["epcList"]) for e in yogurt_events)
+    gas = sum(r.tx.gas_used for r in batch.receipts)
     ctx.out(
         f"yogurt: EPCIS document with {len(batch.event_hash_ids)} events ({records} product records) imported "
-        f"in one transaction, gas {batch.tx.gas_used} ({batch.tx.gas_used // records} per record)"
+        f"in {len(batch.receipts)} transaction(s), gas {gas} ({gas // records} per record)"
     )
 
     # Gouda: recalled while in the cold store; the carrier sends it back.
@@ -143,7 +144,7 @@ def run(ctx: DemoContext) -> None:
     ctx.runtime.sync()
     ctx.out("scan any of these (consumer URLs, each a verified trace):")
     for pid in [*milk, gouda, *yogurts, crate]:
-        trace = service.trace(pid)
+        trace = TraceReader(ctx.runtime).trace(pid)
         path = trace.digital_link_path or f"/v1/products/{pid}"
         flag = "RECALLED" if trace.recalled else trace.status
         verdict = trace.verification.verdict

@@ -34,7 +34,8 @@ class Runtime:
 
     def __post_init__(self) -> None:
         # Built eagerly: one indexer (and its lock) per runtime, whichever thread asks first.
-        self.indexer = Indexer(self.chain, self.deployment, self.store, confirmations=self.settings.confirmations)
+        confirmations = self.settings.confirmations_for(self.chain.is_dev)
+        self.indexer = Indexer(self.chain, self.deployment, self.store, confirmations=confirmations)
 
     def contract(self, name: str) -> Contract:
         """The web3 contract `name` of this deployment."""
@@ -45,7 +46,9 @@ class Runtime:
     @cached_property
     def transactor(self) -> Transactor:
         """Sends as the signer itself; `.relay(request)` submits pre-signed requests as operator."""
-        return Transactor(self.chain, forwarder=self.contract("TraceChainForwarder"), relayer=None)
+        return Transactor(
+            self.chain, forwarder=self.contract("TraceChainForwarder"), relayer=None, sender_lock=self.store.sender_lock
+        )
 
     @cached_property
     def relaying(self) -> Transactor:
@@ -78,7 +81,7 @@ def open_runtime(settings: Settings, chain: Chain | None = None, *, deploy_missi
         deployment = deploy(chain, operator, manifest)
     else:
         deployment = load_manifest(manifest)
-        if deployment.chain_id != chain.chain_id or deployment.genesis_hash != chain.genesis_hash:
+        if not deployment.on(chain):
             raise DeploymentError(f"{manifest} is for another chain", hint="run `tracechain deploy`")
     url = settings.store_url()
     if chain.embedded and settings.database_url is None:
@@ -90,5 +93,5 @@ def open_runtime(settings: Settings, chain: Chain | None = None, *, deploy_missi
     elif url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     store = Store(url)
-    store.bind_chain(chain.chain_id, chain.genesis_hash)
+    store.bind_chain(deployment.chain_id, deployment.anchor_hash)
     return Runtime(settings=settings, chain=chain, deployment=deployment, store=store, operator=operator)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, Text, UniqueConstraint, create_engine, event, select
+from eth_utils import keccak
+from sqlalchemy import BigInteger, DateTime, Integer, String, Text, UniqueConstraint, create_engine, event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -22,12 +24,12 @@ class Base(DeclarativeBase):
 
 
 class ChainBinding(Base):
-    """The one chain this store indexes (a single row)."""
+    """The one deployment this store indexes (a single row): its chain id and anchor block hash."""
 
     __tablename__ = "chain_binding"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     chain_id: Mapped[int] = mapped_column(BigInteger)
-    genesis_hash: Mapped[str] = mapped_column(String(66))
+    anchor_hash: Mapped[str] = mapped_column(String(66))
     bound_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -96,6 +98,7 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._local_send_lock = threading.RLock()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -110,21 +113,52 @@ class Store:
         finally:
             session.close()
 
-    def bind_chain(self, chain_id: int, genesis_hash: str) -> None:
-        """Record the chain this store indexes, or check it is the recorded one.
+    @contextmanager
+    def sender_lock(self, address: str) -> Iterator[None]:
+        """Held while a transaction from `address` gets its nonce and is sent, by every process
+        sharing this store: several API processes relaying for one operator never reuse a nonce.
+        SQLite: a lock file beside the database; PostgreSQL: an advisory lock."""
+        with self._local_send_lock:
+            if self.engine.dialect.name == "postgresql":
+                key = int.from_bytes(keccak(text=address.lower())[:8], "big", signed=True)
+                with self.engine.connect() as conn:
+                    conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+                    try:
+                        yield
+                    finally:
+                        conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                        conn.commit()
+                return
+            database = self.engine.url.database
+            if self.engine.dialect.name != "sqlite" or not database or database == ":memory:":
+                yield
+                return
+            import fcntl
+
+            lock_path = f"{database}.{address.lower()}.sendlock"
+            with open(lock_path, "a+") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def bind_chain(self, chain_id: int, anchor_hash: str) -> None:
+        """Record the deployment this store indexes (its chain id and anchor block hash, see
+        `Deployment`), or check it is the recorded one.
 
         Raises:
-            StoreChainMismatchError: the store was built against another chain.
+            StoreChainMismatchError: the store was built for another chain or deployment.
         """
         with self.session() as s:
             binding = s.get(ChainBinding, 1)
             if binding is None:
-                s.add(ChainBinding(id=1, chain_id=chain_id, genesis_hash=genesis_hash, bound_at=datetime.now(UTC)))
-            elif (binding.chain_id, binding.genesis_hash) != (chain_id, genesis_hash):
+                s.add(ChainBinding(id=1, chain_id=chain_id, anchor_hash=anchor_hash, bound_at=datetime.now(UTC)))
+            elif (binding.chain_id, binding.anchor_hash) != (chain_id, anchor_hash):
                 raise StoreChainMismatchError(
-                    f"store {self.url} indexes chain {binding.chain_id} ({binding.genesis_hash[:10]}…), "
-                    f"not chain {chain_id} ({genesis_hash[:10]}…)",
-                    hint="use another TRACECHAIN_DATABASE_URL or data dir for this chain",
+                    f"store {self.url} indexes a deployment on chain {binding.chain_id} ({binding.anchor_hash[:10]}…), "
+                    f"not the one on chain {chain_id} ({anchor_hash[:10]}…)",
+                    hint="use another TRACECHAIN_DATABASE_URL or data dir for this deployment",
                 )
 
     # ---------------------------------------------------------------- documents

@@ -215,8 +215,7 @@ def rewind(context: Rewind) -> None:
 
 def restate(session: Session, subject: SubjectRow) -> None:
     """Recompute a subject's custodian, status, count and head from its indexed entries."""
-    entries = list(session.scalars(select(EntryRow).where(EntryRow.subject_key == subject.subject_key)
-                                   .order_by(EntryRow.seq)))
+    entries = entries_of(session, subject.subject_key)
     subject.custodian = None if subject.open else subject.originator
     subject.status = "active"
     subject.entry_count = len(entries)
@@ -228,3 +227,65 @@ def restate(session: Session, subject: SubjectRow) -> None:
             subject.custodian = to_address("0x" + entry.ref[-40:])
         elif entry.kind == EntryKind.RECALL:
             subject.status = "recalled"
+
+
+# ---------------------------------------------------------------- queries
+def known_subjects(session: Session, keys: list[str]) -> dict[str, SubjectRow]:
+    """The indexed subjects among `keys` (0x-hex), by key."""
+    found: dict[str, SubjectRow] = {}
+    for chunk in _chunks(keys):
+        for row in session.scalars(select(SubjectRow).where(SubjectRow.subject_key.in_(chunk))):
+            found[row.subject_key] = row
+    return found
+
+
+def recorded_events(session: Session, event_ids: list[str]) -> dict[str, int]:
+    """Of `event_ids` (0x-hex digests), those the index holds as recorded events, with the block."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(event_ids):
+        rows = session.execute(
+            select(EntryRow.ref, EntryRow.block_number).where(EntryRow.kind == 1, EntryRow.ref.in_(chunk))
+        )
+        for ref, block in rows:
+            found.setdefault(ref, int(block))
+    return found
+
+
+def reservations(session: Session, record_keys: list[str]) -> dict[str, ReservationRow]:
+    """The reservations held on `record_keys`, by key."""
+    found: dict[str, ReservationRow] = {}
+    for chunk in _chunks(record_keys):
+        for row in session.scalars(select(ReservationRow).where(ReservationRow.event_id.in_(chunk))):
+            found[row.event_id] = row
+    return found
+
+
+def entries_page(
+    session: Session, subject_key: str, *, before: int | None, limit: int
+) -> list[EntryRow]:
+    """Up to `limit` entries of a subject, newest first, with `seq < before` when given."""
+    query = select(EntryRow).where(EntryRow.subject_key == subject_key)
+    if before is not None:
+        query = query.where(EntryRow.seq < before)
+    return list(session.scalars(query.order_by(EntryRow.seq.desc()).limit(limit)))
+
+
+def entry_at(session: Session, subject_key: str, seq: int) -> EntryRow | None:
+    """Entry `seq` of a subject."""
+    return session.scalar(select(EntryRow).where(EntryRow.subject_key == subject_key, EntryRow.seq == seq))
+
+
+def entries_of(session: Session, subject_key: str) -> list[EntryRow]:
+    """Every entry of a subject, in chain order."""
+    return list(session.scalars(select(EntryRow).where(EntryRow.subject_key == subject_key).order_by(EntryRow.seq)))
+
+
+def recall_entry(session: Session, subject_key: str) -> EntryRow | None:
+    """The RECALL entry of a subject, if it was recalled."""
+    query = select(EntryRow).where(EntryRow.subject_key == subject_key, EntryRow.kind == EntryKind.RECALL)
+    return session.scalar(query)
+
+
+def _chunks(values: list[str], size: int = 900) -> list[list[str]]:
+    """`values` in slices small enough for any database's limit on bound parameters."""
+    return [values[i : i + size] for i in range(0, len(values), size)]

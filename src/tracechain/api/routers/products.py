@@ -4,10 +4,10 @@ documents sent with them and relays."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Annotated, TypeVar
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from tracechain.api.deps import RuntimeDep
@@ -15,6 +15,7 @@ from tracechain.api.schemas.common import ErrorPublic
 from tracechain.api.schemas.products import (
     CustodyCreate,
     EpcisCapture,
+    ImportPublic,
     ProductCreate,
     ProductEventsCreate,
     ProductPublic,
@@ -25,7 +26,7 @@ from tracechain.api.schemas.products import (
 )
 from tracechain.errors import InvalidInputError
 from tracechain.product_ids import parse_product_id
-from tracechain.services.provenance import ProvenanceService
+from tracechain.services.provenance import ProvenanceService, TraceReader
 from tracechain.services.runtime import Runtime
 
 router = APIRouter(tags=["products"])
@@ -50,8 +51,8 @@ def _service(runtime: Runtime) -> ProvenanceService:
     return ProvenanceService(runtime)
 
 
-def _trace(runtime: Runtime, product_id: str) -> ProductPublic:
-    trace = _service(runtime).trace(product_id)
+def _trace(runtime: Runtime, product_id: str, limit: int = 50, before: int | None = None) -> ProductPublic:
+    trace = TraceReader(runtime).trace(product_id, limit=limit, before=before)
     return ProductPublic.of(trace, runtime.settings.public_base_url)
 
 
@@ -100,11 +101,12 @@ def recall_product(product_id: str, body: RecallCreate, runtime: RuntimeDep) -> 
 
 
 @router.post(
-    "/v1/epcis/capture", status_code=status.HTTP_201_CREATED, response_model=WriteReceiptPublic, responses=WRITE_ERRORS
+    "/v1/epcis/capture", status_code=status.HTTP_201_CREATED, response_model=ImportPublic, responses=WRITE_ERRORS
 )
-def capture_epcis(body: EpcisCapture, runtime: RuntimeDep) -> WriteReceiptPublic:
-    """Import an EPCIS 2.0 document (its ObjectEvents, for any products) in one signed batch."""
-    return WriteReceiptPublic.of(_service(runtime).relay_epcis(body.request.to_request(), body.document))
+def capture_epcis(body: EpcisCapture, runtime: RuntimeDep) -> ImportPublic:
+    """Import an EPCIS 2.0 document (every event not yet recorded) with its signed requests, in order."""
+    requests = [r.to_request() for r in body.requests]
+    return ImportPublic.of(_service(runtime).relay_epcis(requests, body.document))
 
 
 @router.post("/v1/provenance/requests", response_model=RequestPrepared, responses=WRITE_ERRORS)
@@ -114,19 +116,20 @@ def prepare_request(body: RequestPrepare, runtime: RuntimeDep) -> RequestPrepare
     Sign `typed_data` (EIP-712) and post `request` with its `signature` to the matching endpoint."""
     service = _service(runtime)
     if body.action == "register":
-        call = service.register_call(_need(body.product_id, "product_id"), body.metadata)
+        calls = [service.register_call(_need(body.product_id, "product_id"), body.metadata)]
     elif body.action == "events":
-        call = service.events_call(_need(body.events, "events"))
+        calls = [service.events_call(_need(body.events, "events"))]
     elif body.action == "epcis":
-        call = service.epcis_call(_need(body.document, "document"))
+        calls = service.epcis_calls(_need(body.document, "document"))
     elif body.action == "transfer":
-        call = service.transfer_call(_need(body.product_id, "product_id"), _need(body.to, "to"))
+        calls = [service.transfer_call(_need(body.product_id, "product_id"), _need(body.to, "to"))]
     else:
-        call = service.recall_call(_need(body.product_id, "product_id"), _need(body.notice, "notice"))
-    request = service.unsigned_request(body.sender, call, body.ttl_seconds)
+        calls = [service.recall_call(_need(body.product_id, "product_id"), _need(body.notice, "notice"))]
+    requests = service.unsigned_requests(body.sender, calls, body.ttl_seconds)
     forwarder = runtime.deployment.address("TraceChainForwarder")
-    typed = request.typed_data(runtime.chain.chain_id, forwarder)
-    return RequestPrepared(request={**typed["message"], "signature": None}, typed_data=typed)
+    typed = [r.typed_data(runtime.chain.chain_id, forwarder) for r in requests]
+    unsigned = [{**t["message"], "signature": None} for t in typed]
+    return RequestPrepared(request=unsigned[0], typed_data=typed[0], requests=unsigned, typed_data_list=typed)
 
 
 def _need(value: _T | None, name: str) -> _T:
@@ -171,11 +174,18 @@ def product_qr(product_id: str, runtime: RuntimeDep) -> Response:
 
 
 @router.get("/v1/products/{product_id:path}", response_model=ProductPublic, responses=ERRORS)
-def get_product(product_id: str, runtime: RuntimeDep, response: Response) -> ProductPublic:
-    """The product's history with documents, its status and a verification block checked live against
-    the chain. Accepts GS1 Digital Link URIs or paths, EPC SGTIN URNs and opaque IDs."""
+def get_product(
+    product_id: str,
+    runtime: RuntimeDep,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=500, description="entries per page")] = 50,
+    before: Annotated[int | None, Query(ge=0, le=2**32, description="next_cursor of the previous page")] = None,
+) -> ProductPublic:
+    """The subject's history, one page at a time (newest first), with documents, its status and a
+    verification block checked live against the chain for the whole history. Accepts GS1 Digital
+    Link URIs or paths, EPC URNs and opaque IDs."""
     response.headers["Cache-Control"] = CACHE_CONTROL
-    return _trace(runtime, product_id)
+    return _trace(runtime, product_id, limit, before)
 
 
 @router.get(

@@ -23,11 +23,12 @@ def health(runtime: RuntimeDep) -> dict[str, object]:
 
 @router.get("/deployment", response_model=DeploymentPublic)
 def deployment(runtime: RuntimeDep) -> DeploymentPublic:
-    """Chain id, genesis hash and contract addresses of this deployment."""
+    """Chain id, anchor block and contract addresses of this deployment."""
     d = runtime.deployment
     return DeploymentPublic(
         chain_id=d.chain_id,
-        genesis_hash=d.genesis_hash,
+        anchor_block=d.anchor_block,
+        anchor_hash=d.anchor_hash,
         contracts={name: c.address for name, c in d.contracts.items()},
         forwarder_domain={
             "name": FORWARDER_NAME,

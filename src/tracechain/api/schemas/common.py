@@ -69,6 +69,7 @@ class DeploymentPublic(BaseModel):
     """Where the contracts are, so clients can check every answer against the chain."""
 
     chain_id: int
-    genesis_hash: str
+    anchor_block: int = Field(description="block of the deployment's first contract; binds it to its chain")
+    anchor_hash: str
     contracts: dict[str, str]
     forwarder_domain: dict[str, object]
