@@ -25,7 +25,7 @@ NOTES = [{"type": "delivery", "note": f"DN-{i}"} for i in range(3)]
 def runtime(any_net, tmp_path: Path) -> Iterator[Runtime]:  # noqa: ANN001
     """A fresh store over the deployment on the embedded chain and on Anvil (reverted after the test)."""
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
-    store.bind_chain(any_net.chain.chain_id, any_net.chain.genesis_hash)
+    store.bind_chain(any_net.chain.chain_id, any_net.deployment.anchor_hash)
     yield Runtime(Settings(data_dir=tmp_path), any_net.chain, any_net.deployment, store, any_net.accounts["relayer"])
 
 
