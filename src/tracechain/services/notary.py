@@ -628,8 +628,18 @@ class NotaryService:
             queued = list(s.scalars(select(NotaryQueueRow).where(NotaryQueueRow.record_hash == h)))
             found += [self._queued(q, s.get(NotaryBatchRow, q.batch_id) if q.batch_id else None) for q in queued]
         if not found:
-            raise NotarizationNotFoundError(f"no notarization of record {h} is known")
+            raise self._not_found(h)
         return sorted(found, key=Notarization.order, reverse=True)
+
+    def _not_found(self, record_hash: str) -> NotarizationNotFoundError:
+        confirmations = self.runtime.indexer.confirmations
+        hint = (
+            f"single and co-signed notarizations are listed once {confirmations} blocks confirm them; "
+            "ask for one by its id meanwhile"
+            if confirmations
+            else None
+        )
+        return NotarizationNotFoundError(f"no notarization of record {record_hash} is known", hint=hint)
 
     def status(self, record_hash: bytes | str, id: str | None = None) -> Notarization:
         """One notarization of `record_hash`: the one whose id is `id`, else the earliest notarized,
@@ -650,7 +660,7 @@ class NotaryService:
                 return match
             return self._individual(wanted, h)  # not indexed yet (confirmations): ask the chain
         if not known:
-            raise NotarizationNotFoundError(f"no notarization of record {h} is known")
+            raise self._not_found(h)
         notarized = [n for n in known if n.notarized]
         return min(notarized, key=Notarization.order) if notarized else known[0]
 
