@@ -172,7 +172,7 @@ class RightsService:
         metadata_hash = document_hash(metadata) if metadata is not None else ZERO32
         dataset_id, result = self.relayed.register_dataset(signer, document_hash(manifest), metadata_hash)
         self._keep(manifest, metadata)
-        return Written(dataset_id, result)
+        return self._written(dataset_id, result)
 
     def grant(
         self,
@@ -189,23 +189,23 @@ class RightsService:
             signer, dataset_id, grantee, right, expires_at, document_hash(terms), not_before=not_before
         )
         self._keep(terms)
-        return Written(cid, result)
+        return self._written(cid, result)
 
     def revoke(self, signer: LocalAccount, certificate_id: str, reason: Any) -> Written:
         """Revoke a certificate for `reason` (a JSON document)."""
         result = self.relayed.revoke_certificate(signer, certificate_id, document_hash(reason))
         self._keep(reason)
-        return Written(_hex32(certificate_id), result)
+        return self._written(_hex32(certificate_id), result)
 
     def use(self, signer: LocalAccount, certificate_id: str, right: Right, purpose: Any) -> Written:
         """Record a use of the certificate's dataset for `purpose` (a JSON document)."""
         result = self.relayed.record_use(signer, certificate_id, right, document_hash(purpose))
         self._keep(purpose)
-        return Written(_hex32(certificate_id), result, use_index=self._use_index(result))
+        return self._written(_hex32(certificate_id), result, use_index=self._use_index(result))
 
     def transfer(self, signer: LocalAccount, dataset_id: str, to: str) -> Written:
         """Move the holding right of `dataset_id` to `to`."""
-        return Written(_hex32(dataset_id), self.relayed.transfer_holding(signer, dataset_id, to))
+        return self._written(_hex32(dataset_id), self.relayed.transfer_holding(signer, dataset_id, to))
 
     # ---------------------------------------------------------------- writes signed elsewhere (API)
     def relay_register(self, request: ForwardRequest, manifest: Any, metadata: Any | None) -> Written:
@@ -223,7 +223,7 @@ class RightsService:
             self._expect(args["metadataHash"], to_hex(document_hash(metadata)), "metadataHash is not the metadata's")
         result = self._relay(request)
         self._keep(manifest, metadata)
-        return Written(dataset_id, result)
+        return self._written(dataset_id, result)
 
     def relay_grant(self, request: ForwardRequest, dataset_id: str, terms: Any) -> Written:
         """Relay a signed `grantCertificate` on `dataset_id` under `terms`.
@@ -237,7 +237,7 @@ class RightsService:
         result = self._relay(request)
         self._keep(terms)
         events = self.contract.events.CertificateGranted().process_receipt({"logs": result.logs}, errors=DISCARD)
-        return Written(to_hex(events[0].args.certificateId), result)
+        return self._written(to_hex(events[0].args.certificateId), result)
 
     def relay_revoke(self, request: ForwardRequest, certificate_id: str, reason: Any | None) -> Written:
         """Relay a signed `revokeCertificate` of `certificate_id`.
@@ -251,7 +251,7 @@ class RightsService:
             self._expect(args["reasonHash"], to_hex(document_hash(reason)), "reasonHash is not the reason's")
         result = self._relay(request)
         self._keep(reason)
-        return Written(_hex32(certificate_id), result)
+        return self._written(_hex32(certificate_id), result)
 
     def relay_use(self, request: ForwardRequest, certificate_id: str, purpose: Any | None) -> Written:
         """Relay a signed `recordUse` under `certificate_id`.
@@ -265,7 +265,7 @@ class RightsService:
             self._expect(args["purposeHash"], to_hex(document_hash(purpose)), "purposeHash is not the purpose's")
         result = self._relay(request)
         self._keep(purpose)
-        return Written(_hex32(certificate_id), result, use_index=self._use_index(result))
+        return self._written(_hex32(certificate_id), result, use_index=self._use_index(result))
 
     def relay_transfer(self, request: ForwardRequest, dataset_id: str) -> Written:
         """Relay a signed ERC-721 `transferFrom` / `safeTransferFrom` of `dataset_id`'s holding right.
@@ -276,7 +276,7 @@ class RightsService:
         args = self._decode(request, "transferFrom", "safeTransferFrom")
         if int(args["tokenId"]) != dataset_token_id(dataset_id):
             raise RequestMismatchError("the request transfers another token than this dataset's holding right")
-        return Written(_hex32(dataset_id), self._relay(request))
+        return self._written(_hex32(dataset_id), self._relay(request))
 
     # ---------------------------------------------------------------- reads
     def now(self) -> ChainTime:
@@ -295,7 +295,7 @@ class RightsService:
         if not self.client.dataset_exists(dataset_id, at.block_number):
             raise DatasetNotFoundError(f"no dataset {dataset_id} is registered")
         holder = self.client.holder_of(dataset_id, at.block_number)
-        self.runtime.sync()
+        self.runtime.refresh()
         store = self.runtime.store
         with store.session() as s:
             row = index.dataset(s, dataset_id)
@@ -338,7 +338,7 @@ class RightsService:
             status = self.client.certificate_status(certificate_id, at.block_number)
         except errors.DataRightsRegistryUnknownCertificate:
             raise CertificateNotFoundError(f"no certificate {certificate_id}") from None
-        self.runtime.sync()
+        self.runtime.refresh()
         with self.runtime.store.session() as s:
             row = index.certificate(s, certificate_id)
             revocation = None
@@ -396,7 +396,7 @@ class RightsService:
                 self.client.get_certificate(certificate_id, at.block_number)
             except errors.DataRightsRegistryUnknownCertificate:
                 raise CertificateNotFoundError(f"no certificate {certificate_id}") from None
-        self.runtime.sync()
+        self.runtime.refresh()
         store = self.runtime.store
         with store.session() as s:
             rows = [r for r in index.uses_of(s, certificate_id) if r.block_number <= at.block_number]
@@ -447,6 +447,12 @@ class RightsService:
             revocation=revocation,
             terms=None,
         )
+
+    def _written(self, subject: str, tx: TxResult, use_index: int | None = None) -> Written:
+        """A write's answer, once the index holds its block (read-your-writes: a read right after
+        it sees it, also while the API's background task is what indexes)."""
+        self.runtime.sync()
+        return Written(subject, tx, use_index)
 
     def _relay(self, request: ForwardRequest) -> TxResult:
         return self.runtime.transactor.relay(request, self.runtime.operator)

@@ -128,7 +128,7 @@ def activity(
 ) -> ActivitiesPublic:
     """Everything the actor wrote (product events, notarizations, co-signatures, certificates), newest first."""
     actor = to_address(address)
-    runtime.sync()
+    runtime.refresh()
     with runtime.store.session() as s:
         entries, total = actor_activity(s, actor, limit, offset)
     next_offset = offset + len(entries) if offset + len(entries) < total else None
@@ -141,7 +141,7 @@ def activity(
 def activity_csv(address: str, runtime: RuntimeDep) -> Response:
     """The actor's whole audit trail as CSV, newest first."""
     actor = to_address(address)
-    runtime.sync()
+    runtime.refresh()
     with runtime.store.session() as s:
         entries, _ = actor_activity(s, actor, None)
     out = io.StringIO()

@@ -169,7 +169,7 @@ class BatchQueue:
     def sealed_batches(self) -> list[NotaryBatchRow]:
         """Batches sealed and not anchored on the chain as the index knows it (after bringing the
         index up to the chain, so batches whose anchor was rolled back are listed again)."""
-        self.runtime.sync()
+        self.runtime.refresh()
         with self.runtime.store.session() as s:
             return list(
                 s.scalars(select(NotaryBatchRow).where(NotaryBatchRow.status == SEALED).order_by(NotaryBatchRow.id))

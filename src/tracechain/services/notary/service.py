@@ -62,6 +62,7 @@ class NotaryService(BatchQueue):
         """
         client = NotaryClient(self.runtime.contract("Notary"), self.runtime.relaying)
         client.notarize(signer, record_hash, kind)
+        self.runtime.sync()  # read-your-writes: the index holds it before we answer
         return self._individual(single_record_id(record_hash, kind, signer.address), record_hash)
 
     def relay_single(self, request: ForwardRequest, record_hash: bytes, kind: str) -> Notarization:
@@ -73,6 +74,7 @@ class NotaryService(BatchQueue):
         """
         self._check_request(request, record_hash, kind)
         self.runtime.transactor.relay(request, self.runtime.operator)
+        self.runtime.sync()
         return self._individual(single_record_id(record_hash, kind, request.sender), record_hash)
 
     def notarize_cosigned(
@@ -104,6 +106,7 @@ class NotaryService(BatchQueue):
             raise errors.NotaryRecordExists(
                 {"id": existing.id, "blockNumber": existing.block_number, "timestamp": existing.timestamp}
             ) from None
+        self.runtime.sync()
         return self._individual(record_id, record_hash)
 
     def _check_request(self, request: ForwardRequest, record_hash: bytes, kind: str) -> None:
@@ -145,14 +148,15 @@ class NotaryService(BatchQueue):
     # ---------------------------------------------------------------- reads
     def notarizations(self, record_hash: bytes | str) -> list[Notarization]:
         """Every notarization of `record_hash` known here, newest first (queued and sealed ones
-        first): single and co-signed ones from the index (brought up to the chain first), batched
-        ones from the queue — reported notarized only while the chain holds their batch.
+        first): single and co-signed ones as the index holds them (brought up to the chain first,
+        unless a background task follows it), batched ones from the queue — reported notarized only
+        while the chain holds their batch.
 
         Raises:
             NotarizationNotFoundError: none is known.
         """
         h = to_hex(parse_bytes32(record_hash))
-        self.runtime.sync()
+        self.runtime.refresh()
         with self.runtime.store.session() as s:
             found = [_from_row(r) for r in notarizations_of(s, h)]
             queued = list(s.scalars(select(NotaryQueueRow).where(NotaryQueueRow.record_hash == h)))
