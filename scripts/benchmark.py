@@ -213,6 +213,10 @@ def notary_gas(chain: Chain) -> dict[str, Any]:
     out["notarizeCoSigned (2 parties)"] = write(
         direct.notarize_cosigned(a, record, "purchase_order", parties, deadline, sigs).gas_used
     )
+    one = [direct.cosign(a, record, "purchase_order", [a.address], deadline)]
+    out["notarizeCoSigned (1 party)"] = write(
+        direct.notarize_cosigned(a, record, "purchase_order", [a.address], deadline, one).gas_used
+    )
     out[f"notarizeBatch ({BATCH} records)"] = batch(_anchor(direct, n, BATCH), BATCH)
     out[f"notarizeBatch ({BIG_BATCH:,} records)"] = batch(_anchor(direct, n, BIG_BATCH), BIG_BATCH)
     out["notarize relayed (signer's first forwarder request)"] = write(
@@ -237,9 +241,10 @@ def _rights_lifecycle(cast: Cast, transactor: Transactor) -> dict[str, int]:
     """Register a dataset, grant a processing certificate, use it, revoke it, transfer the holding."""
     client = DataRightsClient(cast.contract("DataRightsRegistry"), transactor)
     holder, grantee = cast.accounts["retailer"], cast.accounts["manufacturer"]
-    dataset = document_hash({"dataset": "retail sales 2026-Q3", "rows": 120_000})
+    content = document_hash({"dataset": "retail sales 2026-Q3", "rows": 120_000})
     terms = document_hash({"licence": "analytics only"})
-    gas = {"registerDataset": client.register_dataset(holder, dataset, document_hash({"title": "sales"})).gas_used}
+    dataset, registered = client.register_dataset(holder, content, document_hash({"title": "sales"}))
+    gas = {"registerDataset": registered.gas_used}
     cid, granted = client.grant_certificate(
         holder, dataset, grantee.address, Right.PROCESSING, cast.now() + 30 * DAY, terms
     )

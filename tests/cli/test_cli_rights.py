@@ -80,8 +80,11 @@ def test_refusals_are_exit_codes(node_env: dict[str, str], tmp_path: Path) -> No
     outsider = runner.invoke(app, ["rights", "register", manifest, "--dev-account", "4"], env=env)
     assert outsider.exit_code == 4 and "is not a registered actor" in outsider.output
     dataset = _id(_ok(env, "rights", "register", manifest, "--dev-account", "3"), "dataset")
-    again = runner.invoke(app, ["rights", "register", manifest, "--dev-account", "1"], env=env)
+    again = runner.invoke(app, ["rights", "register", manifest, "--dev-account", "3"], env=env)
     assert again.exit_code == 5 and f"dataset {dataset} is already registered" in again.output
+    # Another actor registering the same manifest gets a dataset of its own.
+    other = _id(_ok(env, "rights", "register", manifest, "--dev-account", "1"), "dataset")
+    assert other != dataset
     args = ["rights", "grant", dataset, LOGISTICS, "--right", "processing", "--terms", str(tmp_path / "terms.json"),
             "--expires", "1d"]  # fmt: skip
     not_holder = runner.invoke(app, [*args, "--dev-account", "1"], env=env)
@@ -90,6 +93,8 @@ def test_refusals_are_exit_codes(node_env: dict[str, str], tmp_path: Path) -> No
     assert bad_right.exit_code == 2 and "right 'flying' is unknown" in bad_right.output
     missing = runner.invoke(app, ["rights", "show", "0x" + "12" * 32], env=env)
     assert missing.exit_code == 3 and "neither a registered dataset nor a certificate" in missing.output
+    unknown = runner.invoke(app, ["rights", "check", "0x" + "12" * 32, ANALYST, "--right", "processing"], env=env)
+    assert unknown.exit_code == 1 and unknown.output.startswith("no:") and "no dataset is registered" in unknown.output
 
 
 def test_parse_time() -> None:

@@ -99,9 +99,9 @@ def _flip(h: str) -> str:
     ("receipt", "change", "reason"),
     [
         ("note3", lambda b: b["merkle"]["proof"].__setitem__(0, _flip(b["merkle"]["proof"][0])), "Merkle proof"),
-        ("note3", lambda b: b["merkle"].__setitem__("root", _flip(b["merkle"]["root"])), "Merkle proof"),
+        ("note3", lambda b: b["merkle"].__setitem__("root", _flip(b["merkle"]["root"])), "is not the id"),
         ("order", lambda b: b.__setitem__("contract", "0x" + "33" * 20), "no contract"),
-        ("contract", lambda b: b["parties"].reverse(), "parties"),
+        ("contract", lambda b: b["parties"].reverse(), "is not the id"),
         ("order", lambda b: b.__setitem__("blockNumber", b["blockNumber"] + 1_000), "does not exist"),
         ("order", lambda b: b.__setitem__("txHash", _flip(b["txHash"])), "not on this chain"),
     ],

@@ -1,4 +1,5 @@
-"""`tracechain notarize`, `receipt`, `verify` and `batch flush | status`: notarized records and their receipts."""
+"""`tracechain notarize`, `notarizations`, `receipt`, `verify` and `batch flush`: notarized records and
+their receipts."""
 
 from __future__ import annotations
 
@@ -49,6 +50,10 @@ OutOption = Annotated[
         "--out", metavar="FILE", help="Write the receipt to this file. Default: receipts/HASH.json in the data dir."
     ),
 ]
+IdOption = Annotated[
+    str | None,
+    typer.Option("--id", metavar="ID", help="Which notarization of the record (its id; default: the earliest)."),
+]
 
 
 def _cosigner(value: str) -> LocalAccount:
@@ -86,6 +91,10 @@ def _write_receipt(body: dict[str, Any], out: Path) -> Path:
     tmp.write_text(json.dumps(body, indent=2) + "\n")
     tmp.replace(out)  # never a half-written receipt
     return out
+
+
+def _default_receipt_path(data_dir: Path, record_hash: str, notarization_id: str) -> Path:
+    return Path(data_dir) / "receipts" / f"{record_hash}.{notarization_id[:18]}.json"
 
 
 def notarize(
@@ -135,7 +144,7 @@ def notarize(
         svc.enqueue(record_hash, kind, acting.address if acting else None)
         svc.keep(record)
         outcomes = svc.flush_due()
-        status = svc.status(record_hash)
+        status = svc.queue_entry(record_hash, kind)
         lines.append(f"queued {status.record_hash} ({kind}) for batch notarization: {status.status}")
         for o in outcomes:
             lines.append(f"anchored batch {o.root} ({o.record_count} records) in block {o.block_number}")
@@ -166,19 +175,22 @@ def notarize(
             )
         status = svc.notarize_single(acting, record_hash, kind)
         sentence, who_data = accounts(runtime, acting.address, operator or acting.address)
-        lines.append(f"notarized {status.record_hash} ({kind}) in block {status.block_number}")
+        lines.append(f"notarized {status.record_hash} ({kind}) by {status.notary} in block {status.block_number}")
         lines.append(sentence)
         data.update(who_data)
     svc.keep(record)
+    assert status.id is not None
+    lines.append(f"id:      {status.id}")
     path = _write_receipt(
-        svc.receipt(record_hash).to_json(),
-        out or Path(runtime.settings.data_dir) / "receipts" / f"{status.record_hash}.json",
+        svc.receipt(record_hash, status.id).to_json(),
+        out or _default_receipt_path(runtime.settings.data_dir, status.record_hash, status.id),
     )
     notary_address = runtime.deployment.address("Notary")
     check = f"{prog()} verify {path} --record {file} --rpc {runtime.settings.rpc_url} --notary {notary_address}"
     lines += [f"receipt: {path}", f"verify:  {check}"]
     data.update(
         recordHash=status.record_hash,
+        id=status.id,
         status=status.status,
         method=status.method,
         blockNumber=status.block_number,
@@ -188,16 +200,48 @@ def notarize(
     emit(as_json, data, *lines)
 
 
+def notarizations(
+    record_hash: Annotated[str, typer.Argument(metavar="HASH", help="The record hash: 0x and 64 hex digits.")],
+    rpc: RpcOption = None,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """List every notarization of a record, newest first, with the id `receipt --id` takes. Needs no key.
+
+    Examples:
+      tracechain notarizations 0x5f8e6c1d9a0b4e7f2c3d1a6b9e8f7c0d5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d
+    """
+    from tracechain.hashing import parse_bytes32
+    from tracechain.services.notary import NotaryService
+
+    runtime = open_node(rpc)
+    found = NotaryService(runtime).notarizations(parse_bytes32(record_hash))
+    rows = [
+        {"id": n.id, "status": n.status, "method": n.method, "kind": n.kind, "notary": n.notary,
+         "parties": list(n.parties), "blockNumber": n.block_number, "batchRoot": n.batch_root}
+        for n in found
+    ]  # fmt: skip
+    lines = []
+    for n in found:
+        by = ", ".join(who(runtime, p) for p in n.parties) if n.method == "cosigned" else who(runtime, n.notary or "-")
+        where = f"block {n.block_number}" if n.block_number is not None else f"batch {n.batch_root or '-'}"
+        lines.append(f"{n.status:9} {n.method:8} {n.kind} by {by}, {where}, id {n.id or '-'}")
+    emit(as_json, {"recordHash": record_hash.lower(), "notarizations": rows}, *(lines or ["not notarized"]))
+
+
 def receipt(
     record_hash: Annotated[str, typer.Argument(metavar="HASH", help="The record hash: 0x and 64 hex digits.")],
     out: Annotated[Path | None, typer.Option("--out", metavar="FILE", help="Write the receipt to this file.")] = None,
+    notarization: IdOption = None,
     rpc: RpcOption = None,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Print, or write to a file, the receipt of a notarized record. Needs no key.
 
-    The receipt is JSON either way; --json prints it even when --out writes it.
+    A record may be notarized more than once (by several notaries, party sets or batches): the
+    receipt is of the earliest, or of the one --id names (`notarizations HASH` lists them). The
+    receipt is JSON either way; --json prints it even when --out writes it.
 
     Examples:
       tracechain receipt 0x5f8e6c1d9a0b4e7f2c3d1a6b9e8f7c0d5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d
@@ -209,7 +253,7 @@ def receipt(
     runtime = open_node(rpc)
     from tracechain.services.notary import NotaryService
 
-    body = NotaryService(runtime).receipt(digest).to_json()
+    body = NotaryService(runtime).receipt(digest, notarization).to_json()
     if out is None or as_json:
         print_json(body)
     if out is not None:
@@ -297,7 +341,8 @@ def flush(
     """Anchor the queued records now, in batches.
 
     The notary anchoring them, who also pays, is --key or --dev-account (default: the operator,
-    who then needs the notary role). Sealed batches left by an interrupted run are reconciled with
+    who then needs the notary role). Batches left sealed by an interrupted run, or whose anchor the
+    chain has forgotten (a reorganisation, a node restarted from older state), are reconciled with
     the chain first.
 
     Examples:
@@ -364,8 +409,9 @@ def batch_status(rpc: RpcOption = None, as_json: JsonOption = False, verbose: Ve
 
 
 def register(app: typer.Typer) -> None:
-    """Add `notarize`, `receipt`, `verify` and `batch` to `app`."""
+    """Add `notarize`, `notarizations`, `receipt`, `verify` and `batch` to `app`."""
     command(app, "notarize")(notarize)
+    command(app, "notarizations")(notarizations)
     command(app, "receipt")(receipt)
     command(app, "verify")(verify)
     app.add_typer(batch_app, name="batch")

@@ -30,6 +30,7 @@ from tracechain.cli.common import (
 )
 from tracechain.cli.messages import check_choice
 from tracechain.errors import InvalidInputError, NotFoundError
+from tracechain.hashing import document_hash, to_hex
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -122,7 +123,9 @@ def _written(service: RightsService, acting: LocalAccount, written: Written) -> 
 def register_dataset(
     manifest: Annotated[
         str,
-        typer.Argument(metavar="FILE", help="JSON file of the dataset manifest; its canonical hash is the dataset id."),
+        typer.Argument(
+            metavar="FILE", help="JSON file of the dataset manifest; its canonical hash is the content hash."
+        ),
     ],
     metadata: Annotated[
         str | None, typer.Option("--metadata", metavar="FILE", help="JSON file describing the dataset.")
@@ -134,6 +137,9 @@ def register_dataset(
     verbose: VerboseOption = False,
 ) -> None:
     """Register a dataset; the signer receives its holding-right token.
+
+    The dataset id is keccak256(abi.encode(contentHash, signer)): the same manifest registered by
+    another actor is another dataset, so nobody who saw the content hash can claim it first.
 
     Examples:
       tracechain rights register examples/sales.json --dev-account 4
@@ -150,12 +156,14 @@ def register_dataset(
         as_json,
         {
             "dataset": written.subject,
+            "contentHash": to_hex(document_hash(document)),
             "holder": acting.address,
             "token": str(token),
             "tokenContract": service.client.address,
             **data,
         },
         f"dataset {written.subject}",
+        f"content hash {to_hex(document_hash(document))}",
         f"holding-right token {token} of {service.client.address}",
         f"({tx_text(written.tx)})",
         sentence,
@@ -344,6 +352,7 @@ def check(
         as_json,
         {
             "hasRight": result.has_right,
+            "datasetRegistered": result.dataset_registered,
             "dataset": result.dataset_id,
             "account": result.account,
             "right": str(result.right),
@@ -353,7 +362,8 @@ def check(
             "blockNumber": result.checked_at.block_number,
             "timestamp": result.checked_at.timestamp,
         },
-        f"{verdict}: {who(service.runtime, result.account)} {result.right} on {result.dataset_id}{basis}{cert}",
+        f"{verdict}: {who(service.runtime, result.account)} {result.right} on {result.dataset_id}{basis}{cert}"
+        + ("" if result.dataset_registered else " (no dataset is registered under this id)"),
         f"checked at block {result.checked_at.block_number} (time {result.checked_at.timestamp})",
     )
     if not result.has_right:
@@ -404,6 +414,7 @@ def _print_dataset(service: RightsService, view: DatasetView) -> None:
         return who(service.runtime, address) if address else "unknown"
 
     typer.echo(f"dataset {view.dataset_id}")
+    typer.echo(f"  content     {view.content_hash}")
     typer.echo(f"  holder      {name(view.holder)}")
     typer.echo(f"  registrant  {name(view.registrant)}")
     typer.echo(f"  token       {view.token_id} of {view.contract}")

@@ -55,12 +55,13 @@ def run(ctx: DemoContext) -> None:
     status = svc.notarize_cosigned(order_hash, "purchase_order", parties, deadline, signatures)
     svc.keep(order)
     out(f"purchase order {to_hex(order_hash)} co-signed by buyer and seller (EIP-712), block {status.block_number}")
+    out(f"  its id {status.id} derives from the record, its kind and the two parties: nobody else can take it")
 
     invoice = {"type": "invoice", "number": "INV-2026-0042", "order": to_hex(order_hash), "total": "2136.00"}
     _write(ctx.data_dir / "records" / "invoice.json", invoice)
     status = svc.notarize_single(notary, svc.record_hash_of(invoice), "invoice")
     svc.keep(invoice)
-    out(f"invoice {status.record_hash} notarized by the platform notary, block {status.block_number}")
+    out(f"invoice {status.record_hash} notarized by the platform notary, block {status.block_number}, id {status.id}")
 
     notes = [
         {"type": "delivery", "note": f"DN-2026-{i:05d}", "order": to_hex(order_hash), "pallets": 1 + i % 4}

@@ -48,7 +48,7 @@ def run(ctx: DemoContext) -> None:
     dataset = service.register(retailer, SALES_MANIFEST, SALES_METADATA)
     dataset_id = dataset.subject
     ctx.out(f"FreshMart registers its October sales dataset (holding right = ERC-721 token): gas {dataset.tx.gas_used}")
-    ctx.out(f"  dataset id   {dataset_id}")
+    ctx.out(f"  dataset id   {dataset_id}  (keccak256 of the manifest's hash and FreshMart's address)")
     ctx.out(f"  token        {int(dataset_id, 16)} of {service.client.address}")
 
     now = service.now().timestamp

@@ -14,10 +14,12 @@ from tracechain import errors
 from tracechain.api.deps import RuntimeDep
 from tracechain.api.schemas.common import ErrorPublic
 from tracechain.api.schemas.notary import (
+    HASH,
     ActivitiesPublic,
     ActivityPublic,
     NotarizationCreate,
     NotarizationPublic,
+    NotarizationsPublic,
     VerificationPublic,
     VerifyRequest,
 )
@@ -66,23 +68,32 @@ def notarize(body: NotarizationCreate, runtime: RuntimeDep, response: Response) 
             svc.flush_due()
         except errors.ConflictError:
             pass  # another flusher (the background task) is anchoring it; the record stays queued
-        result = svc.status(record_hash)
+        result = svc.queue_entry(record_hash, body.kind)
     svc.keep(body.record)  # only once notarized or queued: a refused record leaves nothing behind
     if result.status != "notarized":
         response.status_code = status.HTTP_202_ACCEPTED
     return NotarizationPublic.of(result, _base(runtime))
 
 
-@router.get("/notarizations/{record_hash}", response_model=NotarizationPublic)
-def get_notarization(record_hash: str, runtime: RuntimeDep) -> NotarizationPublic:
-    """Where a record stands: queued, sealed in a batch, or notarized (when, how, by whom)."""
-    return NotarizationPublic.of(NotaryService(runtime).status(parse_bytes32(record_hash)), _base(runtime))
+@router.get("/notarizations/{record_hash}", response_model=NotarizationsPublic)
+def get_notarizations(record_hash: str, runtime: RuntimeDep) -> NotarizationsPublic:
+    """Every notarization of a record hash, newest first: queued or sealed in a batch, or notarized
+    (single by a notary, co-signed by parties, or batched), each with its id and receipt link."""
+    h = parse_bytes32(record_hash)
+    items = NotaryService(runtime).notarizations(h)
+    return NotarizationsPublic.of(items[0].record_hash, items, _base(runtime))
 
 
 @router.get("/notarizations/{record_hash}/receipt", response_model=dict[str, Any])
-def get_receipt(record_hash: str, runtime: RuntimeDep) -> dict[str, Any]:
-    """The versioned receipt (see docs/PROTOCOL.md); check it with `tracechain verify` or POST /v1/verify."""
-    return NotaryService(runtime).receipt(parse_bytes32(record_hash)).to_json()
+def get_receipt(
+    record_hash: str,
+    runtime: RuntimeDep,
+    id: Annotated[str | None, Query(pattern=HASH, description="Which notarization (default: the earliest).")] = None,
+) -> dict[str, Any]:
+    """The versioned receipt of notarization `id` of the record, or of its earliest (see
+    docs/PROTOCOL.md); check it with `tracechain verify` or POST /v1/verify. A batched record whose
+    batch the chain does not hold (not anchored yet, or rolled back) has none yet: 404 receipt_not_ready."""
+    return NotaryService(runtime).receipt(parse_bytes32(record_hash), id).to_json()
 
 
 @router.post("/verify", response_model=VerificationPublic)
@@ -92,7 +103,7 @@ def verify(body: VerifyRequest, runtime: RuntimeDep) -> VerificationPublic:
     if body.receipt is not None:
         receipt = NotaryReceipt.from_json(body.receipt)
     else:
-        receipt = NotaryService(runtime).receipt(_hash(body))
+        receipt = NotaryService(runtime).receipt(_hash(body), body.id)
     notary = runtime.deployment.address("Notary")
     return VerificationPublic.of(verify_receipt(runtime.chain, receipt, body.record, notary=notary))
 
@@ -117,7 +128,7 @@ def activity(
 ) -> ActivitiesPublic:
     """Everything the actor wrote (product events, notarizations, co-signatures, certificates), newest first."""
     actor = to_address(address)
-    runtime.sync()
+    runtime.refresh()
     with runtime.store.session() as s:
         entries, total = actor_activity(s, actor, limit, offset)
     next_offset = offset + len(entries) if offset + len(entries) < total else None
@@ -130,7 +141,7 @@ def activity(
 def activity_csv(address: str, runtime: RuntimeDep) -> Response:
     """The actor's whole audit trail as CSV, newest first."""
     actor = to_address(address)
-    runtime.sync()
+    runtime.refresh()
     with runtime.store.session() as s:
         entries, _ = actor_activity(s, actor, None)
     out = io.StringIO()

@@ -33,7 +33,8 @@ router = APIRouter(
 
 @router.post("/datasets", response_model=WrittenPublic, status_code=status.HTTP_201_CREATED)
 def register_dataset(body: DatasetCreate, runtime: RuntimeDep) -> WrittenPublic:
-    """Register a dataset by its manifest's canonical hash; the signer becomes its holder."""
+    """Register a dataset by its manifest's canonical hash; the signer becomes its holder and the
+    answer's `id` is the dataset id, keccak256(abi.encode(contentHash, signer))."""
     written = RightsService(runtime).relay_register(body.request.to_request(), body.manifest, body.metadata)
     return WrittenPublic.of(written)
 
@@ -63,7 +64,9 @@ def check_right(
     account: Annotated[str, Query(description="The account asked about.")],
     right: Annotated[Right, Query(description="holding, processing or operation.")],
 ) -> RightCheckPublic:
-    """hasRight(dataset, account, right) at the current block, asked of the chain."""
+    """hasRight(dataset, account, right) at the current block, asked of the chain: `has_right`
+    false (not 404) for a dataset nobody registered, as the contract answers, with
+    `dataset_registered` false."""
     return RightCheckPublic.of(RightsService(runtime).check_right(dataset_id, account, right))
 
 

@@ -26,7 +26,8 @@ class NotarizationCreate(BaseModel):
 
     - `single`: `request` is a notary's signed ERC-2771 request for `Notary.notarize(recordHash, kind)`;
     - `cosigned`: every party's EIP-712 `CoSign` signature, in the order of `parties`;
-    - `batch`: queued for the next Merkle batch; `submitter` signs `CoSign` with parties `[submitter]`.
+    - `batch`: queued for the next Merkle batch; `submitter` signs the EIP-712 `BatchRecord(recordHash,
+      kind, deadline)` message (never a `CoSign`).
     """
 
     method: Literal["single", "cosigned", "batch"]
@@ -38,7 +39,9 @@ class NotarizationCreate(BaseModel):
     signatures: list[str] | None = Field(default=None, description="cosigned: one signature per party.")
     deadline: int | None = Field(default=None, ge=0, description="cosigned/batch: the signed deadline.")
     submitter: str | None = Field(default=None, pattern=ADDRESS, description="batch: the signing submitter.")
-    signature: str | None = Field(default=None, pattern=SIGNATURE, description="batch: the submitter's signature.")
+    signature: str | None = Field(
+        default=None, pattern=SIGNATURE, description="batch: the submitter's BatchRecord signature."
+    )
 
     @model_validator(mode="after")
     def _fields_for_method(self) -> NotarizationCreate:
@@ -56,13 +59,17 @@ class NotarizationCreate(BaseModel):
 
 
 class NotarizationPublic(BaseModel):
-    """Where a record stands, with the links to check it."""
+    """One notarization of a record, with the link to its receipt. `id` is the contract's key for it
+    (the record id, or the batch id of a batched record; null while queued or sealed), derived from
+    the record hash, the kind and `notary` (single) or `parties` (co-signed), or from the batch root
+    and `notary` (batched)."""
 
+    id: str | None
     record_hash: str
     kind: str
     status: Literal["queued", "sealed", "notarized"]
     method: Literal["single", "cosigned", "batched"]
-    notarized_by: str | None
+    notary: str | None = Field(description="single: the notary; batched: the notary that anchored the batch.")
     parties: list[str]
     tx_hash: str | None
     block_number: int | None
@@ -74,12 +81,14 @@ class NotarizationPublic(BaseModel):
 
     @classmethod
     def of(cls, n: Notarization, base: str = "") -> NotarizationPublic:
+        receipt = f"{base}/v1/notarizations/{n.record_hash}/receipt?id={n.id}" if n.notarized and n.id else None
         return cls(
+            id=n.id,
             record_hash=n.record_hash,
             kind=n.kind,
             status=n.status,  # type: ignore[arg-type]
             method=n.method,  # type: ignore[arg-type]
-            notarized_by=n.notarized_by,
+            notary=n.notary,
             parties=list(n.parties),
             tx_hash=n.tx_hash,
             block_number=n.block_number,
@@ -87,16 +96,36 @@ class NotarizationPublic(BaseModel):
             time=_iso(n.timestamp),
             batch_root=n.batch_root,
             queued_at=n.queued_at,
-            receipt_url=f"{base}/v1/notarizations/{n.record_hash}/receipt" if n.status == "notarized" else None,
+            receipt_url=receipt,
+        )
+
+
+class NotarizationsPublic(BaseModel):
+    """Every notarization of a record hash known here, newest first (queued and sealed ones first).
+    `receipt_url` is the receipt of the earliest notarized one."""
+
+    record_hash: str
+    items: list[NotarizationPublic]
+    receipt_url: str | None
+
+    @classmethod
+    def of(cls, record_hash: str, items: list[Notarization], base: str = "") -> NotarizationsPublic:
+        notarized = any(n.notarized for n in items)
+        return cls(
+            record_hash=record_hash,
+            items=[NotarizationPublic.of(n, base) for n in items],
+            receipt_url=f"{base}/v1/notarizations/{record_hash}/receipt" if notarized else None,
         )
 
 
 class VerifyRequest(BaseModel):
-    """What to verify: a receipt, a record or a record hash (a record may come with its receipt)."""
+    """What to verify: a receipt, a record or a record hash (a record may come with its receipt);
+    for a record or hash, the receipt of notarization `id`, or of the earliest."""
 
     receipt: dict[str, Any] | None = None
     record: Any | None = None
     record_hash: str | None = Field(default=None, pattern=HASH)
+    id: str | None = Field(default=None, pattern=HASH, description="Which notarization of the record.")
 
     @model_validator(mode="after")
     def _something(self) -> VerifyRequest:
@@ -111,10 +140,11 @@ class VerificationPublic(BaseModel):
     ok: bool
     reason: str | None
     summary: str
+    id: str
     record_hash: str
     kind: str
     method: str
-    notarized_by: str
+    notary: str | None
     parties: list[str]
     chain_id: int
     contract: str
@@ -134,10 +164,11 @@ class VerificationPublic(BaseModel):
             ok=v.ok,
             reason=v.reason,
             summary=v.summary(),
+            id=r.id,
             record_hash=r.record_hash,
             kind=r.kind,
             method=r.method,
-            notarized_by=r.notarized_by,
+            notary=r.notary,
             parties=list(r.parties),
             chain_id=r.chain_id,
             contract=r.contract,
