@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_base_url: str = Field(default="http://127.0.0.1:8000", description="Base of printed URLs")
+    # Limits of the HTTP API: a hostile request is refused before it costs memory, stack or CPU.
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, description="Largest request body (413 above)")
+    max_json_depth: int = Field(
+        default=64, ge=8, le=512, description="Deepest JSON nesting of a request body (400 json_too_deep above)"
+    )
 
     def store_url(self) -> str:
         """The SQLAlchemy URL of the off-chain store."""
