@@ -178,3 +178,20 @@ class ActivitiesPublic(BaseModel):
     limit: int
     offset: int
     next_offset: int | None
+
+
+class JsonRpcErrorPublic(BaseModel):
+    """A JSON-RPC 2.0 error object (codes of JSON-RPC 2.0 and EIP-1474; 3 is a revert, with its data)."""
+
+    code: int = Field(examples=[-32005])
+    message: str
+    data: Any | None = None
+
+
+class JsonRpcResponse(BaseModel):
+    """A JSON-RPC 2.0 response: `result` on success, else `error`."""
+
+    jsonrpc: Literal["2.0"] = "2.0"
+    id: str | int | None
+    result: Any | None = None
+    error: JsonRpcErrorPublic | None = None
