@@ -182,3 +182,18 @@ def test_malformed_json_is_400_invalid_json(api: TestClient, body: bytes) -> Non
 def test_a_valid_body_of_the_wrong_shape_is_still_422(api: TestClient) -> None:
     response = api.post(VERIFY, json={"record_hash": "nope"})
     assert_error(response, 422, "invalid_request")
+
+
+def test_every_json_body_operation_documents_400_and_413(api: TestClient) -> None:
+    spec = api.get("/openapi.json").json()
+    with_body = [
+        (method, path, op)
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        if "application/json" in op.get("requestBody", {}).get("content", {})
+    ]
+    assert len(with_body) == 14
+    for method, path, op in with_body:
+        for status in ("400", "413", "422"):
+            documented = op["responses"].get(status, {}).get("content", {}).get("application/json", {})
+            assert documented.get("schema") == {"$ref": "#/components/schemas/ErrorPublic"}, (method, path, status)

@@ -243,6 +243,35 @@ def test_actor_activity_pages_and_exports_csv(api: TestClient, runtime, net, ope
     assert rows[0]["time"].endswith("Z")
 
 
+@pytest.mark.parametrize("offset", [2**63, 2**64, 2**31])
+def test_activity_offset_beyond_its_bound_is_422_not_500(api: TestClient, net, offset: int) -> None:  # noqa: ANN001
+    response = api.get(f"/v1/actors/{net.accounts['notary'].address}/activity", params={"offset": offset})
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
+
+
+def test_activity_csv_streams_the_whole_trail_in_order_in_chunks(
+    api: TestClient, runtime, net, operator_is_notary, monkeypatch  # noqa: ANN001
+) -> None:
+    from tracechain.api.routers import notary as router
+
+    n = net.accounts["notary"]
+    for i in range(5):
+        assert api.post("/v1/notarizations", json=single_body(runtime, net, record={"n": i})).status_code == 201
+    monkeypatch.setattr(router, "CSV_CHUNK_ROWS", 2)  # 5 entries: chunks of 2, 2 and 1
+    listed = api.get(f"/v1/actors/{n.address}/activity").json()["items"]
+    with api.stream("GET", f"/v1/actors/{n.address}/activity.csv") as response:
+        assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
+        assert "content-length" not in response.headers  # streamed, not built whole
+        text = "".join(response.iter_text())
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["subject"] for r in rows] == [e["subject"] for e in listed] and len(rows) == 5
+
+
+def test_activity_csv_is_documented_as_text_csv(api: TestClient) -> None:
+    op = api.get("/openapi.json").json()["paths"]["/v1/actors/{address}/activity.csv"]["get"]
+    assert list(op["responses"]["200"]["content"]) == ["text/csv"]
+
+
 def test_activity_of_a_bad_address_is_422_and_of_a_stranger_empty(api: TestClient, net) -> None:
     assert api.get("/v1/actors/not-an-address/activity").status_code == 422
     empty = api.get(f"/v1/actors/{net.accounts['outsider'].address}/activity").json()

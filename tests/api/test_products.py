@@ -127,6 +127,50 @@ def test_writer_flow_prepare_sign_post(api: TestClient, net) -> None:  # noqa: A
     assert body["verification"]["verified"]
 
 
+def _resigned(api: TestClient, account, changes: dict[str, Any], **body: Any) -> dict[str, Any]:  # noqa: ANN001
+    """A request prepared through the API, changed, and correctly signed by `account` as changed."""
+    prepared = api.post("/v1/provenance/requests", json={"from": account.address, **body}).json()
+    typed = {**prepared["typed_data"], "message": {**prepared["typed_data"]["message"], **changes}}
+    signature = Account.sign_message(encode_typed_data(full_message=typed), account.key).signature
+    return {**typed["message"], "signature": "0x" + bytes(signature).hex()}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"gas": 1}, "gas"),
+        ({"gas": 2**63}, "gas"),
+        ({"deadline": 0}, "deadline"),
+        ({"value": 1}, "value"),
+    ],
+)
+def test_a_signed_request_out_of_bounds_is_422_naming_the_field(
+    api: TestClient, net, changes: dict[str, int], field: str  # noqa: ANN001
+) -> None:
+    """Correctly signed, but gas 1 or 2^63 (and the like) cannot succeed: refused at the boundary,
+    never relayed into a 500."""
+    m = net.accounts["manufacturer"]
+    request = _resigned(api, m, changes, action="register", product_id=PID)
+    response = api.post("/v1/products", json={"request": request, "product_id": PID})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request" and error["message"].startswith(f"body.request.{field}:")
+
+
+@pytest.mark.parametrize(("field", "value"), [("deadline", 2**48), ("nonce", 2**256), ("gas", -1)])
+def test_a_request_no_one_could_sign_is_422_naming_the_field(api: TestClient, net, field: str, value: int) -> None:  # noqa: ANN001
+    """EIP-712 cannot even encode these (deadline is a uint48, nonce a uint256)."""
+    request = _signed(api, net.accounts["manufacturer"], action="register", product_id=PID)
+    response = api.post("/v1/products", json={"request": {**request, field: value}, "product_id": PID})
+    assert response.status_code == 422 and response.json()["error"]["message"].startswith(f"body.request.{field}:")
+
+
+def test_calldata_of_half_a_byte_is_422(api: TestClient, net) -> None:  # noqa: ANN001
+    request = _signed(api, net.accounts["manufacturer"], action="register", product_id=PID)
+    response = api.post("/v1/products", json={"request": {**request, "data": request["data"] + "0"}, "product_id": PID})
+    assert response.status_code == 422 and response.json()["error"]["message"].startswith("body.request.data:")
+
+
 def test_epcis_capture_imports_a_document_in_one_transaction(api: TestClient, net, service) -> None:  # noqa: ANN001
     m = net.accounts["manufacturer"]
     pids = [f"01/{GTIN}/21/C-{i}" for i in range(2)]

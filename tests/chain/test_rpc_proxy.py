@@ -25,6 +25,7 @@ ENDLESS_LOOP = "5b600056"  # JUMPDEST PUSH1 0 JUMP
 RETURN_GAS_LEFT = "5a60005260206000f3"  # GAS PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
 REVERT_WITH_DATA = "63deadbeef60e01b60005260046000fd"  # revert(0, 4) with 0xdeadbeef
 GAS_CAP = 1_000_000
+HASH = "0x" + "1" * 64
 
 
 def deploy_code(net, runtime_hex: str) -> str:  # noqa: ANN001
@@ -41,7 +42,8 @@ def deploy_code(net, runtime_hex: str) -> str:  # noqa: ANN001
         "nonce": w3.eth.get_transaction_count(account.address),
         "chainId": net.chain.chain_id,
     }
-    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction))
+    tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
     return str(receipt["contractAddress"])
 
 
@@ -167,7 +169,7 @@ def test_batches_are_bounded_and_never_empty(net) -> None:  # noqa: ANN001
         ({"id": 1, "method": "eth_call", "params": [{"to": "0x" + "1" * 40, "gas": 5}]}, INVALID_PARAMS),
         ({"id": 1, "method": "eth_call", "params": [{"to": "0x" + "1" * 40, "nonce": "0x1"}]}, INVALID_PARAMS),
         ({"id": 1, "method": "eth_getLogs", "params": [{"topics": ["0x12"]}]}, INVALID_PARAMS),
-        ({"id": 1, "method": "eth_getLogs", "params": [{"blockHash": "0x" + "1" * 64, "fromBlock": "0x1"}]}, INVALID_PARAMS),
+        ({"id": 1, "method": "eth_getLogs", "params": [{"blockHash": HASH, "fromBlock": "0x1"}]}, INVALID_PARAMS),
     ],
 )
 def test_malformed_calls_get_their_json_rpc_error(net, request_body: Any, code: int) -> None:  # noqa: ANN001

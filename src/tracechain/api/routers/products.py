@@ -10,8 +10,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import RedirectResponse
 
+from tracechain.api.bodies import StrictJsonRoute
 from tracechain.api.deps import RuntimeDep
-from tracechain.api.schemas.common import ErrorPublic
+from tracechain.api.errors import BODY_STATUSES, READ_STATUSES, error_responses
+from tracechain.api.params import GtinPath, ProductIdPath, SerialPath
 from tracechain.api.schemas.products import (
     CustodyCreate,
     EpcisCapture,
@@ -28,22 +30,15 @@ from tracechain.product_ids import parse_product_id
 from tracechain.services.provenance import ProvenanceService
 from tracechain.services.runtime import Runtime
 
-router = APIRouter(tags=["products"])
+router = APIRouter(tags=["products"], route_class=StrictJsonRoute)
 _T = TypeVar("_T")
 # Traces change only when the chain does; a few seconds of caching keeps scans cheap, and a recall
 # still shows within seconds.
 CACHE_CONTROL = "public, max-age=5"
 
-ERRORS: dict[int | str, dict[str, object]] = {
-    404: {"model": ErrorPublic, "description": "No such product (code `product_not_found`)"},
-    422: {"model": ErrorPublic, "description": "Invalid product ID or body"},
-}
-WRITE_ERRORS: dict[int | str, dict[str, object]] = {
-    **ERRORS,
-    401: {"model": ErrorPublic, "description": "Bad signature, used nonce or expired request"},
-    403: {"model": ErrorPublic, "description": "The signer may not do this (role, custody, suspension)"},
-    409: {"model": ErrorPublic, "description": "Conflicts with the product's state"},
-}
+ERRORS = error_responses(*READ_STATUSES, _404="No such product (`product_not_found`)", _422="Invalid product ID")
+# A relayed write: the body, the signature, the signer's rights, the product's state, the chain.
+WRITE_ERRORS = error_responses(*BODY_STATUSES, 401, 403, 404, 409, 500)
 
 
 def _service(runtime: Runtime) -> ProvenanceService:
@@ -57,7 +52,10 @@ def _trace(runtime: Runtime, product_id: str) -> ProductPublic:
 
 # ---------------------------------------------------------------- writers
 @router.post(
-    "/v1/products", status_code=status.HTTP_201_CREATED, response_model=WriteReceiptPublic, responses=WRITE_ERRORS
+    "/v1/products",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WriteReceiptPublic,
+    responses=error_responses(*BODY_STATUSES, 401, 403, 409, 500),
 )
 def register_product(body: ProductCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
     """Register a product with its metadata, from the manufacturer's signed request."""
@@ -71,7 +69,7 @@ def register_product(body: ProductCreate, runtime: RuntimeDep) -> WriteReceiptPu
     response_model=WriteReceiptPublic,
     responses=WRITE_ERRORS,
 )
-def record_events(product_id: str, body: ProductEventsCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
+def record_events(product_id: ProductIdPath, body: ProductEventsCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
     """Record EPCIS 2.0 ObjectEvents of one product, from the actor's signed request."""
     return WriteReceiptPublic.of(_service(runtime).relay_events(body.request.to_request(), body.events, product_id))
 
@@ -82,7 +80,7 @@ def record_events(product_id: str, body: ProductEventsCreate, runtime: RuntimeDe
     response_model=WriteReceiptPublic,
     responses=WRITE_ERRORS,
 )
-def transfer_custody(product_id: str, body: CustodyCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
+def transfer_custody(product_id: ProductIdPath, body: CustodyCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
     """Hand custody to another actor, from the current custodian's signed request."""
     return WriteReceiptPublic.of(_service(runtime).relay_transfer(body.request.to_request(), product_id))
 
@@ -93,7 +91,7 @@ def transfer_custody(product_id: str, body: CustodyCreate, runtime: RuntimeDep) 
     response_model=WriteReceiptPublic,
     responses=WRITE_ERRORS,
 )
-def recall_product(product_id: str, body: RecallCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
+def recall_product(product_id: ProductIdPath, body: RecallCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
     """Recall a product with its notice, from the manufacturer's or governance's signed request."""
     receipt = _service(runtime).relay_recall(body.request.to_request(), product_id, body.notice)
     return WriteReceiptPublic.of(receipt)
@@ -107,7 +105,11 @@ def capture_epcis(body: EpcisCapture, runtime: RuntimeDep) -> WriteReceiptPublic
     return WriteReceiptPublic.of(_service(runtime).relay_epcis(body.request.to_request(), body.document))
 
 
-@router.post("/v1/provenance/requests", response_model=RequestPrepared, responses=WRITE_ERRORS)
+@router.post(
+    "/v1/provenance/requests",
+    response_model=RequestPrepared,
+    responses=error_responses(*BODY_STATUSES, 403, 404, 409),
+)
 def prepare_request(body: RequestPrepare, runtime: RuntimeDep) -> RequestPrepared:
     """Build the unsigned forward request for a provenance write (computing Event Hash IDs and
     document hashes for the signer), after checking the contract would accept it from `from`.
@@ -162,16 +164,22 @@ def qr_svg(url: str) -> bytes:
 @router.get(
     "/v1/products/{product_id:path}/qr.svg",
     response_class=Response,
-    responses={200: {"content": {"image/svg+xml": {}}, "description": "QR code of the product's scan URL"}, **ERRORS},
+    responses={
+        200: {
+            "content": {"image/svg+xml": {"schema": {"type": "string"}}},
+            "description": "QR code of the product's scan URL",
+        },
+        **error_responses(_422="Invalid product ID"),
+    },
 )
-def product_qr(product_id: str, runtime: RuntimeDep) -> Response:
+def product_qr(product_id: ProductIdPath, runtime: RuntimeDep) -> Response:
     """A QR code (SVG) to print on the product: it carries the product's GS1 Digital Link on this server."""
     url = scan_url(runtime.settings.public_base_url, product_id)
     return Response(qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/v1/products/{product_id:path}", response_model=ProductPublic, responses=ERRORS)
-def get_product(product_id: str, runtime: RuntimeDep, response: Response) -> ProductPublic:
+def get_product(product_id: ProductIdPath, runtime: RuntimeDep, response: Response) -> ProductPublic:
     """The product's history with documents, its status and a verification block checked live against
     the chain. Accepts GS1 Digital Link URIs or paths, EPC SGTIN URNs and opaque IDs."""
     response.headers["Cache-Control"] = CACHE_CONTROL
@@ -185,7 +193,7 @@ def get_product(product_id: str, runtime: RuntimeDep, response: Response) -> Pro
     tags=["resolver"],
 )
 def resolve_digital_link(
-    gtin: str, serial: str, runtime: RuntimeDep, request: Request, response: Response
+    gtin: GtinPath, serial: SerialPath, runtime: RuntimeDep, request: Request, response: Response
 ) -> ProductPublic | RedirectResponse:
     """GS1 Digital Link resolver: the scanned item's verified trace (a phone's browser is sent to the
     web page showing it)."""
