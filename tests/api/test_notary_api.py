@@ -170,9 +170,11 @@ def test_batch_with_a_forged_signature_is_401(api: TestClient, net) -> None:
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
-        ({"method": "single", "kind": "x", "record": {}}, "needs request"),
-        ({"method": "cosigned", "kind": "x", "record": {}}, "needs parties"),
-        ({"method": "batch", "kind": "x"}, "record_hash"),
+        ({"method": "single", "kind": "x", "record": {}}, "single.request: Field required"),
+        ({"method": "cosigned", "kind": "x", "record": {}}, "cosigned.parties: Field required"),
+        ({"method": "batch", "kind": "x", "submitter": "0x" + "1" * 40, "signature": "0x", "deadline": 1},
+         "record"),
+        ({"method": "single", "kind": "Not A Kind", "record": {}}, "single.kind"),
         ({"method": "notarize", "kind": "x", "record": {}}, "method"),
         ({"method": "batch", "kind": "x", "record_hash": "0x12"}, "record_hash"),
     ],

@@ -85,6 +85,17 @@ def allowed_methods(routes: Iterable[BaseRoute], path: str) -> list[str]:
     return sorted(methods)
 
 
+def _json_safe(value: Any) -> Any:
+    """Decoded revert arguments as JSON: bytes as 0x-hex, tuples as lists."""
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def install_error_handlers(app: FastAPI, routes: Iterable[BaseRoute]) -> None:
     """Register the handlers that give every error the same JSON shape; `routes` are all the
     app's routes, for the `Allow` header of a 405."""
@@ -92,7 +103,7 @@ def install_error_handlers(app: FastAPI, routes: Iterable[BaseRoute]) -> None:
 
     @app.exception_handler(errors.TraceChainError)
     async def _domain(_: Request, exc: errors.TraceChainError) -> JSONResponse:
-        extra = {"details": exc.error_args} if isinstance(exc, errors.ContractRevertError) else {}
+        extra = {"details": _json_safe(exc.error_args)} if isinstance(exc, errors.ContractRevertError) else {}
         return JSONResponse(error_body(exc.code, str(exc), **extra), status_code=status_for(exc))
 
     @app.exception_handler(OSError)

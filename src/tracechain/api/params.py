@@ -29,7 +29,9 @@ PRODUCT_ID_DESCRIPTION = (
     "A product ID in any accepted form: a GS1 Digital Link URI on any host or its path "
     "(`.../01/{GTIN}[/22/{CPV}][/10/{lot}]/21/{serial}`), an EPC SGTIN URN "
     "(`urn:epc:id:sgtin:{CompanyPrefix}.{IndicatorAndItemRef}.{serial}`) or an opaque ID "
-    "(1-128 of `A-Z a-z 0-9 - . _ : /`, from a letter or digit). A GTIN needs its check digit."
+    "(1-128 of `A-Z a-z 0-9 - . _ : /`, from a letter or digit). A GTIN needs its check digit. "
+    "To read a product, its ID must not end in `/events`, `/custody` or `/recall` (those paths are "
+    "writes); a GS1 item with such a serial is read through `/01/{gtin}/21/{serial}`."
 )
 
 AddressPath = Annotated[str, Path(pattern=ADDRESS_PATTERN, description=ADDRESS_DESCRIPTION)]

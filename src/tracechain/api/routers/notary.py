@@ -19,9 +19,11 @@ from tracechain.api.params import AddressPath, LimitQuery, OffsetQuery, RecordHa
 from tracechain.api.schemas.notary import (
     ActivitiesPublic,
     ActivityPublic,
+    CosignedNotarizationCreate,
     JsonRpcResponse,
     NotarizationCreate,
     NotarizationPublic,
+    SingleNotarizationCreate,
     VerificationPublic,
     VerifyRequest,
 )
@@ -56,14 +58,11 @@ def notarize(body: NotarizationCreate, runtime: RuntimeDep, response: Response) 
     submitted and paid by the server) or queued for the next Merkle batch (202 until anchored)."""
     svc = NotaryService(runtime)
     record_hash = svc.record_hash_of(body.record, body.record_hash)
-    if body.method == "single":
-        assert body.request is not None
+    if isinstance(body, SingleNotarizationCreate):
         result = svc.relay_single(body.request.to_request(), record_hash, body.kind)
-    elif body.method == "cosigned":
-        assert body.parties is not None and body.signatures is not None and body.deadline is not None
+    elif isinstance(body, CosignedNotarizationCreate):
         result = svc.notarize_cosigned(record_hash, body.kind, body.parties, body.deadline, body.signatures)
     else:
-        assert body.submitter is not None and body.signature is not None and body.deadline is not None
         submitter = svc.check_queue_signature(record_hash, body.kind, body.submitter, body.deadline, body.signature)
         svc.enqueue(record_hash, body.kind, submitter)
         svc.keep(body.record)

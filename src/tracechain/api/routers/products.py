@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import RedirectResponse
+from starlette.convertors import PathConvertor, register_url_convertor
 
 from tracechain.api.bodies import StrictJsonRoute
 from tracechain.api.deps import RuntimeDep
@@ -31,6 +32,17 @@ from tracechain.services.provenance import ProvenanceService
 from tracechain.services.runtime import Runtime
 
 router = APIRouter(tags=["products"], route_class=StrictJsonRoute)
+WRITE_SUFFIXES = ("events", "custody", "recall")
+
+
+class ReadableProductIdConvertor(PathConvertor):
+    """A product ID in a read path: any path, except one ending in a write's own segment, so that
+    `GET /v1/products/X/events` is the 405 it looks like (Allow: POST), not a read of "X/events"."""
+
+    regex = ".*" + "".join(f"(?<!/{suffix})" for suffix in WRITE_SUFFIXES)
+
+
+register_url_convertor("readable_product_id", ReadableProductIdConvertor())
 _T = TypeVar("_T")
 # Traces change only when the chain does; a few seconds of caching keeps scans cheap, and a recall
 # still shows within seconds.
@@ -169,7 +181,7 @@ def qr_svg(url: str) -> bytes:
             "content": {"image/svg+xml": {"schema": {"type": "string"}}},
             "description": "QR code of the product's scan URL",
         },
-        **error_responses(_422="Invalid product ID"),
+        **error_responses(_404="No route: the ID holds a line break", _422="Invalid product ID"),
     },
 )
 def product_qr(product_id: ProductIdPath, runtime: RuntimeDep) -> Response:
@@ -178,7 +190,7 @@ def product_qr(product_id: ProductIdPath, runtime: RuntimeDep) -> Response:
     return Response(qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
-@router.get("/v1/products/{product_id:path}", response_model=ProductPublic, responses=ERRORS)
+@router.get("/v1/products/{product_id:readable_product_id}", response_model=ProductPublic, responses=ERRORS)
 def get_product(product_id: ProductIdPath, runtime: RuntimeDep, response: Response) -> ProductPublic:
     """The product's history with documents, its status and a verification block checked live against
     the chain. Accepts GS1 Digital Link URIs or paths, EPC SGTIN URNs and opaque IDs."""

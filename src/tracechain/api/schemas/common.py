@@ -12,8 +12,10 @@ from tracechain.types import to_address
 
 HEX = r"^0x(?:[0-9a-fA-F]{2})*$"
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
-UINT256_MAX = 2**256 - 1
 UINT48_MAX = 2**48 - 1
+# The largest integer every JSON reader holds exactly (a double's 53 bits): far beyond any nonce
+# or count, and a bound a JSON Schema validator compares right (2^256 - 1 is no double).
+JSON_INT_MAX = 2**53 - 1
 # Gas a relayed request may ask for. The relay adds a quarter and 60,000 (the forwarder's own
 # work) to it, and the whole must fit in a block (30,000,000 gas on Anvil and the embedded chain).
 REQUEST_GAS_MIN = 21_000
@@ -50,7 +52,7 @@ class ForwardRequestIn(BaseModel):
         description=f"Gas for the call itself, {REQUEST_GAS_MIN:,} to {REQUEST_GAS_MAX:,} "
         "(the relay adds the forwarder's own, within one block).",
     )
-    nonce: int = Field(ge=0, le=UINT256_MAX, description="The sender's next nonce at the forwarder (uint256).")
+    nonce: int = Field(ge=0, le=JSON_INT_MAX, description="The sender's next nonce at the forwarder.")
     deadline: int = Field(ge=1, le=UINT48_MAX, description="Unix time the request expires (uint48).")
     data: str = Field(pattern=HEX, description="The call data: 0x and whole bytes in hex.")
     signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
