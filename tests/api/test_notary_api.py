@@ -202,9 +202,11 @@ def test_batch_with_a_cosignature_instead_of_a_queue_signature_is_401(api: TestC
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
-        ({"method": "single", "kind": "x", "record": {}}, "needs request"),
-        ({"method": "cosigned", "kind": "x", "record": {}}, "needs parties"),
-        ({"method": "batch", "kind": "x"}, "record_hash"),
+        ({"method": "single", "kind": "x", "record": {}}, "single.request: Field required"),
+        ({"method": "cosigned", "kind": "x", "record": {}}, "cosigned.parties: Field required"),
+        ({"method": "batch", "kind": "x", "submitter": "0x" + "1" * 40, "signature": "0x", "deadline": 1},
+         "record"),
+        ({"method": "single", "kind": "Not A Kind", "record": {}}, "single.kind"),
         ({"method": "notarize", "kind": "x", "record": {}}, "method"),
         ({"method": "batch", "kind": "x", "record_hash": "0x12"}, "record_hash"),
     ],
@@ -273,6 +275,35 @@ def test_actor_activity_pages_and_exports_csv(api: TestClient, runtime, net, ope
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert len(rows) == 3 and rows[0]["kind"] == "notary.single" and rows[0]["actor"] == n.address
     assert rows[0]["time"].endswith("Z")
+
+
+@pytest.mark.parametrize("offset", [2**63, 2**64, 2**31])
+def test_activity_offset_beyond_its_bound_is_422_not_500(api: TestClient, net, offset: int) -> None:  # noqa: ANN001
+    response = api.get(f"/v1/actors/{net.accounts['notary'].address}/activity", params={"offset": offset})
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
+
+
+def test_activity_csv_streams_the_whole_trail_in_order_in_chunks(
+    api: TestClient, runtime, net, operator_is_notary, monkeypatch  # noqa: ANN001
+) -> None:
+    from tracechain.api.routers import notary as router
+
+    n = net.accounts["notary"]
+    for i in range(5):
+        assert api.post("/v1/notarizations", json=single_body(runtime, net, record={"n": i})).status_code == 201
+    monkeypatch.setattr(router, "CSV_CHUNK_ROWS", 2)  # 5 entries: chunks of 2, 2 and 1
+    listed = api.get(f"/v1/actors/{n.address}/activity").json()["items"]
+    with api.stream("GET", f"/v1/actors/{n.address}/activity.csv") as response:
+        assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
+        assert "content-length" not in response.headers  # streamed, not built whole
+        text = "".join(response.iter_text())
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["subject"] for r in rows] == [e["subject"] for e in listed] and len(rows) == 5
+
+
+def test_activity_csv_is_documented_as_text_csv(api: TestClient) -> None:
+    op = api.get("/openapi.json").json()["paths"]["/v1/actors/{address}/activity.csv"]["get"]
+    assert list(op["responses"]["200"]["content"]) == ["text/csv"]
 
 
 def test_activity_of_a_bad_address_is_422_and_of_a_stranger_empty(api: TestClient, net) -> None:

@@ -4,9 +4,10 @@ assigned to, a Merkle batch this service anchors)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -15,11 +16,14 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Subquery,
     Text,
     UniqueConstraint,
+    and_,
     delete,
     func,
     literal,
+    or_,
     select,
     union_all,
     update,
@@ -28,7 +32,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracechain.chain.notary import batch_id, cosigned_record_id, kind_name, single_record_id
 from tracechain.hashing import to_hex
-from tracechain.store.db import Activity, Base
+from tracechain.store.db import Activity, Base, Store
 from tracechain.types import to_address
 
 if TYPE_CHECKING:
@@ -269,9 +273,8 @@ class ActivityEntry:
     timestamp: int
 
 
-def actor_activity(session: Session, actor: str, limit: int | None, offset: int = 0) -> tuple[list[ActivityEntry], int]:
-    """Everything `actor` wrote, newest first: the shared activity rows plus its co-signatures
-    (kind `notary.cosign`). Returns one page and the total count."""
+def _trail(actor: str) -> Subquery:
+    """Everything `actor` wrote: the shared activity rows plus its co-signatures (kind `notary.cosign`)."""
     own = select(
         Activity.actor,
         Activity.kind,
@@ -292,12 +295,51 @@ def actor_activity(session: Session, actor: str, limit: int | None, offset: int 
         NotaryPartyRow.block_number,
         NotaryPartyRow.timestamp,
     ).where(NotaryPartyRow.party == actor)
-    trail = union_all(own, cosigned).subquery()
+    return union_all(own, cosigned).subquery()
+
+
+def _newest_first(trail: Subquery) -> tuple[Any, ...]:
+    # A log is (block, index); one actor has at most one entry per log and kind and subject.
+    c = trail.c
+    return c.block_number.desc(), c.log_index.desc(), c.kind, c.subject
+
+
+def actor_activity(session: Session, actor: str, limit: int | None, offset: int = 0) -> tuple[list[ActivityEntry], int]:
+    """Everything `actor` wrote, newest first: the shared activity rows plus its co-signatures
+    (kind `notary.cosign`). Returns one page and the total count."""
+    trail = _trail(actor)
     total = int(session.scalar(select(func.count()).select_from(trail)) or 0)
-    page = (
-        select(trail)
-        .order_by(trail.c.block_number.desc(), trail.c.log_index.desc(), trail.c.kind)
-        .offset(offset)
-        .limit(limit)
-    )
+    page = select(trail).order_by(*_newest_first(trail)).offset(offset).limit(limit)
     return [ActivityEntry(*row) for row in session.execute(page)], total
+
+
+def actor_activity_rows(store: Store, actor: str, chunk: int) -> Iterator[list[ActivityEntry]]:
+    """The actor's whole trail, newest first, `chunk` entries at a time. Each chunk is read in a
+    short session of its own and continues after the last entry of the one before (keyset
+    paging), so a slow reader holds no transaction open and new writes shift nothing."""
+    after: ActivityEntry | None = None
+    while True:
+        trail = _trail(actor)
+        query = select(trail).order_by(*_newest_first(trail)).limit(chunk)
+        if after is not None:
+            c, a = trail.c, after
+            query = query.where(
+                or_(
+                    c.block_number < a.block_number,
+                    and_(c.block_number == a.block_number, c.log_index < a.log_index),
+                    and_(c.block_number == a.block_number, c.log_index == a.log_index, c.kind > a.kind),
+                    and_(
+                        c.block_number == a.block_number,
+                        c.log_index == a.log_index,
+                        c.kind == a.kind,
+                        c.subject > a.subject,
+                    ),
+                )
+            )
+        with store.session() as session:
+            entries = [ActivityEntry(*row) for row in session.execute(query)]
+        if entries:
+            yield entries
+        if len(entries) < chunk:
+            return
+        after = entries[-1]

@@ -3,59 +3,81 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tracechain.api.schemas.common import ADDRESS, ForwardRequestIn
+from tracechain.api.schemas.common import UINT48_MAX, Address, ForwardRequestIn
 from tracechain.services.notary import Notarization
 from tracechain.services.receipts import Verification
 from tracechain.store.notary import ActivityEntry
 from tracechain.types import iso_utc
 
 HASH = r"^0x[0-9a-fA-F]{64}$"
-SIGNATURE = r"^0x[0-9a-fA-F]*$"
+SIGNATURE = r"^0x(?:[0-9a-fA-F]{2})*$"
+KIND = r"^[a-z][a-z0-9_.-]{0,31}$"  # tracechain.chain.notary.encode_kind
+MAX_PARTIES = 32
 
 
 def _iso(timestamp: int | None) -> str | None:
     return None if timestamp is None else iso_utc(timestamp)
 
 
-class NotarizationCreate(BaseModel):
-    """Notarize a record (the JSON document, or only its hash) in one of three ways:
+def _present(*names: str) -> dict[str, Any]:
+    """JSON Schema: at least one of `names` is given and not null (what the validators below demand)."""
+    return {"anyOf": [{"required": [n], "properties": {n: {"not": {"type": "null"}}}} for n in names]}
 
-    - `single`: `request` is a notary's signed ERC-2771 request for `Notary.notarize(recordHash, kind)`;
-    - `cosigned`: every party's EIP-712 `CoSign` signature, in the order of `parties`;
-    - `batch`: queued for the next Merkle batch; `submitter` signs the EIP-712 `BatchRecord(recordHash,
-      kind, deadline)` message (never a `CoSign`).
-    """
 
-    method: Literal["single", "cosigned", "batch"]
-    kind: str = Field(examples=["purchase_order"], description="Record kind: 1-32 of a-z 0-9 _ . - from a letter.")
+class _Notarization(BaseModel):
+    """What every notarization names: the record (or only its hash) and its kind."""
+
+    model_config = ConfigDict(json_schema_extra=_present("record", "record_hash"))
+
+    kind: str = Field(
+        pattern=KIND, examples=["purchase_order"], description="Record kind: 1-32 of a-z 0-9 _ . - from a letter."
+    )
     record: Any | None = Field(default=None, description="The record; its RFC 8785 keccak hash is notarized.")
     record_hash: str | None = Field(default=None, pattern=HASH, description="The record hash, if not the record.")
-    request: ForwardRequestIn | None = Field(default=None, description="single: the notary's signed request.")
-    parties: list[str] | None = Field(default=None, description="cosigned: the parties, in signing order.")
-    signatures: list[str] | None = Field(default=None, description="cosigned: one signature per party.")
-    deadline: int | None = Field(default=None, ge=0, description="cosigned/batch: the signed deadline.")
-    submitter: str | None = Field(default=None, pattern=ADDRESS, description="batch: the signing submitter.")
-    signature: str | None = Field(
-        default=None, pattern=SIGNATURE, description="batch: the submitter's BatchRecord signature."
-    )
 
     @model_validator(mode="after")
-    def _fields_for_method(self) -> NotarizationCreate:
+    def _record_or_hash(self) -> Self:
         if self.record is None and self.record_hash is None:
             raise ValueError("give the record or its record_hash")
-        needed = {
-            "single": ("request",),
-            "cosigned": ("parties", "signatures", "deadline"),
-            "batch": ("submitter", "signature", "deadline"),
-        }[self.method]
-        missing = [name for name in needed if getattr(self, name) is None]
-        if missing:
-            raise ValueError(f"method {self.method!r} needs {', '.join(missing)}")
         return self
+
+
+class SingleNotarizationCreate(_Notarization):
+    """`single`: a notary's signed ERC-2771 request for `Notary.notarize(recordHash, kind)`."""
+
+    method: Literal["single"]
+    request: ForwardRequestIn
+
+
+class CosignedNotarizationCreate(_Notarization):
+    """`cosigned`: every party's EIP-712 `CoSign` signature, in the order of `parties`."""
+
+    method: Literal["cosigned"]
+    parties: list[Address] = Field(min_length=1, max_length=MAX_PARTIES, description="The parties, in signing order.")
+    signatures: list[Annotated[str, Field(pattern=SIGNATURE)]] = Field(
+        min_length=1, max_length=MAX_PARTIES, description="One signature per party."
+    )
+    deadline: int = Field(ge=0, le=UINT48_MAX, description="The signed deadline (unix time).")
+
+
+class BatchNotarizationCreate(_Notarization):
+    """`batch`: queued for the next Merkle batch; `submitter` signs the EIP-712 `BatchRecord(recordHash,
+    kind, deadline)` message (never a `CoSign`, so a queue signature never co-signs a record)."""
+
+    method: Literal["batch"]
+    submitter: Address = Field(description="The signing submitter.")
+    signature: str = Field(pattern=SIGNATURE, description="The submitter's BatchRecord signature.")
+    deadline: int = Field(ge=0, le=UINT48_MAX, description="The signed deadline (unix time).")
+
+
+NotarizationCreate = Annotated[
+    SingleNotarizationCreate | CosignedNotarizationCreate | BatchNotarizationCreate, Field(discriminator="method")
+]
+"""Notarize a record (the JSON document, or only its hash) singly, co-signed, or in a batch."""
 
 
 class NotarizationPublic(BaseModel):
@@ -121,6 +143,8 @@ class NotarizationsPublic(BaseModel):
 class VerifyRequest(BaseModel):
     """What to verify: a receipt, a record or a record hash (a record may come with its receipt);
     for a record or hash, the receipt of notarization `id`, or of the earliest."""
+
+    model_config = ConfigDict(json_schema_extra=_present("receipt", "record", "record_hash"))
 
     receipt: dict[str, Any] | None = None
     record: Any | None = None
@@ -209,3 +233,20 @@ class ActivitiesPublic(BaseModel):
     limit: int
     offset: int
     next_offset: int | None
+
+
+class JsonRpcErrorPublic(BaseModel):
+    """A JSON-RPC 2.0 error object (codes of JSON-RPC 2.0 and EIP-1474; 3 is a revert, with its data)."""
+
+    code: int = Field(examples=[-32005])
+    message: str
+    data: Any | None = None
+
+
+class JsonRpcResponse(BaseModel):
+    """A JSON-RPC 2.0 response: `result` on success, else `error`."""
+
+    jsonrpc: Literal["2.0"] = "2.0"
+    id: str | int | None
+    result: Any | None = None
+    error: JsonRpcErrorPublic | None = None
