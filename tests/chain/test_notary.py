@@ -20,7 +20,7 @@ from tracechain.chain.notary import (
     parties_hash,
     single_record_id,
 )
-from tracechain.hashing import document_hash, to_hex
+from tracechain.hashing import document_hash, keccak_text, to_hex
 from tracechain.merkle import StandardMerkleTree, leaf_hash
 from tracechain.types import Role
 
@@ -516,3 +516,21 @@ def test_relayed_batch_is_by_the_signer(net) -> None:
 
 def test_registry_address_is_exposed(net) -> None:
     assert notary(net).contract.functions.actorRegistry().call() == net.deployment.address("ActorRegistry")
+
+
+def test_a_cosigned_retry_after_the_deadline_hears_that_the_record_exists(net) -> None:  # noqa: ANN001
+    """The contract looks for the record before it looks at the deadline: a late retry of a submission
+    that went through learns so, instead of being told the signatures expired."""
+    from tracechain.chain.notary import NotaryClient
+
+    client = NotaryClient(net.contract("Notary"), net.tx)
+    parties = [net.accounts["manufacturer"].address, net.accounts["retailer"].address]
+    record = keccak_text("late retry")
+    deadline = int(net.chain.w3.eth.get_block("latest")["timestamp"]) + 60
+    signatures = [
+        client.cosign(net.accounts[n], record, "contract", parties, deadline) for n in ("manufacturer", "retailer")
+    ]
+    client.notarize_cosigned(net.accounts["relayer"], record, "contract", parties, deadline, signatures)
+    net.chain.increase_time(120)
+    with pytest.raises(errors.NotaryRecordExists):
+        client.notarize_cosigned(net.accounts["relayer"], record, "contract", parties, deadline, signatures)

@@ -93,19 +93,10 @@ class NotaryService(BatchQueue):
             NotaryInvalidSignature, NotarySignatureCount, NotarySignaturesExpired, NotaryRecordExists, ...
         """
         record_id = cosigned_record_id(record_hash, kind, parties)
-        try:
-            self.client.notarize_cosigned(
-                submitter or self.runtime.operator, record_hash, kind, parties, deadline, signatures
-            )
-        except errors.NotarySignaturesExpired:
-            # The contract checks the deadline first: a retry after it must still learn that the
-            # first submission went through.
-            existing = self.client.get_record(record_id)
-            if existing is None:
-                raise
-            raise errors.NotaryRecordExists(
-                {"id": existing.id, "blockNumber": existing.block_number, "timestamp": existing.timestamp}
-            ) from None
+        # The contract refuses an existing record before it looks at the deadline, so a retry after
+        # the deadline learns that the first submission went through (NotaryRecordExists).
+        sender = submitter or self.runtime.operator
+        self.client.notarize_cosigned(sender, record_hash, kind, parties, deadline, signatures)
         self.runtime.sync()
         return self._individual(record_id, record_hash)
 
