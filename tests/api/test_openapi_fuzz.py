@@ -21,7 +21,7 @@ import schemathesis
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
-from tracechain.product_ids import gtin_check_digit
+from tracechain.epcis.identifiers import gtin_check_digit
 
 from tracechain.api.app import create_app
 
