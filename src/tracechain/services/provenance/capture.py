@@ -19,6 +19,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
+from web3.exceptions import TransactionNotFound
 
 from tracechain import errors
 from tracechain.chain.provenance import (
@@ -419,8 +420,9 @@ class ProvenanceService:
     def _record_batch(self, sender: LocalAccount, batch: Batch) -> WriteReceipt:
         call = self.client.record_call(batch.chain_inputs(), batch.create)
         with self._reserved(batch.events) as sent:
-            tx = self.client.tx.send(sender, call, gas=batch.gas, before_send=lambda: self._keep_events(batch.events))
-            sent(tx.tx_hash)
+            tx = self.client.tx.send(
+                sender, call, gas=batch.gas, before_send=lambda: self._keep_events(batch.events), on_sent=sent
+            )
         self.runtime.sync()  # read-your-writes: the index holds the batch before we answer
         return self._receipt(tx, batch.events)
 
@@ -445,8 +447,7 @@ class ProvenanceService:
                     "(as that identifier, open or held)"
                 )
         with self._reserved(prepared) as sent:
-            tx = self._relay(request, [], keep=lambda: self._keep_events(prepared))
-            sent(tx.tx_hash)
+            tx = self._relay(request, [], keep=lambda: self._keep_events(prepared), on_sent=sent)
         self.runtime.sync()
         return self._receipt(tx, prepared)
 
@@ -524,16 +525,25 @@ class ProvenanceService:
             raise
 
     def _stale(self, row: index.ReservationRow, now: datetime) -> bool:
-        """A reservation no longer holds when its transaction is not on the chain (rolled back or
-        never mined), or when it was never sent and is older than RESERVATION_TTL. A reservation whose
-        transaction is mined holds: the event is recorded (the index may not have it yet)."""
+        """A reservation no longer holds when the node knows nothing of its transaction (rolled back
+        or dropped) or it failed, or when it was never sent and is older than RESERVATION_TTL. It
+        holds while its transaction is pending; once it is mined the event is recorded (the index
+        may not have it yet). A node that does not answer leaves it holding (raises unavailable)."""
         if row.tx_hash is None:
             reserved = row.reserved_at if row.reserved_at.tzinfo else row.reserved_at.replace(tzinfo=UTC)
             return now - reserved > RESERVATION_TTL
+        eth = self.runtime.chain.w3.eth
         try:
-            receipt = self.runtime.chain.w3.eth.get_transaction_receipt(row.tx_hash)  # type: ignore[arg-type]
-        except Exception:  # TransactionNotFound: dropped or forgotten by the chain
-            return True
+            try:
+                receipt = eth.get_transaction_receipt(row.tx_hash)  # type: ignore[arg-type]
+            except TransactionNotFound:
+                try:
+                    eth.get_transaction(row.tx_hash)  # type: ignore[arg-type]
+                except TransactionNotFound:
+                    return True  # dropped, or forgotten by a node that rolled back
+                return False  # pending: it may still be mined
+        except Exception as exc:
+            raise errors.ChainUnavailableError(f"{self.runtime.chain.label()} did not answer: {exc}") from exc
         if int(receipt["status"]) != 1:
             return True
         raise errors.EventAlreadyRecordedError(f"event {row.event_id} is already recorded (transaction {row.tx_hash})")
@@ -552,7 +562,11 @@ class ProvenanceService:
         return tx
 
     def _relay(
-        self, request: ForwardRequest, documents: Sequence[Any], keep: Callable[[], None] | None = None
+        self,
+        request: ForwardRequest,
+        documents: Sequence[Any],
+        keep: Callable[[], None] | None = None,
+        on_sent: Callable[[str], None] | None = None,
     ) -> TxResult:
         """Relay the signed request paid by the operator; its documents are stored once it passed every
         check (signature, nonce, deadline, the call itself)."""
@@ -562,7 +576,7 @@ class ProvenanceService:
             if keep is not None:
                 keep()
 
-        tx = self.runtime.transactor.relay(request, self.runtime.operator, before_send=before_send)
+        tx = self.runtime.transactor.relay(request, self.runtime.operator, before_send=before_send, on_sent=on_sent)
         self.runtime.sync()
         return tx
 
