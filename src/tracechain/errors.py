@@ -112,7 +112,7 @@ class TransactionPendingError(UnavailableError):
 
     code = "transaction_pending"
 
-    def __init__(self, message: str, tx_hash: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, tx_hash: str = "", *, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.tx_hash = tx_hash
 

@@ -60,10 +60,6 @@ class Settings(BaseSettings):
             return self.confirmations
         return 0 if dev_chain else DEFAULT_CONFIRMATIONS
 
-    def store_url(self) -> str:
-        """The SQLAlchemy URL of the off-chain store."""
-        return self.database_url or f"sqlite:///{self.data_dir / 'tracechain.db'}"
-
 
 @lru_cache
 def get_settings() -> Settings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from tracechain.errors import InvalidInputError
 
@@ -47,6 +48,7 @@ class Role(StrEnum):
         return next((r for r in cls if r.id == role_id), None)
 
 
+@lru_cache(maxsize=1 << 16)  # the same few actors' addresses come by in every log: checksum each once
 def to_address(value: str) -> str:
     """`value` as a checksummed address.
 

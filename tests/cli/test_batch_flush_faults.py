@@ -133,7 +133,8 @@ def test_flush_survives_a_dying_node_and_a_node_that_comes_back_without_the_anch
     assert code == 6, out
     assert len(out.strip().splitlines()) == 1 and "Traceback" not in out, out
     assert out.startswith("error: ") and "stays sealed" in out, out
-    with Store(f"sqlite:///{tmp / 'data' / 'tracechain.db'}").session() as s:
+    (store_file,) = (tmp / "data" / "stores").glob("*.db")  # the store the CLI opened for this chain
+    with Store(f"sqlite:///{store_file}").session() as s:
         (batch,) = s.scalars(select(NotaryBatchRow)).all()
         assert batch.status == SEALED and "did not answer" in (batch.last_error or "")
 

@@ -48,7 +48,13 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
     tmp = tmp_path_factory.mktemp("keyless")
     with OtherChain(free_port()) as node:
         node.start()
-        reader = {"TRACECHAIN_DATA_DIR": str(tmp), "TRACECHAIN_RPC_URL": node.url, "TRACECHAIN_PRIVATE_KEY": ""}
+        # (No confirmations: this node mines only what the test sends, so 12 blocks would never come.)
+        reader = {
+            "TRACECHAIN_DATA_DIR": str(tmp),
+            "TRACECHAIN_RPC_URL": node.url,
+            "TRACECHAIN_PRIVATE_KEY": "",
+            "TRACECHAIN_CONFIRMATIONS": "0",
+        }
         operator = {**reader, "TRACECHAIN_PRIVATE_KEY": KEYS[0]}
         ok(operator, "deploy")
         ok(operator, "actors", "register", ADDRESSES[1], "--name", "Acme Dairy Co-op", "--role", "manufacturer",

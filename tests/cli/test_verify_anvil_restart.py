@@ -153,7 +153,7 @@ def test_cli_writes_by_non_notaries_are_refused(restarted) -> None:
 def test_notarizing_twice_is_a_conflict(restarted) -> None:
     r = restarted
     code, out = run(r["env"], "notarize", str(r["files"]["order"]), "--rpc", r["url"], "--dev-account", NOTARY)
-    assert code == 5 and "is already notarized (block" in out, out
+    assert code == 5 and "already exists (block" in out, out
 
 
 def test_verify_against_a_dead_node_is_unavailable(restarted) -> None:

@@ -4,12 +4,13 @@ refused with the JSON pointer of its first problem."""
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
 
-from tests.epcis.oracle import wrap
-from tracechain.epcis.schema import check_document_schema, check_event_schema, epcis_schema
+from tests.epcis.oracle import corpus, wrap
+from tracechain.epcis.schema import _fast_accepts, _validators, check_document_schema, check_event_schema, epcis_schema
 from tracechain.epcis.vocabulary import EPCIS_CONTEXT
 from tracechain.errors import EpcisSchemaError
 
@@ -51,37 +52,37 @@ def _doc_with(path: list[Any], value: Any, *, delete: bool = False) -> dict[str,
 EVENT_PATH: list[Any] = ["epcisBody", "eventList", 1]
 
 
-@pytest.mark.parametrize(
-    ("path", "value", "delete", "pointer"),
-    [
-        # document envelope
-        (["schemaVersion"], None, True, ""),
-        (["schemaVersion"], 2.0, False, "/schemaVersion"),
-        (["epcisBody"], {"events": []}, False, "/epcisBody"),
-        (["type"], "EPCISThing", False, ""),
-        # common event fields
-        ([*EVENT_PATH, "eventTime"], None, True, "/epcisBody/eventList/1"),
-        ([*EVENT_PATH, "eventTimeZoneOffset"], "+15:00", False, "/epcisBody/eventList/1/eventTimeZoneOffset"),
-        ([*EVENT_PATH, "errorDeclaration"], {"reason": "incorrect_data"}, False,
-         "/epcisBody/eventList/1/errorDeclaration"),
-        # type-specific fields and vocabularies
-        ([*EVENT_PATH, "action"], "UPDATE", False, "/epcisBody/eventList/1/action"),
-        ([*EVENT_PATH, "bizStep"], "urn:epcglobal:cbv:bizstep:shipping", False, "/epcisBody/eventList/1/bizStep"),
-        ([*EVENT_PATH, "quantityList"], [{"quantity": 3}], False, "/epcisBody/eventList/1/quantityList/0"),
-        ([*EVENT_PATH, "quantityList"], [{"epcClass": "urn:x:1", "quantity": 1, "uom": "kg"}], False,
-         "/epcisBody/eventList/1/quantityList/0/uom"),
-        ([*EVENT_PATH, "readPoint"], {"name": "dock"}, False, "/epcisBody/eventList/1/readPoint"),
-        ([*EVENT_PATH, "bizTransactionList"], [{"type": "po"}], False,
-         "/epcisBody/eventList/1/bizTransactionList/0"),
-        ([*EVENT_PATH, "sourceList"], {"type": "location", "source": "urn:x"}, False,
-         "/epcisBody/eventList/1/sourceList"),
-        ([*EVENT_PATH, "sensorElementList"], [{"sensorReport": []}], False,
-         "/epcisBody/eventList/1/sensorElementList/0/sensorReport"),
-        ([*EVENT_PATH, "ilmd"], {"acme:lot": "L1"}, False, "/epcisBody/eventList/1/ilmd"),  # not with OBSERVE
-        ([*EVENT_PATH, "persistentDisposition"], {"set": []}, False,
-         "/epcisBody/eventList/1/persistentDisposition/set"),
-    ],
-)  # fmt: skip
+MALFORMED: list[tuple[list[Any], Any, bool, str]] = [
+    # document envelope
+    (["schemaVersion"], None, True, ""),
+    (["schemaVersion"], 2.0, False, "/schemaVersion"),
+    (["epcisBody"], {"events": []}, False, "/epcisBody"),
+    (["type"], "EPCISThing", False, ""),
+    # common event fields
+    ([*EVENT_PATH, "eventTime"], None, True, "/epcisBody/eventList/1"),
+    ([*EVENT_PATH, "eventTimeZoneOffset"], "+15:00", False, "/epcisBody/eventList/1/eventTimeZoneOffset"),
+    ([*EVENT_PATH, "errorDeclaration"], {"reason": "incorrect_data"}, False,
+     "/epcisBody/eventList/1/errorDeclaration"),
+    # type-specific fields and vocabularies
+    ([*EVENT_PATH, "action"], "UPDATE", False, "/epcisBody/eventList/1/action"),
+    ([*EVENT_PATH, "bizStep"], "urn:epcglobal:cbv:bizstep:shipping", False, "/epcisBody/eventList/1/bizStep"),
+    ([*EVENT_PATH, "quantityList"], [{"quantity": 3}], False, "/epcisBody/eventList/1/quantityList/0"),
+    ([*EVENT_PATH, "quantityList"], [{"epcClass": "urn:x:1", "quantity": 1, "uom": "kg"}], False,
+     "/epcisBody/eventList/1/quantityList/0/uom"),
+    ([*EVENT_PATH, "readPoint"], {"name": "dock"}, False, "/epcisBody/eventList/1/readPoint"),
+    ([*EVENT_PATH, "bizTransactionList"], [{"type": "po"}], False,
+     "/epcisBody/eventList/1/bizTransactionList/0"),
+    ([*EVENT_PATH, "sourceList"], {"type": "location", "source": "urn:x"}, False,
+     "/epcisBody/eventList/1/sourceList"),
+    ([*EVENT_PATH, "sensorElementList"], [{"sensorReport": []}], False,
+     "/epcisBody/eventList/1/sensorElementList/0/sensorReport"),
+    ([*EVENT_PATH, "ilmd"], {"acme:lot": "L1"}, False, "/epcisBody/eventList/1/ilmd"),  # not with OBSERVE
+    ([*EVENT_PATH, "persistentDisposition"], {"set": []}, False,
+     "/epcisBody/eventList/1/persistentDisposition/set"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("path", "value", "delete", "pointer"), MALFORMED)
 def test_a_malformed_document_per_rule_group(path: list[Any], value: Any, delete: bool, pointer: str) -> None:
     with pytest.raises(EpcisSchemaError) as caught:
         check_document_schema(_doc_with(path, value, delete=delete))
@@ -105,3 +106,32 @@ def test_other_event_types_are_checked_against_their_definition() -> None:
     with pytest.raises(EpcisSchemaError):  # ADD without children
         check_event_schema(aggregation)
     check_event_schema({**aggregation, "childEPCs": ["urn:epc:id:sgtin:0614141.107346.2017"]})
+
+
+def _corpus_events() -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    for path in corpus():
+        doc = json.loads(path.read_text())
+        body = doc.get("epcisBody", {}) if isinstance(doc, dict) else {}
+        found = body.get("eventList") or body.get("queryResults", {}).get("resultsBody", {}).get("eventList", [])
+        events += [e for e in found if isinstance(e, dict) and isinstance(e.get("type"), str)]
+    return events
+
+
+def _mutations() -> list[dict[str, Any]]:
+    """One malformed event per rule group above, besides the valid one."""
+    mutated = [EVENT]
+    for path, value, delete, _ in MALFORMED:
+        if path[: len(EVENT_PATH)] == EVENT_PATH:
+            mutated.append(_doc_with(path, value, delete=delete)["epcisBody"]["eventList"][1])
+    return mutated
+
+
+def test_the_compiled_fast_path_agrees_with_jsonschema() -> None:
+    """An event the compiled validator accepts is never one jsonschema refuses (and the other way)."""
+    _, by_type, extended = _validators()
+    events = _corpus_events() + _mutations()
+    assert len(events) > 150
+    for event in events:
+        slow = not any(True for _ in by_type.get(event["type"], extended).iter_errors(event))
+        assert _fast_accepts(event["type"], event) == slow, json.dumps(event)[:400]

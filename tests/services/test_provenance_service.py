@@ -21,7 +21,7 @@ from tracechain.services.provenance import ProvenanceService, TraceReader
 from tracechain.services.provenance import events as events_module
 from tracechain.store.db import Activity, Document, Store
 from tracechain.store.indexer import Indexer
-from tracechain.store.provenance import HANDLERS, EntryRow, ReservationRow, SubjectRow
+from tracechain.store.provenance import EntryRow, ReservationRow, SubjectRow, apply_logs
 
 GTIN = "09506000134352"
 PID = f"01/{GTIN}/21/SN-0001"
@@ -324,6 +324,26 @@ def test_an_event_enters_a_history_once(net, service) -> None:  # noqa: ANN001
         service.record_events(m, [again, again])
 
 
+def test_writes_behind_confirmations_know_what_the_index_does_not_show_yet(net, tmp_path) -> None:  # noqa: ANN001
+    """On a public chain the index waits 12 blocks; a write a moment after another must still know
+    the subject exists and the event is recorded (no re-create, no second recording)."""
+    from tracechain.services.runtime import Runtime
+    from tracechain.settings import Settings
+
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    store.bind_chain(net.chain.chain_id, net.deployment.anchor_hash)
+    settings = Settings(data_dir=tmp_path, public_base_url="http://testserver", confirmations=12)
+    runtime = Runtime(settings, net.chain, net.deployment, store, net.accounts["relayer"])
+    service, m = ProvenanceService(runtime), net.accounts["manufacturer"]
+    service.register(m, PID)
+    doc = event_doc([PID, f"01/{GTIN}/21/SN-NEW"], "commissioning", 0, "active")
+    service.record_events(m, [doc])  # PID exists (unconfirmed): only SN-NEW is created
+    with pytest.raises(errors.EventAlreadyRecordedError):
+        service.record_events(m, [doc])
+    with pytest.raises(errors.ProductNotFoundError):  # reads wait for the confirmations
+        TraceReader(runtime).trace(PID)
+
+
 def test_the_same_event_posted_at_once_is_recorded_once(net, runtime, reader) -> None:  # noqa: ANN001
     m = net.accounts["manufacturer"]
     ProvenanceService(runtime).register(m, PID)
@@ -383,21 +403,13 @@ def test_indexer_resumes_without_duplicates_or_gaps(any_net, any_runtime, tmp_pa
     class Crash(Exception):
         pass
 
-    calls = {"n": 0}
+    def crashing(session, logs) -> None:  # noqa: ANN001
+        apply_logs(session, logs[:3])  # part of the chunk is written, then the process dies
+        raise Crash
 
-    def crashing(session, log) -> None:  # noqa: ANN001
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise Crash
-        HANDLERS[("ProvenanceRegistry", "EntryAppended")](session, log)
-
-    handlers = {
-        **Indexer(net.chain, net.deployment, store).handlers,
-        ("ProvenanceRegistry", "EntryAppended"): crashing,
-    }
     before = store.checkpoint("contracts")
     with pytest.raises(Crash):
-        Indexer(net.chain, net.deployment, store, handlers, chunk_blocks=1000).sync()  # dies mid-chunk
+        Indexer(net.chain, net.deployment, store, None, {"ProvenanceRegistry": crashing}, chunk_blocks=1000).sync()
     assert store.checkpoint("contracts") == before  # the chunk rolled back whole
 
     assert Indexer(net.chain, net.deployment, store, chunk_blocks=3).sync() > 0  # a new process resumes

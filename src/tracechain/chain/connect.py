@@ -53,6 +53,17 @@ class Chain:
         """True on chains whose dev accounts hold the well-known mnemonic's keys."""
         return self.embedded or self.chain_id == ANVIL_CHAIN_ID
 
+    def rpc(self, method: str, params: list[Any]) -> Any:
+        """The raw JSON-RPC result of `method` (hex strings, no formatting: for bulk reads).
+
+        Raises:
+            ChainUnavailableError: the node answered with an error.
+        """
+        response = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        if "error" in response:
+            raise ChainUnavailableError(f"{self.label()} refused {method}: {response['error']}")
+        return response["result"]
+
     def label(self) -> str:
         return "embedded eth-tester chain" if self.embedded else f"node at {self.url}"
 

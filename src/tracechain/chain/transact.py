@@ -3,9 +3,11 @@ through the ERC-2771 forwarder, where the actor signs and a relayer pays the gas
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from eth_abi import encode as abi_encode
@@ -52,7 +54,12 @@ class TxResult:
     tx_hash: str
     block_number: int
     gas_used: int
-    logs: list[Any]
+    chain: Chain = field(repr=False, compare=False)
+
+    @cached_property
+    def logs(self) -> list[Any]:
+        """Its logs as web3 formats them, read when first asked for (most writes never ask)."""
+        return list(self.chain.w3.eth.get_transaction_receipt(self.tx_hash)["logs"])  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -416,27 +423,36 @@ class Transactor:
                 except Exception as exc:
                     if attempt == 2 or not _nonce_taken(exc):
                         raise
+            sent = "0x" + bytes(tx_hash).hex()
             if on_sent is not None:
-                on_sent("0x" + bytes(tx_hash).hex())
-            timeout = self.chain.mining_timeout
-            try:
-                receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.05)
-            except TimeExhausted:
-                raise errors.TransactionPendingError(
-                    f"transaction 0x{bytes(tx_hash).hex()} was sent but not mined within {timeout:g} s",
-                    "0x" + bytes(tx_hash).hex(),
-                    hint="it may still be mined: look it up before sending the write again",
-                ) from None
+                on_sent(sent)
+            status, block, gas_used = self._mined(sent)
         except Exception as exc:
             raise self._translate(exc) from exc
-        if receipt["status"] != 1:
-            raise self._replay_failure(tx, int(receipt["blockNumber"]))
-        return TxResult(
-            tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
-            block_number=int(receipt["blockNumber"]),
-            gas_used=int(receipt["gasUsed"]),
-            logs=list(receipt["logs"]),
-        )
+        if status != 1:
+            raise self._replay_failure(tx, block)
+        return TxResult(tx_hash=sent, block_number=block, gas_used=gas_used, chain=self.chain)
+
+    def _mined(self, tx_hash: str) -> tuple[int, int, int]:
+        """Status, block number and gas used of `tx_hash` once mined (raw receipts over RPC: web3's
+        formatting of a big batch's logs costs more than the wait).
+
+        Raises:
+            TransactionPendingError: not mined within the chain's mining timeout.
+        """
+        timeout = self.chain.mining_timeout
+        if self.chain.embedded:
+            try:
+                receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)  # type: ignore[arg-type]
+            except TimeExhausted:
+                raise _pending(tx_hash, timeout) from None
+            return int(receipt["status"]), int(receipt["blockNumber"]), int(receipt["gasUsed"])
+        deadline = time.monotonic() + timeout
+        while (found := self.chain.rpc("eth_getTransactionReceipt", [tx_hash])) is None:
+            if time.monotonic() > deadline:
+                raise _pending(tx_hash, timeout)
+            time.sleep(0.02)
+        return int(found["status"], 16), int(found["blockNumber"], 16), int(found["gasUsed"], 16)
 
     def _replay_failure(self, tx: dict[str, Any], block: int) -> errors.TraceChainError:
         """Re-run a mined failed transaction as a call to learn why it reverted."""
@@ -453,6 +469,14 @@ class Transactor:
         if isinstance(exc, ConnectionError | TimeoutError) or "Connection" in type(exc).__name__:
             return errors.ChainUnavailableError(f"{self.chain.label()} did not answer: {exc}")
         return self.decoder.translate(exc)
+
+
+def _pending(tx_hash: str, timeout: float) -> errors.TransactionPendingError:
+    return errors.TransactionPendingError(
+        f"transaction {tx_hash} was sent but not mined within {timeout:g} s",
+        tx_hash,
+        hint="it may still be mined: look it up before sending the write again",
+    )
 
 
 def _nonce_taken(exc: BaseException) -> bool:

@@ -369,13 +369,15 @@ def flush(
     ]
     failed = next((o for o in outcomes if o.action == "failed"), None)
     if failed is not None:
+        sealed = f"batch {failed.root} ({failed.record_count} records) stays sealed"
         if as_json:
             print_json({"batches": rows, "anchoredBy": payer})
-        else:
-            typer.echo(
-                f"batch {failed.root} ({failed.record_count} records) stays sealed; flush again to retry", err=True
-            )
-        raise failed.exception or errors.TransactionError(f"batch {failed.root} was not anchored: {failed.error}")
+        cause = failed.exception
+        if isinstance(cause, errors.UnavailableError):  # one line: what stays, and why
+            raise errors.ChainUnavailableError(f"{sealed} (flush again to retry): {cause.message}") from cause
+        if not as_json:
+            typer.echo(f"{sealed}; flush again to retry", err=True)
+        raise cause or errors.TransactionError(f"batch {failed.root} was not anchored: {failed.error}")
     lines = [f"nothing to anchor ({svc.pending_count()} queued)"] if not outcomes else []
     lines += [
         f"{o.action} batch {o.root}: {o.record_count} records in block {o.block_number} (tx {o.tx_hash})"

@@ -30,7 +30,6 @@ from tracechain.cli.common import (
 )
 from tracechain.cli.messages import check_choice
 from tracechain.errors import InvalidInputError, NotFoundError
-from tracechain.hashing import document_hash, to_hex
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -147,23 +146,26 @@ def register_dataset(
     """
     document = read_json(manifest)
     meta = read_json(metadata) if metadata else None
+    from tracechain.hashing import document_hash, to_hex  # imported where used (start-up time)
+
     service = _service(rpc)
     acting = signer(key, dev_account, service.runtime)
     written = service.register(acting, document, meta)
     sentence, data = _written(service, acting, written)
     token = int(written.subject, 16)
+    content_hash = to_hex(document_hash(document))
     emit(
         as_json,
         {
             "dataset": written.subject,
-            "contentHash": to_hex(document_hash(document)),
+            "contentHash": content_hash,
             "holder": acting.address,
             "token": str(token),
             "tokenContract": service.client.address,
             **data,
         },
         f"dataset {written.subject}",
-        f"content hash {to_hex(document_hash(document))}",
+        f"content hash {content_hash}",
         f"holding-right token {token} of {service.client.address}",
         f"({tx_text(written.tx)})",
         sentence,

@@ -79,7 +79,7 @@ class Identifier:
         segments = self.canonical.split("/")
         return tuple((segments[i], unquote(segments[i + 1])) for i in range(0, len(segments), 2))
 
-    @property
+    @cached_property
     def key(self) -> bytes:
         """keccak256(utf8(canonical)): the 32-byte key the chain uses for this identifier."""
         return keccak_text(self.canonical)

@@ -3,9 +3,11 @@
 The validators are built once, on first use. A document's envelope and each of its events are checked
 separately - each event against its own type's definition, as the schema's if/then on ``type`` would -
 so a 10,000-event document does not pay for the schema's dispatch on every event, and the error names
-the event. Formats (``uri``, ``date-time``) are annotations here, as in JSON Schema's default: GS1's own
-examples use JSON-LD blank-node IDs (``_:document1``) a strict URI check refuses; `events.check_event`
-checks the identifiers and times that matter.
+the event. Each event is first checked by a validator compiled to Python code (fastjsonschema, ~20x
+faster); only an event it refuses is walked by jsonschema, which decides and names the problem.
+Formats (``uri``, ``date-time``) are annotations here, as in JSON Schema's default: GS1's own examples
+use JSON-LD blank-node IDs (``_:document1``) a strict URI check refuses; `events.check_event` checks
+the identifiers and times that matter.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import unquote
 
+import fastjsonschema
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError, best_match
 
@@ -45,6 +48,25 @@ def _inline(node: Any, definitions: dict[str, Any], depth: int = 0) -> Any:
     if isinstance(node, list):
         return [_inline(v, definitions, depth) for v in node]
     return node
+
+
+@lru_cache(maxsize=1)
+def _fast_validators() -> dict[str, Any]:
+    """Compiled validators per event type (formats stay annotations, as in jsonschema's default)."""
+    definitions = epcis_schema()["definitions"]
+    return {
+        name: fastjsonschema.compile(_inline(definitions[name], definitions), use_formats=False)
+        for name in (*_EVENT_DEFINITIONS, "Extended-Event")
+    }
+
+
+def _fast_accepts(event_type: str, event: dict[str, Any]) -> bool:
+    validators = _fast_validators()
+    try:
+        validators.get(event_type, validators["Extended-Event"])(event)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
 
 
 @lru_cache(maxsize=1)
@@ -96,6 +118,8 @@ def check_event_schema(event: Any, *, pointer: str = "", event_index: int | None
         raise EpcisSchemaError("an event must be a JSON object", pointer=pointer or "/", event_index=event_index)
     if not isinstance(event.get("type"), str):
         raise EpcisSchemaError("'type' is a required string", pointer=pointer + "/type", event_index=event_index)
+    if _fast_accepts(event["type"], event):
+        return
     _, by_type, extended = _validators()
     validator = by_type.get(event["type"], extended)
     error = _first_problem(validator.iter_errors(event))

@@ -10,7 +10,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eth_utils import keccak
-from sqlalchemy import BigInteger, DateTime, Integer, String, Text, UniqueConstraint, create_engine, event, select, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -199,9 +211,10 @@ class Store:
         """Store `doc` under its canonical hash (idempotent); returns the 0x-hex hash."""
         return self.put_documents([doc])[0]
 
-    def put_documents(self, docs: list[Any]) -> list[str]:
+    def put_documents(self, docs: list[Any], digests: list[str] | None = None) -> list[str]:
         """Store each document under its canonical hash, in one database transaction (idempotent);
-        returns their 0x-hex hashes in order.
+        returns their 0x-hex hashes in order. `digests` are those hashes when the caller has them
+        already (`hashing.document_hash` of each document).
 
         The hash is keccak256 of the RFC 8785 canonical JSON; the body keeps the document's own key
         order (tools that hash JSON by reading it in order, like GS1's Event Hash ID generator, must
@@ -210,12 +223,12 @@ class Store:
         Raises:
             InvalidInputError: a document is not plain JSON (see `canonical_json`).
         """
-        rows: dict[str, str] = {}
-        digests = []
-        for doc in docs:
-            digest = to_hex(keccak(canonical_json(doc)))
-            digests.append(digest)
-            rows[digest] = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        if digests is None:
+            digests = [to_hex(keccak(canonical_json(doc))) for doc in docs]
+        rows = {
+            digest: json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            for digest, doc in zip(digests, docs, strict=True)
+        }
         now = datetime.now(UTC)
         try:
             with self.session() as s:
@@ -223,7 +236,9 @@ class Store:
                 present: set[str] = set()
                 for i in range(0, len(keys), 900):
                     present.update(s.scalars(select(Document.hash).where(Document.hash.in_(keys[i : i + 900]))))
-                s.add_all(Document(hash=h, body=b, stored_at=now) for h, b in rows.items() if h not in present)
+                new = [{"hash": h, "body": b, "stored_at": now} for h, b in rows.items() if h not in present]
+                if new:
+                    s.execute(insert(Document), new)
         except SQLAlchemyIntegrityError:
             if len(docs) == 1:
                 return digests  # stored by a concurrent writer meanwhile: same hash, same content

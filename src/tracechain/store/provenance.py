@@ -6,19 +6,31 @@ documents (written by the capture service, keyed by document hash), and the rese
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String, UniqueConstraint, delete, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracechain.chain.provenance import EntryKind, genesis_head, next_head
 from tracechain.errors import IntegrityError
 from tracechain.hashing import parse_bytes32, to_hex
-from tracechain.store.db import Base
+from tracechain.store.db import Activity, Base
 from tracechain.types import to_address
 
 if TYPE_CHECKING:
-    from tracechain.store.indexer import ChainLog, Handler, Rewind
+    from tracechain.store.indexer import ChainLog, Rewind
 
 CONTRACT = "ProvenanceRegistry"
 
@@ -109,35 +121,7 @@ class ReservationRow(Base):
     tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True, index=True)
 
 
-# ---------------------------------------------------------------- handlers
-def _key(log: ChainLog) -> str:
-    return to_hex(bytes(log.args["subjectKey"]))
-
-
-def _created(session: Session, log: ChainLog) -> None:
-    a = log.args
-    key = _key(log)
-    originator = to_address(a["originator"])
-    metadata_hash = to_hex(bytes(a["metadataHash"]))
-    session.add(
-        SubjectRow(
-            subject_key=key,
-            identifier=str(a["identifier"]),
-            originator=originator,
-            custodian=None if a["open"] else originator,
-            open=bool(a["open"]),
-            status="active",
-            metadata_hash=metadata_hash,
-            entry_count=0,
-            head=to_hex(genesis_head(parse_bytes32(key), originator, parse_bytes32(metadata_hash))),
-            created_block=log.block_number,
-            created_tx=log.tx_hash,
-            created_at=log.timestamp,
-        )
-    )
-    session.add(log.activity(originator, "subject.create", str(a["identifier"])))
-
-
+# ---------------------------------------------------------------- applying logs
 _ACTIVITY_KIND: dict[int, str] = {
     EntryKind.EVENT: "subject.event",
     EntryKind.ERROR_DECLARATION: "subject.error_declaration",
@@ -145,59 +129,103 @@ _ACTIVITY_KIND: dict[int, str] = {
     EntryKind.FORCED_CUSTODY: "subject.forced_custody",
     EntryKind.RECALL: "subject.recall",
 }
+_SUBJECT_FIELDS = ("subject_key", "identifier", "originator", "custodian", "open", "status", "metadata_hash")
+_STATE_FIELDS = ("entry_count", "head", "custodian", "status")
 
 
-def _appended(session: Session, log: ChainLog) -> None:
+def apply_logs(session: Session, logs: list[ChainLog]) -> None:
+    """Apply a chunk's ProvenanceRegistry logs, in order: one query loads the subjects they touch,
+    each entry's running head is computed from the one before, and rows go in as bulk inserts (a
+    chunk is applied once, with its checkpoint, in one transaction: no replay check per log)."""
+    named = {_key(log) for log in logs if log.event == "EntryAppended"}
+    subjects = {key: _state(row) for key, row in known_subjects(session, sorted(named)).items()}
+    created: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
+    activity: list[dict[str, Any]] = []
+    changed: set[str] = set()
+    for log in logs:
+        key = _key(log)
+        if log.event == "SubjectCreated":
+            row = _created(log, key)
+            created.append(row)
+            subjects[key] = row
+            activity.append(log.activity_row(row["originator"], "subject.create", row["identifier"]))
+        elif log.event == "EntryAppended":
+            subject = subjects.get(key)
+            if subject is None:  # the contract emits nothing for unknown subjects: the index lost a creation
+                raise IntegrityError(f"an entry in tx {log.tx_hash} names subject {key} the index does not hold")
+            entry = _entry(log, key, subject)
+            entries.append(entry)
+            changed.add(key)
+            kind = entry["kind"]
+            activity.append(log.activity_row(entry["actor"], _ACTIVITY_KIND[kind], subject["identifier"]))
+    if created:
+        session.execute(insert(SubjectRow), created)
+    fresh = {row["subject_key"] for row in created}
+    updates = [{"subject_key": k, **{f: subjects[k][f] for f in _STATE_FIELDS}} for k in changed - fresh]
+    if updates:
+        session.execute(update(SubjectRow), updates)
+    if entries:
+        session.execute(insert(EntryRow), entries)
+    if activity:
+        session.execute(insert(Activity), activity)
+
+
+def _key(log: ChainLog) -> str:
+    return to_hex(bytes(log.args["subjectKey"]))
+
+
+def _state(row: SubjectRow) -> dict[str, Any]:
+    return {f: getattr(row, f) for f in (*_SUBJECT_FIELDS, *_STATE_FIELDS)}
+
+
+def _created(log: ChainLog, key: str) -> dict[str, Any]:
     a = log.args
-    key = _key(log)
-    subject = session.get(SubjectRow, key)
-    if subject is None:  # the contract emits nothing for unknown subjects: the index lost a creation
-        raise IntegrityError(f"an entry in tx {log.tx_hash} names subject {key} the index does not hold")
-    # No replay check per log: a chunk is applied once, with its checkpoint, in one transaction.
-    kind, ref = int(a["kind"]), to_hex(bytes(a["ref"]))
-    actor = to_address(a["actor"])
-    document_hash = to_hex(bytes(a["documentHash"]))
-    code = int(a["code"])
-    head = to_hex(
-        next_head(
-            parse_bytes32(subject.head),
-            kind,
-            parse_bytes32(ref),
-            parse_bytes32(document_hash),
-            code,
-            actor,
-            log.timestamp,
-        )
-    )
-    session.add(
-        EntryRow(
-            subject_key=key,
-            seq=subject.entry_count,
-            kind=kind,
-            ref=ref,
-            document_hash=document_hash,
-            code=code,
-            actor=actor,
-            timestamp=log.timestamp,
-            head=head,
-            tx_hash=log.tx_hash,
-            log_index=log.log_index,
-            block_number=log.block_number,
-        )
-    )
-    subject.entry_count += 1
-    subject.head = head
+    originator = to_address(a["originator"])
+    metadata_hash = to_hex(bytes(a["metadataHash"]))
+    return {
+        "subject_key": key,
+        "identifier": str(a["identifier"]),
+        "originator": originator,
+        "custodian": None if a["open"] else originator,
+        "open": bool(a["open"]),
+        "status": "active",
+        "metadata_hash": metadata_hash,
+        "entry_count": 0,
+        "head": to_hex(genesis_head(parse_bytes32(key), originator, parse_bytes32(metadata_hash))),
+        "created_block": log.block_number,
+        "created_tx": log.tx_hash,
+        "created_at": log.timestamp,
+    }
+
+
+def _entry(log: ChainLog, key: str, subject: dict[str, Any]) -> dict[str, Any]:
+    """The entry row `log` appends to `subject`, whose state (count, head, custodian, status) it advances."""
+    a = log.args
+    kind, ref, document_hash = int(a["kind"]), bytes(a["ref"]), bytes(a["documentHash"])
+    code, actor = int(a["code"]), to_address(a["actor"])
+    head = to_hex(next_head(parse_bytes32(subject["head"]), kind, ref, document_hash, code, actor, log.timestamp))
+    entry = {
+        "subject_key": key,
+        "seq": subject["entry_count"],
+        "kind": kind,
+        "ref": to_hex(ref),
+        "document_hash": to_hex(document_hash),
+        "code": code,
+        "actor": actor,
+        "timestamp": log.timestamp,
+        "head": head,
+        "tx_hash": log.tx_hash,
+        "log_index": log.log_index,
+        "block_number": log.block_number,
+    }
+    subject["entry_count"] += 1
+    subject["head"] = head
     if kind in (EntryKind.CUSTODY, EntryKind.FORCED_CUSTODY):
-        subject.custodian = to_address("0x" + ref[-40:])
+        subject["custodian"] = to_address("0x" + ref[-20:].hex())
     elif kind == EntryKind.RECALL:
-        subject.status = "recalled"
-    session.add(log.activity(actor, _ACTIVITY_KIND.get(kind, "subject.entry"), subject.identifier))
-
-
-HANDLERS: dict[tuple[str, str], Handler] = {
-    (CONTRACT, "SubjectCreated"): _created,
-    (CONTRACT, "EntryAppended"): _appended,
-}
+        subject["status"] = "recalled"
+    return entry
 
 
 def rewind(context: Rewind) -> None:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 from web3.exceptions import TransactionNotFound
 
@@ -44,6 +44,7 @@ from tracechain.services.provenance.events import (
 from tracechain.services.provenance.lineage import LineageReader, edge_rows
 from tracechain.services.runtime import Runtime
 from tracechain.store import provenance as index
+from tracechain.store.lineage import LineageEdgeRow
 from tracechain.types import to_address
 
 CONTRACT = "ProvenanceRegistry"
@@ -393,6 +394,10 @@ class ProvenanceService:
         keys = list({to_hex(s.identifier.key) for p in prepared for s in p.subjects})
         with self.store.session() as s:
             existing = {parse_bytes32(k) for k in index.known_subjects(s, keys)}
+        # and those created in blocks the index waits to confirm (none on a dev chain, it follows the head)
+        existing |= {
+            bytes(log.args["subjectKey"]) for log in self.runtime.indexer.unconfirmed(index.CONTRACT, "SubjectCreated")
+        }
         return plan_batches(prepared, existing, gas_cap=self._gas_cap())
 
     def _gas_cap(self) -> int:
@@ -459,28 +464,39 @@ class ProvenanceService:
         return [_new_subject(s) for s in args["create"]], [_event_input(e) for e in args["events"]]
 
     def _keep_events(self, prepared: Sequence[PreparedEvent]) -> None:
-        """Store each event document and the facts queries and lineage read (one transaction each)."""
+        """Store each event document and the facts queries and lineage read (one transaction each,
+        bulk inserts)."""
         now = datetime.now(UTC)
-        self.store.put_documents([p.document for p in prepared])
+        digests = [to_hex(p.document_hash) for p in prepared]
+        self.store.put_documents([p.document for p in prepared], digests)
+        facts: list[dict[str, Any]] = []
+        subjects: list[dict[str, Any]] = []
+        edges: list[dict[str, Any]] = []
         with self.store.session() as s:
-            known = index.known_facts(s, [to_hex(p.document_hash) for p in prepared])
-            for p in prepared:
-                digest = to_hex(p.document_hash)
+            known = index.known_facts(s, digests)
+            for p, digest in zip(prepared, digests, strict=True):
                 if digest in known:
                     continue
                 known.add(digest)
-                s.add(_facts(p, digest, now))
-                s.add_all(
-                    index.EventSubjectRow(
-                        document_hash=digest,
-                        subject_key=to_hex(subject.identifier.key),
-                        identifier=subject.identifier.canonical,
-                        role=str(role),
-                    )
+                facts.append(_facts(p, digest, now))
+                subjects += (
+                    {
+                        "document_hash": digest,
+                        "subject_key": to_hex(subject.identifier.key),
+                        "identifier": subject.identifier.canonical,
+                        "role": str(role),
+                    }
                     for subject in p.subjects
                     for role in subject.roles
                 )
-                s.add_all(edge_rows(p, digest))
+                edges += edge_rows(p, digest)
+            for table, rows in (
+                (index.EventFactsRow, facts),
+                (index.EventSubjectRow, subjects),
+                (LineageEdgeRow, edges),
+            ):
+                if rows:
+                    s.execute(insert(table), rows)
 
     @contextmanager
     def _reserved(self, prepared: Sequence[PreparedEvent]) -> Iterator[Callable[[str], None]]:
@@ -498,9 +514,12 @@ class ProvenanceService:
                         )
                     s.delete(row)
                 s.flush()
-                s.add_all(
-                    index.ReservationRow(event_id=record_key(p), document_hash=to_hex(p.document_hash), reserved_at=now)
-                    for p in prepared
+                s.execute(
+                    insert(index.ReservationRow),
+                    [
+                        {"event_id": k, "document_hash": to_hex(p.document_hash), "reserved_at": now}
+                        for k, p in zip(keys, prepared, strict=True)
+                    ],
                 )
         except DatabaseIntegrityError:
             raise errors.EventBeingRecordedError(
@@ -624,22 +643,23 @@ class ProvenanceService:
         return document_hash(doc)
 
 
-def _facts(p: PreparedEvent, digest: str, now: datetime) -> index.EventFactsRow:
+def _facts(p: PreparedEvent, digest: str, now: datetime) -> dict[str, Any]:
+    """The epcis_events row of a captured event."""
     doc = p.document
-    return index.EventFactsRow(
-        document_hash=digest,
-        event_id=to_hex(p.event_id),
-        event_type=p.event_type,
-        action=p.action,
-        biz_step=p.biz_step,
-        disposition=p.disposition,
-        read_point=(doc.get("readPoint") or {}).get("id"),
-        biz_location=(doc.get("bizLocation") or {}).get("id"),
-        event_time_ms=int(p.event_time.timestamp() * 1000),
-        event_time_offset=p.event_time_zone_offset,
-        error_declaration=p.is_error_declaration,
-        captured_at=now,
-    )
+    return {
+        "document_hash": digest,
+        "event_id": to_hex(p.event_id),
+        "event_type": p.event_type,
+        "action": p.action,
+        "biz_step": p.biz_step,
+        "disposition": p.disposition,
+        "read_point": (doc.get("readPoint") or {}).get("id"),
+        "biz_location": (doc.get("bizLocation") or {}).get("id"),
+        "event_time_ms": int(p.event_time.timestamp() * 1000),
+        "event_time_offset": p.event_time_zone_offset,
+        "error_declaration": p.is_error_declaration,
+        "captured_at": now,
+    }
 
 
 def _key_of(identifier: str) -> str:

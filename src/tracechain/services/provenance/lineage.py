@@ -78,18 +78,17 @@ def edges_of(event: PreparedEvent) -> list[StatedEdge]:
     return edges
 
 
-def edge_rows(event: PreparedEvent, document_hash: str) -> Iterator[graph.LineageEdgeRow]:
-    """The rows the capture stores for an event's relations."""
+def edge_rows(event: PreparedEvent, document_hash: str) -> Iterator[dict[str, Any]]:
+    """The lineage_edges rows (as values) the capture stores for an event's relations."""
     for edge in edges_of(event):
-        to_key = to_hex(edge.to_id.key) if edge.to_id else graph.ALL_CHILDREN
-        yield graph.LineageEdgeRow(
-            document_hash=document_hash,
-            kind=edge.kind,
-            from_key=to_hex(edge.from_id.key),
-            from_id=edge.from_id.canonical,
-            to_key=to_key,
-            to_id=edge.to_id.canonical if edge.to_id else graph.ALL_CHILDREN,
-        )
+        yield {
+            "document_hash": document_hash,
+            "kind": edge.kind,
+            "from_key": to_hex(edge.from_id.key),
+            "from_id": edge.from_id.canonical,
+            "to_key": to_hex(edge.to_id.key) if edge.to_id else graph.ALL_CHILDREN,
+            "to_id": edge.to_id.canonical if edge.to_id else graph.ALL_CHILDREN,
+        }
 
 
 def _ilmd_lot(ilmd: Mapping[str, Any]) -> str | None:
