@@ -34,7 +34,15 @@ class Settings(BaseSettings):
     batch_max_age_seconds: int = Field(default=300, ge=1, description="... or when its oldest is this old")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
-    public_base_url: str = Field(default="http://127.0.0.1:8000", description="Base of printed URLs")
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base of the URLs printed and put in QR codes (the address phones reach the server at)",
+    )
+    public_rpc_url: str | None = Field(
+        default=None,
+        description="JSON-RPC URL the web page reads the chain from to check answers itself; unset = this "
+        "server's read-only proxy /v1/rpc",
+    )
 
     def confirmations_for(self, dev_chain: bool) -> int:
         """`confirmations`, or its default: 0 on local dev chains (nothing reorganises them), 12
