@@ -3,7 +3,9 @@
 # executable_path; no browser is ever downloaded). Uses apt as root, or sudo without a password;
 # where the OS has no apt it says so and leaves the browser tests to skip.
 set -eu
-if command -v chromium >/dev/null 2>&1; then
+# Chinese text needs a CJK font; Debian's chromium does not pull one in.
+PACKAGES="chromium fonts-noto-cjk"
+if command -v chromium >/dev/null 2>&1 && { ! command -v fc-list >/dev/null 2>&1 || fc-list :lang=zh | grep -q .; }; then
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -15,9 +17,10 @@ if [ "$(id -u)" -eq 0 ]; then
 elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
   SUDO="sudo -n"
 else
-  echo "install-chromium: run as root (or with passwordless sudo) to install Debian's chromium: apt-get install -y chromium" >&2
+  echo "install-chromium: run as root (or with passwordless sudo) to install Debian's packages: apt-get install -y $PACKAGES" >&2
   exit 1
 fi
-echo "installing Debian's chromium for the browser tests"
+echo "installing Debian's $PACKAGES for the browser tests"
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
