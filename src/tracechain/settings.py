@@ -51,6 +51,16 @@ class Settings(BaseSettings):
             return self.confirmations
         return 0 if dev_chain else DEFAULT_CONFIRMATIONS
 
+    def serving_at(self, host: str | None = None, port: int | None = None) -> Settings:
+        """These settings for a server listening on `host`:`port`: printed URLs and QR codes follow
+        the real address unless TRACECHAIN_PUBLIC_BASE_URL names the public one explicitly."""
+        host, port = host or self.api_host, port or self.api_port
+        update: dict[str, object] = {"api_host": host, "api_port": port}
+        if "public_base_url" not in self.model_fields_set:
+            shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+            update["public_base_url"] = f"http://{shown}:{port}"
+        return self.model_copy(update=update)
+
     def store_url(self) -> str:
         """The SQLAlchemy URL of the off-chain store."""
         return self.database_url or f"sqlite:///{self.data_dir / 'tracechain.db'}"

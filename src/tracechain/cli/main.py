@@ -109,10 +109,11 @@ def serve(
     from tracechain.api.app import create_app
     from tracechain.services.runtime import open_runtime
 
-    settings = common.settings_with(rpc)
+    settings = common.settings_with(rpc).serving_at(host, port)
     runtime = open_runtime(settings)
     runtime.sync()
-    uvicorn.run(create_app(runtime), host=host or settings.api_host, port=port or settings.api_port)
+    typer.echo(f"serving on {settings.public_base_url} (web page /, docs /docs); Ctrl-C to stop")
+    uvicorn.run(create_app(runtime), host=settings.api_host, port=settings.api_port)
 
 
 @app.command()
@@ -127,11 +128,7 @@ def demo(
     from tracechain.demo import run_demo
     from tracechain.services.runtime import open_runtime
 
-    settings = common.get_settings()
-    if port is not None:
-        settings = settings.model_copy(
-            update={"api_port": port, "public_base_url": f"http://{settings.api_host}:{port}"}
-        )
+    settings = common.get_settings().serving_at(port=port)
     runtime = open_runtime(settings.model_copy(update={"rpc_url": None}))
     run_demo(runtime, typer.echo)
     if serve:
