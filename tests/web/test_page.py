@@ -332,7 +332,9 @@ def test_any_file_whose_hash_was_notarized_verifies(phone, demo: DemoServer, tmp
 def test_a_certificate_reads_in_words(phone, demo: DemoServer) -> None:  # noqa: ANN001
     needs_chapter(demo, "rights")
     text = "\n".join(demo.lines)
-    revoked = re.search(r"revoked operation certificate\s+\S+/(?:v1/certificates/|\?certificate=)(0x[0-9a-f]{64})", text)
+    revoked = re.search(
+        r"revoked operation certificate\s+\S+/(?:v1/certificates/|\?certificate=)(0x[0-9a-f]{64})", text
+    )
     processing = re.search(
         r"processing certificate \(live status\)\s+\S+/(?:v1/certificates/|\?certificate=)(0x[0-9a-f]{64})", text
     )
