@@ -69,3 +69,29 @@ def test_attachments_are_served_only_for_the_subject_naming_them(api: TestClient
     assert api.get(f"/v1/attachments/{digest}", params={"subject": other}).status_code == 404
     leak = api.get(f"/v1/attachments/{secret}", params={"subject": pid})
     assert leak.status_code == 404 and leak.json()["error"]["code"] == "document_not_found"
+
+
+def test_an_epcis_capture_records_the_master_data_in_its_header(api: TestClient, net) -> None:  # noqa: ANN001
+    from tests.api.test_products import _signed
+    from tests.services.test_provenance_service import GTIN, epcis_document, event_doc
+
+    m = net.accounts["manufacturer"]
+    doc = epcis_document([event_doc([f"01/{GTIN}/21/MD-1"], "commissioning", 0, "active")])
+    doc["epcisHeader"] = md.master_document([(md.BUSINESS_LOCATION, [md.location(
+        SHOP, name=md.text("Shop", "商店"), street="S 1", city="Malmö", postal="1", lat=1.0, lon=2.0, kind="203")])]
+    )["epcisHeader"]  # fmt: skip
+    response = api.post(
+        "/v1/epcis/capture", json={"requests": [_signed(api, m, action="epcis", document=doc)], "document": doc}
+    )
+    assert response.status_code == 201, response.text
+    place = api.get(f"/v1/masterdata/locations/{SHOP}").json()
+    assert place["attributes"]["name"] == {"en": "Shop", "zh-CN": "商店"}
+    assert (place["source"], place["signed"], place["provider"]) == ("epcis_capture", False, m.address)
+
+    bad = epcis_document([event_doc([f"01/{GTIN}/21/MD-2"], "commissioning", 0, "active")])
+    bad["epcisHeader"] = {"epcisMasterData": {"vocabularyList": [{"vocabularyElementList": []}]}}
+    refused = api.post(
+        "/v1/epcis/capture", json={"requests": [_signed(api, m, action="epcis", document=bad)], "document": bad}
+    )
+    assert refused.status_code == 422  # malformed master data: refused before anything is relayed
+    assert api.get(f"/v1/products/01/{GTIN}/21/MD-2").status_code == 404

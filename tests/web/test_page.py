@@ -350,3 +350,34 @@ def test_a_certificate_reads_in_words(phone, demo: DemoServer) -> None:  # noqa:
     phone.wait_for_selector("#cert-verdict")
     assert phone.get_attribute("#cert-verdict", "data-status") == "revoked"
     assert "Harbor Cold-Chain Logistics" in phone.inner_text("#tab-auditor")
+
+
+def test_the_browser_hashes_documents_as_the_server_does(phone, demo: DemoServer) -> None:  # noqa: ANN001
+    """RFC 8785 in the page (key order by UTF-16 code units, ECMAScript numbers) agrees with Python's."""
+    docs = [
+        {"b": 1, "a": [1.0, 2.5, -0.0, 1e21, 1e-7, 123456789012], "é": "ünïcödé", "\u20ac": "€", "\U0001f600": "😀"},
+        {"nested": {"z": None, "y": True, "x": 'line\nbreak "quoted" \\ tab\t'}, "empty": {}, "list": []},
+        {"name": {"en": "Organic whole milk 1 L", "zh-CN": "有机全脂牛奶 1 升"}, "n": 0.1 + 0.2},
+    ]
+    phone.goto(demo.url)
+    hashes = phone.evaluate("(docs) => docs.map((d) => window.TraceChainVerify.documentHash(d))", docs)
+    assert hashes == [to_hex(document_hash(d)) for d in docs]
+
+
+def test_a_pasted_receipt_is_sent_as_a_receipt(phone, demo: DemoServer) -> None:  # noqa: ANN001
+    """Receipts say recordHash (camelCase): the page recognises them and posts {receipt: …}."""
+    receipt = {
+        "format": "tracechain-notary-receipt",
+        "version": 1,
+        "recordHash": "0x" + "ab" * 32,
+        "txHash": "0x" + "cd" * 32,
+    }
+    phone.goto(f"{demo.url}/?tab=auditor")
+    phone.fill("#verify-input", json.dumps(receipt))
+    with phone.expect_request("**/v1/verify") as request:
+        phone.click("#verify-form button[type='submit']")
+    assert json.loads(request.value.post_data) == {"receipt": receipt}
+    phone.fill("#verify-input", "0x" + "ab" * 32)
+    with phone.expect_request("**/v1/verify") as request:
+        phone.click("#verify-form button[type='submit']")
+    assert json.loads(request.value.post_data) == {"record_hash": "0x" + "ab" * 32}
