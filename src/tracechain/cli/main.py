@@ -129,11 +129,26 @@ def demo(
     from tracechain.services.runtime import open_runtime
 
     settings = common.get_settings().serving_at(port=port)
+    if serve:
+        _check_port_free(settings.api_host, settings.api_port)  # before the story, not after it
     runtime = open_runtime(settings.model_copy(update={"rpc_url": None}))
     run_demo(runtime, typer.echo)
     if serve:
         typer.echo(f"\nServing the API on {settings.public_base_url} (docs at /docs); Ctrl-C to stop.")
         uvicorn.run(create_app(runtime), host=settings.api_host, port=settings.api_port, log_level="warning")
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Exit with a message when nothing can listen on host:port (another server holds it)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            typer.echo(f"error: cannot listen on {host}:{port} ({exc.strerror or exc}); pick another --port", err=True)
+            raise typer.Exit(1) from None
 
 
 for feature in (actors, product, notary, rights):

@@ -681,12 +681,14 @@ async function loadActivity() {
     const kinds = [...new Set(items.map((x) => x.kind))].sort();
     const select = $("activity-kind");
     const chosen = select.value;
-    select.innerHTML = `<option value="">${esc(t("auditor.activity.any"))}</option>` + kinds.map((k) => `<option>${esc(k)}</option>`).join("");
+    select.innerHTML = `<option value="">${esc(t("auditor.activity.any"))}</option>` +
+      kinds.map((k) => `<option value="${esc(k)}">${esc(ACTIVITY_WORD(k))}</option>`).join("");
     if (kinds.includes(chosen)) select.value = chosen;
     state.view = renderActivity;
     renderActivity();
   } catch (error) { state.view = null; showError(target, error); }
 }
+const ACTIVITY_WORD = (kind) => (window.TC_ACTIVITY[state.lang] || window.TC_ACTIVITY.en)[kind] || kind;
 function filteredActivity() {
   const kind = $("activity-kind").value;
   const from = $("activity-from").value ? Date.parse($("activity-from").value + "T00:00:00") / 1000 : null;
@@ -700,11 +702,11 @@ function renderActivity() {
   const csvCell = (v) => /[",\n]/.test(String(v ?? "")) ? `"${String(v).replace(/"/g, '""')}"` : String(v ?? "");
   const csv = [csvColumns.join(","), ...rows.map((r) => csvColumns.map((c) => csvCell(r[c])).join(","))].join("\n") + "\n";
   const url = URL.createObjectURL(new Blob([csv], {type: "text/csv"}));
-  target.innerHTML = `<p>${esc(t("auditor.activity.count", {shown: rows.length, total: activity.total}))} ·
+  target.innerHTML = `<h4>${who(activity.address)}</h4><p>${esc(t("auditor.activity.count", {shown: rows.length, total: activity.total}))} ·
       <a class="button-link" id="activity-csv" href="${url}" download="activity-${esc(activity.address)}.csv">${esc(t("auditor.activity.csv"))}</a>
       <a href="/v1/actors/${esc(activity.address)}/activity.csv">${esc(t("auditor.activity.csvAll"))}</a></p>
     ${rows.length ? `<ol class="activity">${rows.map((r) => `<li><span class="when">${esc(localTime(r.timestamp))}</span>
-      <span class="kind">${esc(r.kind)}</span> <span class="mono wrap">${wrapId(r.subject.length > 70 ? r.subject.slice(0, 66) + "…" : r.subject)}</span>
+      <span class="kind" title="${esc(r.kind)}">${esc(ACTIVITY_WORD(r.kind))}</span> <span class="mono wrap">${wrapId(r.subject.length > 70 ? r.subject.slice(0, 66) + "…" : r.subject)}</span>
       <span class="small muted">${esc(t("details.block"))} ${esc(r.block_number)}</span></li>`).join("")}</ol>` : `<p>${esc(t("auditor.activity.none"))}</p>`}`;
 }
 

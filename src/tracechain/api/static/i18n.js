@@ -488,3 +488,23 @@ window.TC_DISPOSITIONS = {
     sellable_not_accessible: "有库存，未上架", stolen: "被盗", unavailable: "不可用", unknown: "未知",
   },
 };
+
+// What an actor's activity entry was, by its `kind`.
+window.TC_ACTIVITY = {
+  en: {
+    "subject.create": "Registered a product", "subject.event": "Recorded an event", "product.event": "Recorded an event",
+    "subject.entry": "Added to a history", "subject.error_declaration": "Corrected a record",
+    "subject.custody": "Handed over custody", "subject.forced_custody": "Moved custody (governance)",
+    "subject.recall": "Recalled a product", "notary.single": "Notarized a record", "notary.cosign": "Co-signed a record",
+    "notary.batch": "Anchored a batch of records", "rights.register": "Registered a dataset",
+    "rights.grant": "Granted a certificate", "rights.revoke": "Revoked a certificate", "rights.use": "Used a dataset",
+    "rights.transfer": "Transferred a dataset",
+  },
+  "zh-CN": {
+    "subject.create": "登记商品", "subject.event": "记录事件", "product.event": "记录事件", "subject.entry": "追加记录",
+    "subject.error_declaration": "更正记录", "subject.custody": "移交保管权", "subject.forced_custody": "治理方转移保管权",
+    "subject.recall": "召回商品", "notary.single": "公证记录", "notary.cosign": "共同签署记录", "notary.batch": "锚定一批记录",
+    "rights.register": "登记数据集", "rights.grant": "授予证书", "rights.revoke": "撤销证书", "rights.use": "使用数据集",
+    "rights.transfer": "转让数据集",
+  },
+};
