@@ -201,6 +201,7 @@ def test_a_lying_server_is_caught_by_the_page_alone(phone, demo: DemoServer) -> 
     assert phone.get_attribute("#verdict", "data-verdict") == "altered"
     assert "altered" in phone.inner_text("#verdict")
     assert phone.locator("#journey li.altered").count() == 1
+    assert "altered" in phone.inner_text("#inspection")
     screenshot(phone, "lying-server-390")
 
 

@@ -274,13 +274,14 @@ function verdictView(p, check) {
     <h2>${verdict === "authentic" ? "✓ " : "⚠ "}${esc(t("verdict." + verdict))}</h2>${body}${browserLine(check)}</section>`;
 }
 
-function inspectionView(p, md, reports) {
+function inspectionView(p, md, reports, check) {
   const inspections = p.entries.filter((e) => e.kind === "event" && e.document && ["inspecting", "sampling"].includes(e.biz_step)).reverse();
   if (!inspections.length) return "";
   const items = inspections.map((e) => {
     const d = e.document;
     const disposition = String(d.disposition || "").replace(/^.*[:-]/, "");
     const passed = disposition !== "non_conformant";
+    const altered = !e.document_verified || (check && check.documentChecks && check.documentChecks.get(e.index) === false);
     const attached = attachmentsOf(d).map((att) => {
       const got = reports[att.documentHash];
       let status = "";
@@ -298,7 +299,8 @@ function inspectionView(p, md, reports) {
       }
       return `<div class="report"><p><strong>${esc(t("inspection.report"))}:</strong> ${esc(att.name || "")} ${status}</p>${body}</div>`;
     }).join("");
-    return `<div class="inspection">
+    return `<div class="inspection${altered ? " altered" : ""}">
+      ${altered ? `<p class="badtext"><strong>⚠ ${esc(t("journey.altered"))}</strong></p>` : ""}
       <p class="result ${passed ? "good" : "badtext"}"><strong>${passed ? "✓ " : "✗ "}${esc(t(passed ? "inspection.passed" : "inspection.failed"))}</strong>
         — ${esc(DISPOSITION_WORD(d.disposition))}</p>
       <p class="small">${th("inspection.by", {who: html(who(e.actor, e.actor_name)), when: html(placeTime(d.eventTime, d.eventTimeZoneOffset))})}</p>
@@ -468,7 +470,7 @@ async function checkProduct(id) {
   const view = {product, md, check: null, reports: {}};
   const render = () => {
     const f = productFacts(product, md);
-    target.innerHTML = cardView(product, f) + verdictView(product, view.check) + inspectionView(product, md, view.reports) +
+    target.innerHTML = cardView(product, f) + verdictView(product, view.check) + inspectionView(product, md, view.reports, view.check) +
       chartView(product, f) + journeyView(product, md, view.check) + selfCheckView(product, view.check) + detailsView(product);
     const form = $("rpc-form");
     form.addEventListener("submit", (ev) => { ev.preventDefault(); const url = $("rpc-url").value.trim(); if (url) localStorage.setItem("tc.rpc", url); runCheck(); });
