@@ -306,7 +306,8 @@ class MasterDataService:
 
     # ---------------------------------------------------------------- signatures
     def typed_data(self, document_hash_hex: str, deadline: int) -> dict[str, Any]:
-        """The EIP-712 message a provider signs for `document_hash_hex` (docs/PROTOCOL.md)."""
+        """The EIP-712 message a provider signs for `document_hash_hex`: domain {name: DOMAIN_NAME,
+        version: DOMAIN_VERSION, chainId}, MasterData(bytes32 documentHash, uint256 deadline)."""
         return {
             "types": SIGNED_TYPES,
             "primaryType": "MasterData",

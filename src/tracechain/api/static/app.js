@@ -420,6 +420,20 @@ function selfCheckView(p, check) {
     <p class="small muted">${esc(t("self.how"))}</p></details>`;
 }
 
+// Lineage (what it was made from, what it is packed in), when the product answer carries it:
+// `lineage: {made_from: [...], packed_in: [...]}`, each an ID or {product_id, name?}.
+function lineageView(p) {
+  const lineage = p.lineage || {};
+  const list = (items) => (Array.isArray(items) ? items : []).map((x) => (typeof x === "string" ? {product_id: x} : x))
+    .filter((x) => x && x.product_id);
+  const groups = [["lineage.madeFrom", list(lineage.made_from)], ["lineage.packedIn", list(lineage.packed_in)],
+                  ["lineage.contains", list(lineage.contains)]].filter(([, items]) => items.length);
+  if (!groups.length) return "";
+  return `<section class="card" id="lineage"><h3>${esc(t("lineage.title"))}</h3>${groups.map(([key, items]) =>
+    `<h4>${esc(t(key))}</h4><ul>${items.map((x) => `<li><a href="/?id=${encodeURIComponent(x.product_id)}">${
+      x.name ? esc(pick(x.name)) : `<span class="mono wrap">${wrapId(x.product_id)}</span>`}</a></li>`).join("")}</ul>`).join("")}</section>`;
+}
+
 function detailsView(p) {
   const row = (key, value) => `<div class="fact"><dt>${esc(t(key))}</dt><dd>${value}</dd></div>`;
   const entries = p.entries.map((e) => `<li><strong>${esc(t("details.entry", {index: e.index, kind: e.biz_step ? STEP_WORD(e.biz_step) : e.kind}))}</strong>
@@ -471,7 +485,7 @@ async function checkProduct(id) {
   const render = () => {
     const f = productFacts(product, md);
     target.innerHTML = cardView(product, f) + verdictView(product, view.check) + inspectionView(product, md, view.reports, view.check) +
-      chartView(product, f) + journeyView(product, md, view.check) + selfCheckView(product, view.check) + detailsView(product);
+      chartView(product, f) + lineageView(product) + journeyView(product, md, view.check) + selfCheckView(product, view.check) + detailsView(product);
     const form = $("rpc-form");
     form.addEventListener("submit", (ev) => { ev.preventDefault(); const url = $("rpc-url").value.trim(); if (url) localStorage.setItem("tc.rpc", url); runCheck(); });
     $("rpc-reset").addEventListener("click", () => { localStorage.removeItem("tc.rpc"); runCheck(); });
@@ -620,7 +634,7 @@ function certificateView(c, dataset) {
       ${row("cert.window", esc(t("cert.windowText", {from: localTime(c.not_before), until})))}
       ${row("cert.dataset", `<a href="?dataset=${esc(c.dataset_id)}" data-dataset="${esc(c.dataset_id)}">${esc(datasetTitle(dataset))}</a>`)}
       ${row("cert.terms", termsView(c.terms))}
-      ${row("cert.uses", `${esc(t("cert.usesText", {count: c.use_count, chain: c.use_count}))} <button type="button" class="linkish" data-uses="${esc(c.certificate_id)}">${esc(t("cert.showUses"))}</button>`)}
+      ${row("cert.uses", `${esc(c.use_count)} <button type="button" class="linkish" data-uses="${esc(c.certificate_id)}">${esc(t("cert.showUses"))}</button>`)}
       ${r ? row("cert.revokedAt", th("cert.revokedText", {when: localTime(r.revoked_at), who: html(r.revoked_by ? who(r.revoked_by) : "—")})) : ""}
       ${r ? row("cert.reason", reason) : ""}
       ${row("cert.previous", c.previous_certificate_id ? shortHash(c.previous_certificate_id) : "")}
