@@ -36,7 +36,7 @@ def attachment(runtime: Runtime, subject: str, document_hash: str) -> Any:
     """
     pid = parse_product_id(subject)
     digest = to_hex(parse_bytes32(document_hash))
-    runtime.sync()
+    runtime.refresh()
     key = to_hex(pid.key)
     with runtime.store.session() as s:
         if s.get(index.SubjectRow, key) is None:

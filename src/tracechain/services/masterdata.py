@@ -399,7 +399,7 @@ class MasterDataService:
             if found is not None:
                 wanted.setdefault(found[0], []).append(found[1])
         rows: dict[tuple[str, str], list[table.MasterDataRow]] = {}
-        self.runtime.sync()  # providers' names come from the actor index
+        self.runtime.refresh()  # providers' names come from the actor index
         with self.store.session() as s:
             for kind, kind_keys in wanted.items():
                 for row in table.statements_of(s, kind, sorted(set(kind_keys))):
