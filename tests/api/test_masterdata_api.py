@@ -90,8 +90,9 @@ def test_an_epcis_capture_records_the_master_data_in_its_header(api: TestClient,
 
     bad = epcis_document([event_doc([f"01/{GTIN}/21/MD-2"], "commissioning", 0, "active")])
     bad["epcisHeader"] = {"epcisMasterData": {"vocabularyList": [{"vocabularyElementList": []}]}}
-    refused = api.post(
-        "/v1/epcis/capture", json={"requests": [_signed(api, m, action="epcis", document=bad)], "document": bad}
-    )
-    assert refused.status_code == 422  # malformed master data: refused before anything is relayed
+    prepared = api.post("/v1/provenance/requests", json={"from": m.address, "action": "epcis", "document": bad})
+    assert prepared.status_code == 422  # malformed master data: refused before anything is signed or relayed
+    request = _signed(api, m, action="epcis", document=dict(bad, epcisHeader={}))
+    refused = api.post("/v1/epcis/capture", json={"requests": [request], "document": bad})
+    assert refused.status_code == 422
     assert api.get(f"/v1/products/01/{GTIN}/21/MD-2").status_code == 404

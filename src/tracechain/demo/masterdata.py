@@ -23,7 +23,14 @@ def text(en: str, zh: str) -> list[dict[str, str]]:
 
 
 def _element(element_id: str, **attributes: Any) -> dict[str, Any]:
-    return {"id": element_id, "attributes": [{"id": key, "attribute": value} for key, value in attributes.items()]}
+    """A vocabulary element; a text in several languages is one attribute a language, as the EPCIS
+    2.0 JSON schema wants (an attribute is a number, a string or an object)."""
+    pairs = [
+        {"id": key, "attribute": one}
+        for key, value in attributes.items()
+        for one in (value if isinstance(value, list) else [value])
+    ]
+    return {"id": element_id, "attributes": pairs}
 
 
 def product(gtin: str, *, name: list[dict[str, str]], net: str, image: str, allergens: list[dict[str, str]],

@@ -54,11 +54,7 @@ def _event(
     sensors: list[dict[str, Any]] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    standard: dict[str, Any] = {}
-    if ilmd:
-        standard["ilmd"] = {f"cbvmda:{k}": v for k, v in ilmd.items()}
-    if sensors:
-        standard["sensorElementList"] = sensors
+    standard: dict[str, Any] = {"sensorElementList": sensors} if sensors else {}
     return make_object_event(
         product_ids=pids,
         biz_step=step,
@@ -66,6 +62,8 @@ def _event(
         read_point=where,
         biz_location=where,
         event_time=DAY0 + timedelta(hours=hours),
+        action="ADD" if ilmd else "OBSERVE",  # lot master data (ILMD) comes with the items' creation
+        ilmd={f"cbvmda:{k}": v for k, v in ilmd.items()} if ilmd else None,
         digital_link_base=RESOLVER,
         extensions={**standard, **{f"acme:{k}": v for k, v in extra.items()}},
         namespaces=NS if extra else None,

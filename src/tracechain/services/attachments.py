@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from tracechain import errors
+from tracechain.epcis.identifiers import parse_product_id
 from tracechain.hashing import parse_bytes32, to_hex
-from tracechain.product_ids import parse_product_id
 from tracechain.services.runtime import Runtime
 from tracechain.store import provenance as index
 

@@ -22,15 +22,14 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 
 from tracechain import errors
+from tracechain.epcis.identifiers import Identifier, is_valid_gtin, parse_identifier
 from tracechain.hashing import document_hash, parse_bytes32, to_hex
-from tracechain.product_ids import gtin_check_digit, is_valid_gtin
 from tracechain.services.runtime import Runtime
 from tracechain.store import masterdata as table
 from tracechain.types import iso_utc, to_address
@@ -87,14 +86,11 @@ _DIGITS = re.compile(r"\d+")
 
 
 # ---------------------------------------------------------------- identifiers
-def _with_check_digit(body: str) -> str:
-    return body + str(gtin_check_digit(body))
-
-
-def _epc_fields(raw: str, prefix: str) -> list[str] | None:
-    if not raw.lower().startswith(prefix):
+def _identifier(raw: str) -> Identifier | None:
+    try:
+        return parse_identifier(raw.strip(), any_uri=True)
+    except (errors.InvalidInputError, AttributeError):
         return None
-    return raw[len(prefix) :].split(".")
 
 
 def product_key(raw: str) -> str | None:
@@ -103,44 +99,18 @@ def product_key(raw: str) -> str | None:
     value = raw.strip() if isinstance(raw, str) else ""
     if _DIGITS.fullmatch(value) and len(value) in (8, 12, 13, 14):
         return value.zfill(14) if is_valid_gtin(value.zfill(14)) else None
-    for prefix in ("urn:epc:id:sgtin:", "urn:epc:class:lgtin:", "urn:epc:idpat:sgtin:"):
-        fields = _epc_fields(value, prefix)
-        if fields is not None:
-            if len(fields) < 2 or not all(_DIGITS.fullmatch(f) for f in fields[:2]):
-                return None
-            company, item = fields[0], fields[1]
-            if len(company) + len(item) != 13:
-                return None
-            return _with_check_digit(item[0] + company + item[1:])
-    path = urlsplit(value).path if "://" in value else value
-    match = re.search(r"(?:^|/)(?:01|gtin)/(\d{8,14})(?:/|$)", path)
-    if match:
-        gtin = match.group(1).zfill(14)
-        return gtin if is_valid_gtin(gtin) else None
-    return None
+    ident = _identifier(value)
+    return ident.gtin if ident is not None and ident.gtin and ident.scheme in ("sgtin", "lgtin", "gtin") else None
 
 
 def location_key(raw: str) -> str | None:
-    """`414/{gln}` or `414/{gln}/254/{extension}` for a location identifier — an SGLN URN, a GLN, or
-    a Digital Link URI or path (`/414/{gln}[/254/{ext}]`) — or None."""
+    """`414/{gln}` or `414/{gln}/254/{extension}` (the canonical identifier) for a location — an SGLN
+    URN, a GLN, or a Digital Link URI or path (`/414/{gln}[/254/{ext}]`) — or None."""
     value = raw.strip() if isinstance(raw, str) else ""
     if _DIGITS.fullmatch(value) and len(value) == 13:
         return f"414/{value}" if is_valid_gtin(value.zfill(14)) else None
-    fields = _epc_fields(value, "urn:epc:id:sgln:")
-    if fields is not None:
-        if len(fields) != 3 or not all(_DIGITS.fullmatch(f) for f in fields[:2]):
-            return None
-        company, reference, extension = fields
-        if len(company) + len(reference) != 12:
-            return None
-        gln = _with_check_digit(company + reference)
-        extension = unquote(extension)
-        return f"414/{gln}" if extension in ("0", "") else f"414/{gln}/254/{extension}"
-    path = urlsplit(value).path if "://" in value else value
-    match = re.search(r"(?:^|/)414/(\d{13})(?:/254/([^/?#]+))?(?:/|$)", path)
-    if match and is_valid_gtin(match.group(1).zfill(14)):
-        return f"414/{match.group(1)}" + (f"/254/{unquote(match.group(2))}" if match.group(2) else "")
-    return None
+    ident = _identifier(value)
+    return ident.canonical if ident is not None and ident.scheme == "sgln" else None
 
 
 def key_of(raw: str) -> tuple[str, str] | None:
