@@ -42,7 +42,7 @@ def start_demo_server(
     data_dir: Path, out: Callable[[str], None] = lambda _: None, port: int | None = None
 ) -> DemoServer:
     """Run the demo story (every chapter that runs on this code base) and serve the API on 127.0.0.1."""
-    from tracechain.demo import notary, provenance, rights
+    from tracechain.demo import notary, provenance, rights, supply_chain
 
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
@@ -58,6 +58,7 @@ def start_demo_server(
     register_cast(ctx)
     errors: dict[str, BaseException] = {}
     provenance.run(ctx)
+    supply_chain.run(ctx)
     for name, chapter in (("notary", notary), ("rights", rights)):
         try:
             chapter.run(ctx)  # type: ignore[attr-defined]

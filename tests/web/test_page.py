@@ -390,22 +390,18 @@ def test_the_digital_link_a_phone_camera_opens_lands_on_the_page(phone, demo: De
     assert "/?id=" in phone.url and phone.get_attribute("#verdict", "data-verdict") == "authentic"
 
 
-def test_lineage_in_the_answer_shows_as_links(phone, demo: DemoServer) -> None:  # noqa: ANN001
-    """Once the product answer carries lineage (the supply-chain issue), the page links it."""
-
-    def with_lineage(route) -> None:  # noqa: ANN001
-        if "qr.svg" in route.request.url:
-            return route.continue_()
-        response = route.fetch()
-        body = response.json()
-        body["lineage"] = {
-            "made_from": [{"product_id": GOUDA, "name": "Raw milk"}],
-            "packed_in": ["opaque:ALP-CRATE-7731"],
-        }
-        route.fulfill(response=response, body=json.dumps(body), headers={**response.headers})
-
-    phone.route(re.compile(r".*/v1/products/[^?]*MLK-2611-0002.*"), with_lineage)
-    open_product(phone, demo, "01/09506000134352/21/MLK-2611-0002")
-    assert phone.get_attribute("#lineage a >> nth=0", "href") == f"/?id={GOUDA.replace('/', '%2F')}"
-    assert "Packed in" in phone.inner_text("#lineage") and "ALP-CRATE-7731" in phone.inner_text("#lineage")
+def test_a_wheel_made_from_a_recalled_lot_says_so_with_its_lineage(phone, demo: DemoServer) -> None:  # noqa: ANN001
+    open_product(phone, demo, "01/09506000134390/21/G1102-001")
+    assert phone.inner_text(".product-card h2") == "Farmhouse gouda wheel 4 kg"
+    assert phone.get_attribute("#verdict", "data-verdict") == "recalled"
+    verdict = phone.inner_text("#verdict")
+    assert "Listeria monocytogenes found in farm A" in verdict and "Raw milk (farm delivery)" in verdict
+    lineage = phone.inner_text("#lineage")
+    assert "Made from" in lineage and "FARM-A-1102" in lineage and "Packed in" in lineage
+    journey = phone.inner_text("#journey")
+    assert "Ekgården farm" in journey or "Acme Dairy, cheese house" in journey
+    assert phone.locator("#journey li.inherited").count() > 0 and "While inside" in journey
+    assert "Sensor readings" in journey and phone.locator("#cold-chain svg").count() == 1
     assert phone.get_attribute("[data-browser-verdict]", "data-browser-verdict") == "verified"
+    assert_fits(phone)
+    screenshot(phone, "wheel-recalled-via-lot-390")

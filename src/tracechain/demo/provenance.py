@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from tracechain.demo import masterdata as md
+from tracechain.demo import supply_chain as sc
 from tracechain.epcis import EPCIS_CONTEXT, make_object_event
 from tracechain.services.masterdata import MasterDataService
 from tracechain.services.provenance import ProvenanceService, TraceReader
@@ -97,12 +98,24 @@ PRODUCT_MASTER_DATA = md.master_document([(md.EPC_CLASS, [
     md.product(YOGURT, name=md.text("Plain yogurt 4 x 125 g", "原味酸奶 4 x 125 克"), net="4 x 125 g",
                image="/static/demo/yogurt.svg", allergens=md.text("Contains milk", "含乳制品"),
                storage=md.text("Keep refrigerated at 2-6 °C", "请于 2-6 °C 冷藏"), low=2, high=6),
+    md.product(sc.MILK, name=md.text("Raw milk (farm delivery)", "生牛乳（牧场交付）"), net="bulk",
+               image="/static/demo/milk.svg", allergens=md.text("Contains milk", "含乳制品"),
+               storage=md.text("Keep at 2-4 °C", "请于 2-4 °C 保存"), low=2, high=4),
+    md.product(sc.GOUDA, name=md.text("Farmhouse gouda wheel 4 kg", "农家高达奶酪轮 4 公斤"), net="4 kg",
+               image="/static/demo/gouda.svg", allergens=md.text("Contains milk", "含乳制品"),
+               storage=md.text("Keep refrigerated at 2-8 °C", "请于 2-8 °C 冷藏"), low=2, high=8),
 ])])  # fmt: skip
 DAIRY_PLACES = md.master_document([(md.BUSINESS_LOCATION, [
     md.location(DAIRY, name=md.text("Acme Dairy, Lindholm", "Acme 乳业林德霍尔姆工厂"), street="Mejerivägen 4",
                 city="Lindholm", postal="245 62", lat=55.6312, lon=13.2140, kind="201"),
     md.location(DAIRY_LINE, name=md.text("Acme Dairy, filling line 7", "Acme 乳业 7 号灌装线"),
                 street="Mejerivägen 4", city="Lindholm", postal="245 62", lat=55.6312, lon=13.2140, kind="251"),
+    md.location(sc.CHEESE_PLANT, name=md.text("Acme Dairy, cheese house", "Acme 乳业奶酪坊"),
+                street="Mejerivägen 4", city="Lindholm", postal="245 62", lat=55.6312, lon=13.2140, kind="251"),
+    md.location(sc.FARM_A_GATE, name=md.text("Ekgården farm", "埃克农场"), street="Ekvägen 2", city="Veberöd",
+                postal="247 65", lat=55.6333, lon=13.4961, kind="201"),
+    md.location(sc.FARM_B_GATE, name=md.text("Björkhaga farm", "比约克哈加农场"), street="Björkvägen 9",
+                city="Dalby", postal="247 50", lat=55.6655, lon=13.3491, kind="201"),
 ])])  # fmt: skip
 LAB_PLACES = md.master_document([(md.BUSINESS_LOCATION, [
     md.location(LAB, name=md.text("Nordic Food Inspection laboratory", "北欧食品检验实验室"),
@@ -115,6 +128,8 @@ LOGISTICS_PLACES = md.master_document([(md.BUSINESS_LOCATION, [
 SHOP_PLACES = md.master_document([(md.BUSINESS_LOCATION, [
     md.location(SHOP, name=md.text("FreshMart Malmö Centrum", "FreshMart 马尔默中心店"),
                 street="Södergatan 15", city="Malmö", postal="211 34", lat=55.6036, lon=13.0007, kind="203"),
+    md.location(sc.RETAIL_DC, name=md.text("FreshMart distribution centre", "FreshMart 配送中心"),
+                street="Lagergatan 1", city="Arlöv", postal="232 37", lat=55.6366, lon=13.0748, kind="202"),
 ])])  # fmt: skip
 SUPPLIER_PLACES = md.master_document([(md.BUSINESS_LOCATION, [
     md.location(PACKAGING_PLANT, name=md.text("Alpine Packaging, Kempten plant", "阿尔卑斯包装肯普滕工厂"),

@@ -163,9 +163,10 @@ function attachmentsOf(doc) {
   }
   return found;
 }
-function temperatures(entries) {
+function temperatures(p) {
   const readings = [];
-  for (const e of entries) {
+  const inherited = p.lineage && Array.isArray(p.lineage.inherited) ? p.lineage.inherited : [];
+  for (const e of [...p.entries, ...inherited]) {
     const doc = e.document;
     if (!doc || !Array.isArray(doc.sensorElementList)) continue;
     for (const element of doc.sensorElementList) {
@@ -217,7 +218,7 @@ function cardView(p, f) {
     <div class="product-head">
       ${f.image ? `<img class="product-image" src="${esc(f.image)}" alt="" width="88" height="117">` : ""}
       <div class="product-title">
-        <h2 id="product-name">${esc(f.name)}</h2>
+        <h2 id="product-name">${f.name === p.product_id ? `<span class="mono wrap">${wrapId(f.name)}</span>` : esc(f.name)}</h2>
         ${f.brand ? `<p class="brand">${esc(t("card.brandBy", {brand: f.brand}))}</p>` : ""}
       </div>
     </div>
@@ -257,7 +258,8 @@ function verdictView(p, check) {
   const verdict = verdictOf(p, check);
   let body = "";
   if (verdict === "recalled") {
-    const notice = (p.recall && p.recall.reason) || null;
+    const via = !p.recall && p.recalled_via ? p.recalled_via : null;
+    const notice = (p.recall && p.recall.reason) || (via && via.reason) || null;
     const local = notice && notice.translations && notice.translations[state.lang] ? notice.translations[state.lang] : {};
     const field = (name) => pick(local[name] ?? (notice ? notice[name] : null));
     const when = p.recall && p.recall.timestamp ? localTime(p.recall.timestamp) : "";
@@ -265,7 +267,9 @@ function verdictView(p, check) {
       ${field("consumerAdvice") ? `<p><strong>${esc(field("consumerAdvice"))}</strong></p>` : ""}
       ${field("action") ? `<p class="small">${esc(t("verdict.recalled.action", {action: field("action")}))}</p>` : ""}
       ${field("authority") ? `<p class="small">${esc(t("verdict.recalled.authority", {authority: field("authority")}))}</p>` : ""}
-      <p class="small">${th("verdict.recalled.by", {who: html(who(p.recall && p.recall.by, p.recall && p.recall.by_name)), when})}</p>`;
+      ${via ? `<p class="small" id="recall-path">${th("verdict.recalled.via", {what: html(subjectLink(via.recalled, state.md || {})),
+        when: via.recalled_at ? localTime(via.recalled_at) : ""})}</p>`
+            : `<p class="small">${th("verdict.recalled.by", {who: html(who(p.recall && p.recall.by, p.recall && p.recall.by_name)), when})}</p>`}`;
   } else {
     body = `<p>${esc(t(`verdict.${verdict}.detail`))}</p>`;
   }
@@ -311,7 +315,7 @@ function inspectionView(p, md, reports, check) {
 }
 
 function chartView(p, f) {
-  const readings = temperatures(p.entries);
+  const readings = temperatures(p);
   if (!readings.length) return "";
   const values = readings.map((r) => r.value);
   const low = Math.min(...values);
@@ -350,15 +354,51 @@ function chartView(p, f) {
   return `<section class="card" id="cold-chain"><h3>${esc(t("cold.title"))}</h3>${summary}${svg}</section>`;
 }
 
+// The subject's own entries (chain order) and the events of containers it was inside (inherited),
+// merged by event time; entries without an event time (hand-overs) stay after the step before them.
+function journeyItems(p) {
+  const own = p.entries.slice().reverse();
+  let last = -Infinity;
+  const items = own.map((e) => {
+    const ms = e.document && e.document.eventTime ? Date.parse(e.document.eventTime) : NaN;
+    last = Number.isNaN(ms) ? last : ms;
+    return {entry: e, ms: last};
+  });
+  const inherited = (p.lineage && Array.isArray(p.lineage.inherited) ? p.lineage.inherited : [])
+    .map((x) => ({inherited: x, ms: x.event_time_ms}));
+  return [...items, ...inherited].map((x, i) => ({...x, i})).sort((a, b) => (a.ms - b.ms) || (a.i - b.i));
+}
+const EVENT_TYPE_WORD = (doc) => {
+  const type = doc && doc.type;
+  if (type === "AggregationEvent") return t(doc.action === "DELETE" ? "type.unpacked" : "type.packed");
+  return t("type." + (type || "event"));
+};
+function inheritedView(x, md) {
+  const d = x.document || {};
+  const title = x.biz_step ? STEP_WORD(x.biz_step) : EVENT_TYPE_WORD(d);
+  const lines = [];
+  if (d.disposition) lines.push(`<span class="disposition">${esc(DISPOSITION_WORD(d.disposition))}</span>`);
+  const where = locationOf(d);
+  if (where) lines.push(`<span class="place">${esc(placeName(where, md))}</span>`);
+  lines.push(`<span class="by">${th("journey.by", {who: html(who(x.actor))})}</span>`);
+  const bad = !x.document_verified || x.container_verdict !== "verified";
+  return `<li class="inherited${bad ? " altered" : ""}" data-container="${esc(x.container)}">
+    <p class="when">${d.eventTime ? placeTime(d.eventTime, d.eventTimeZoneOffset) : ""}</p><p class="step">${esc(title)}</p>
+    <p class="meta">${lines.join(" · ")}</p>
+    <p class="small muted">${th("journey.inside", {unit: html(subjectLink(x.container, md))})}</p>
+    ${bad ? `<p class="badtext small">⚠ ${esc(t("journey.altered"))}</p>` : ""}</li>`;
+}
 function journeyView(p, md, check) {
   const entries = p.entries.slice().reverse();
   if (!entries.length) return `<section class="card" id="journey"><h3>${esc(t("journey.title"))}</h3><p>${esc(t("journey.none"))}</p></section>`;
-  const items = entries.map((e) => {
+  const items = journeyItems(p).map(({entry: e, inherited}) => {
+    if (inherited) return inheritedView(inherited, md);
     const d = e.document;
     const altered = !e.document_verified || (check && check.documentChecks && check.documentChecks.get(e.index) === false);
     let title, lines = [], time;
     if ((e.kind === "event" || e.kind === "error_declaration") && d) {
-      title = e.kind === "error_declaration" ? t("journey.errorDeclaration") : STEP_WORD(e.biz_step || d.bizStep);
+      title = e.kind === "error_declaration" ? t("journey.errorDeclaration")
+        : (e.biz_step || d.bizStep) ? STEP_WORD(e.biz_step || d.bizStep) : EVENT_TYPE_WORD(d);
       if (d.disposition) lines.push(`<span class="disposition">${esc(DISPOSITION_WORD(d.disposition))}</span>`);
       const where = locationOf(d);
       if (where) lines.push(`<span class="place">${esc(placeName(where, md))}</span>`);
@@ -374,6 +414,8 @@ function journeyView(p, md, check) {
       time = esc(t("journey.recorded", {when: localTime(e.timestamp)}));
     }
     lines.push(`<span class="by">${th("journey.by", {who: html(who(e.actor, e.actor_name))})}</span>`);
+    const declared = e.declared_erroneous;
+    if (declared) lines.push(`<span class="badtext">${esc(t("journey.declaredErroneous", {reason: declared.reason || ""}))}</span>`);
     return `<li class="${altered ? "altered" : ""} kind-${esc(e.kind)}" data-index="${e.index}">
       <p class="when">${time}</p><p class="step">${esc(title)}</p>
       <p class="meta">${lines.join(" · ")}</p>
@@ -420,18 +462,35 @@ function selfCheckView(p, check) {
     <p class="small muted">${esc(t("self.how"))}</p></details>`;
 }
 
-// Lineage (what it was made from, what it is packed in), when the product answer carries it:
-// `lineage: {made_from: [...], packed_in: [...]}`, each an ID or {product_id, name?}.
-function lineageView(p) {
+// Lineage from the product answer: what it is made from, packed in, contains, made into, its lot.
+const LINEAGE_GROUPS = [["inputs", "lineage.madeFrom"], ["containers", "lineage.packedIn"], ["contents", "lineage.contains"],
+                        ["outputs", "lineage.madeInto"], ["lots", "lineage.lot"], ["items", "lineage.items"]];
+function subjectName(identifier, md) {
+  const record = md[identifier];
+  const name = record && record.attributes ? pick(record.attributes.name) : null;
+  const lot = /\/10\/([^/]+)/.exec(identifier);
+  const serial = /\/21\/([^/]+)/.exec(identifier);
+  const sscc = /^00\/(\d{18})$/.exec(identifier);
+  if (sscc) return t("lineage.unit", {id: sscc[1]});
+  if (!name) return null;
+  if (lot) return `${name} · ${t("card.lot")} ${decodeURIComponent(lot[1])}`;
+  if (serial) return `${name} · ${decodeURIComponent(serial[1])}`;
+  return name;
+}
+function subjectLink(identifier, md, extra = "") {
+  const name = subjectName(identifier, md);
+  return `<a href="/?id=${encodeURIComponent(identifier)}">${name ? esc(name) : `<span class="mono wrap">${wrapId(identifier)}</span>`}</a>${extra}`;
+}
+function lineageView(p, md) {
   const lineage = p.lineage || {};
-  const list = (items) => (Array.isArray(items) ? items : []).map((x) => (typeof x === "string" ? {product_id: x} : x))
-    .filter((x) => x && x.product_id);
-  const groups = [["lineage.madeFrom", list(lineage.made_from)], ["lineage.packedIn", list(lineage.packed_in)],
-                  ["lineage.contains", list(lineage.contains)]].filter(([, items]) => items.length);
+  const groups = LINEAGE_GROUPS.map(([field, key]) => [key, (Array.isArray(lineage[field]) ? lineage[field] : [])
+    .map((x) => (typeof x === "string" ? {identifier: x} : x)).filter((x) => x && (x.identifier || x.product_id))])
+    .filter(([, items]) => items.length);
   if (!groups.length) return "";
   return `<section class="card" id="lineage"><h3>${esc(t("lineage.title"))}</h3>${groups.map(([key, items]) =>
-    `<h4>${esc(t(key))}</h4><ul>${items.map((x) => `<li><a href="/?id=${encodeURIComponent(x.product_id)}">${
-      x.name ? esc(pick(x.name)) : `<span class="mono wrap">${wrapId(x.product_id)}</span>`}</a></li>`).join("")}</ul>`).join("")}</section>`;
+    `<h4>${esc(t(key))}</h4><ul class="links">${items.map((x) => `<li>${subjectLink(x.identifier || x.product_id, md,
+      x.recalled ? ` <span class="badtext small">⚠ ${esc(t("lineage.recalled"))}</span>` :
+      x.verdict && x.verdict !== "verified" ? ` <span class="badtext small">⚠ ${esc(t("v." + x.verdict))}</span>` : "")}</li>`).join("")}</ul>`).join("")}</section>`;
 }
 
 function detailsView(p) {
@@ -469,7 +528,10 @@ async function checkProduct(id) {
   }
   await actorNames();
   const ids = new Set([product.product_id]);
-  for (const e of product.entries) {
+  const lineage = product.lineage || {};
+  for (const [field] of LINEAGE_GROUPS) for (const x of lineage[field] || []) if (x && x.identifier) ids.add(x.identifier);
+  if (product.recalled_via) ids.add(product.recalled_via.recalled);
+  for (const e of [...product.entries, ...(lineage.inherited || [])]) {
     const d = e.document;
     if (d && d.bizLocation && d.bizLocation.id) ids.add(d.bizLocation.id);
     if (d && d.readPoint && d.readPoint.id) ids.add(d.readPoint.id);
@@ -481,11 +543,12 @@ async function checkProduct(id) {
     params.append("prefer", product.originator);
     md = (await api("/v1/masterdata?" + params.toString())).items || {};
   } catch { /* the page still works without master data */ }
+  state.md = md;
   const view = {product, md, check: null, reports: {}};
   const render = () => {
     const f = productFacts(product, md);
     target.innerHTML = cardView(product, f) + verdictView(product, view.check) + inspectionView(product, md, view.reports, view.check) +
-      chartView(product, f) + lineageView(product) + journeyView(product, md, view.check) + selfCheckView(product, view.check) + detailsView(product);
+      chartView(product, f) + lineageView(product, md) + journeyView(product, md, view.check) + selfCheckView(product, view.check) + detailsView(product);
     const form = $("rpc-form");
     form.addEventListener("submit", (ev) => { ev.preventDefault(); const url = $("rpc-url").value.trim(); if (url) localStorage.setItem("tc.rpc", url); runCheck(); });
     $("rpc-reset").addEventListener("click", () => { localStorage.removeItem("tc.rpc"); runCheck(); });
