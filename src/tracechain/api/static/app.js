@@ -466,20 +466,22 @@ function selfCheckView(p, check) {
 const LINEAGE_GROUPS = [["inputs", "lineage.madeFrom"], ["containers", "lineage.packedIn"], ["contents", "lineage.contains"],
                         ["outputs", "lineage.madeInto"], ["lots", "lineage.lot"], ["items", "lineage.items"]];
 function subjectName(identifier, md) {
+  // Markup: the product's name, then its lot or serial kept on one line.
   const record = md[identifier];
   const name = record && record.attributes ? pick(record.attributes.name) : null;
   const lot = /\/10\/([^/]+)/.exec(identifier);
   const serial = /\/21\/([^/]+)/.exec(identifier);
   const sscc = /^00\/(\d{18})$/.exec(identifier);
-  if (sscc) return t("lineage.unit", {id: sscc[1]});
+  const keep = (text) => `<span class="nowrap">${esc(text)}</span>`;
+  if (sscc) return `${esc(t("lineage.unit", {id: ""}).trim())} ${keep(sscc[1])}`;
   if (!name) return null;
-  if (lot) return `${name} · ${t("card.lot")} ${decodeURIComponent(lot[1])}`;
-  if (serial) return `${name} · ${decodeURIComponent(serial[1])}`;
-  return name;
+  if (lot) return `${esc(name)} · ${keep(`${t("card.lot")} ${decodeURIComponent(lot[1])}`)}`;
+  if (serial) return `${esc(name)} · ${keep(decodeURIComponent(serial[1]))}`;
+  return esc(name);
 }
 function subjectLink(identifier, md, extra = "") {
   const name = subjectName(identifier, md);
-  return `<a href="/?id=${encodeURIComponent(identifier)}">${name ? esc(name) : `<span class="mono wrap">${wrapId(identifier)}</span>`}</a>${extra}`;
+  return `<a href="/?id=${encodeURIComponent(identifier)}">${name || `<span class="mono wrap">${wrapId(identifier)}</span>`}</a>${extra}`;
 }
 function lineageView(p, md) {
   const lineage = p.lineage || {};
@@ -490,7 +492,7 @@ function lineageView(p, md) {
   return `<section class="card" id="lineage"><h3>${esc(t("lineage.title"))}</h3>${groups.map(([key, items]) =>
     `<h4>${esc(t(key))}</h4><ul class="links">${items.map((x) => `<li>${subjectLink(x.identifier || x.product_id, md,
       x.recalled ? ` <span class="badtext small">⚠ ${esc(t("lineage.recalled"))}</span>` :
-      x.verdict && x.verdict !== "verified" ? ` <span class="badtext small">⚠ ${esc(t("v." + x.verdict))}</span>` : "")}</li>`).join("")}</ul>`).join("")}</section>`;
+      ["tampered", "incomplete"].includes(x.verdict) ? ` <span class="badtext small">⚠ ${esc(t("v." + x.verdict))}</span>` : "")}</li>`).join("")}</ul>`).join("")}</section>`;
 }
 
 function detailsView(p) {

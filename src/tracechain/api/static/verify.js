@@ -143,6 +143,16 @@
       const kind = KIND_CODES[e.kind] ?? Number(String(e.kind).replace(/^kind_/, ""));
       head = nextHead(head, kind, e.ref, e.document_hash, e.biz_step_code, e.actor, e.timestamp);
     });
+    // Events inherited from containers belong to the containers' chains (the server checks those);
+    // their documents must still hash to what those chains committed.
+    const inherited = product.lineage && Array.isArray(product.lineage.inherited) ? product.lineage.inherited : [];
+    for (const x of inherited) {
+      if (x.document && documentHash(x.document) !== x.document_hash) add("inherited_altered", {unit: x.container});
+    }
+    if (product.recalled_via && product.recalled_via.reason && product.recalled_via.reason_hash &&
+        documentHash(product.recalled_via.reason) !== product.recalled_via.reason_hash) {
+      add("recall_notice_altered");
+    }
     if (product.recall && product.recall.reason) {
       if (documentHash(product.recall.reason) !== product.recall.reason_hash) add("recall_notice_altered");
     }
@@ -166,7 +176,7 @@
       result.error = String(error.message || error);
       return result;
     }
-    const tampering = new Set(["document_altered", "head_mismatch", "biz_step_mismatch", "recall_notice_altered",
+    const tampering = new Set(["document_altered", "inherited_altered", "head_mismatch", "biz_step_mismatch", "recall_notice_altered",
                                "metadata_altered", "key_mismatch", "status_mismatch", "originator_mismatch"]);
     if (problems.length) result.verdict = problems.some((p) => tampering.has(p.code)) ? "tampered" : "incomplete";
     return result;
