@@ -10,6 +10,7 @@ WEB_ASSETS := src/tracechain/api/static/vendor/MANIFEST.json
 .PHONY: install demo test lint compile clean forge slither
 
 install: $(STAMPS)/python $(STAMPS)/node $(STAMPS)/system $(WEB_ASSETS) $(STAMPS)/chromium
+	@echo "installed: run 'source .venv/bin/activate' to use tracechain by name (or call .venv/bin/tracechain)"
 
 $(STAMPS)/python: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from tracechain import __version__
+from tracechain.api.bodies import BodyLimitMiddleware
 from tracechain.api.errors import install_error_handlers
 from tracechain.api.routers import documents, masterdata, notary, products, rights, system
 from tracechain.api.web import page_html
@@ -96,11 +97,14 @@ def create_app(
         redoc_url=None,
     )
     app.state.runtime = runtime
-    install_error_handlers(app)
-    for module in (system, products, notary, rights, masterdata, documents):
-        app.include_router(module.router)
+    settings = runtime.settings
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
+    routers = [module.router for module in (system, products, notary, rights, masterdata, documents)]
+    for router in routers:
+        app.include_router(router)
     install_web(app, runtime)
 
+    install_error_handlers(app, [route for router in routers for route in router.routes] + list(app.router.routes))
     return app
 
 
