@@ -614,7 +614,10 @@ function verificationView(v, input, head) {
   const statement = th("auditor.report.statement", {now, input: html(input), chain: v.chain_id, contract: html(`<span class="mono">${esc(v.contract)}</span>`),
                                                     head: head ?? "?", block: v.block_number});
   return `<section class="banner ${v.ok ? "ok" : "bad"}" id="verify-verdict" data-ok="${v.ok}" role="status">
-      <h2>${v.ok ? "✓ " : "⚠ "}${esc(t(v.ok ? "auditor.verify.ok" : "auditor.verify.bad"))}</h2><p>${esc(v.ok ? v.summary : v.reason)}</p></section>
+      <h2>${v.ok ? "✓ " : "⚠ "}${esc(t(v.ok ? "auditor.verify.ok" : "auditor.verify.bad"))}</h2>
+      <p>${v.ok ? th("auditor.verify.summary", {kind: String(v.kind || "").replace(/_/g, " "), how: t("method." + v.method),
+        who: html((v.parties && v.parties.length ? v.parties : [notary]).filter(Boolean).map((x) => who(x)).join(", ")),
+        when: localTime(v.timestamp), block: v.block_number}) : esc(v.reason)}</p></section>
     <section class="card report-print" id="verify-report">
       <h3 class="print-only">${esc(t("auditor.report.title"))}</h3>
       <p class="statement">${statement}</p>
@@ -691,7 +694,7 @@ function certificateView(c, dataset) {
   const reason = r ? (r.reason ? esc(pick(r.reason.reason || r.reason)) : r.reason_hash ? th("cert.reasonHidden", {hash: html(shortHash(r.reason_hash))}) : "") : "";
   return `<section class="banner ${good ? "ok" : "bad"}" id="cert-verdict" data-status="${esc(c.status)}" role="status">
       <h2>${good ? "✓ " : "⚠ "}${esc(statusWord(c.status))}</h2><p>${summary}</p>
-      ${(c.reasons || []).length ? `<p class="small">${c.reasons.map(esc).join("; ")}</p>` : ""}</section>
+      ${!good && (c.reasons || []).length ? `<p class="small">${c.reasons.map(esc).join("; ")}</p>` : ""}</section>
     <section class="card"><dl class="facts">
       ${row("cert.right", esc(t("cert.rightName." + c.right)))}
       ${row("cert.grantee", who(c.grantee))}
