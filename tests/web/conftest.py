@@ -101,9 +101,3 @@ def screenshot(page, name: str) -> Path:  # noqa: ANN001
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
-
-
-def needs_chapter(demo: DemoServer, name: str) -> None:
-    """Tests of the auditor desk need the demo's notary or rights chapter to have run."""
-    if name in demo.chapter_errors:
-        pytest.xfail(f"the demo's {name} chapter fails on this code base: {demo.chapter_errors[name]!r}")

@@ -8,13 +8,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import uvicorn
 
 from tracechain.api.app import create_app
 from tracechain.chain.anvil import free_port
-from tracechain.demo import DemoContext, register_cast
+from tracechain.demo import DemoContext, run_demo
 from tracechain.services.runtime import Runtime, open_runtime
 from tracechain.settings import Settings
 
@@ -30,7 +29,6 @@ class DemoServer:
     context: DemoContext
     server: uvicorn.Server
     thread: threading.Thread
-    chapter_errors: dict[str, BaseException] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
 
     def stop(self) -> None:
@@ -41,9 +39,7 @@ class DemoServer:
 def start_demo_server(
     data_dir: Path, out: Callable[[str], None] = lambda _: None, port: int | None = None
 ) -> DemoServer:
-    """Run the demo story (every chapter that runs on this code base) and serve the API on 127.0.0.1."""
-    from tracechain.demo import notary, provenance, rights, supply_chain
-
+    """Run the whole demo story and serve the API on 127.0.0.1."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     settings = Settings(data_dir=data_dir, public_base_url=url, api_port=port)
@@ -54,16 +50,7 @@ def start_demo_server(
         lines.append(line)
         out(line)
 
-    ctx = DemoContext(runtime=runtime, out=tell)
-    register_cast(ctx)
-    errors: dict[str, BaseException] = {}
-    provenance.run(ctx)
-    supply_chain.run(ctx)
-    for name, chapter in (("notary", notary), ("rights", rights)):
-        try:
-            chapter.run(ctx)  # type: ignore[attr-defined]
-        except Exception as exc:  # recorded: the tests that need the chapter say why they cannot run
-            errors[name] = exc
+    ctx = run_demo(runtime, tell)
     runtime.sync()
     config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
@@ -74,13 +61,7 @@ def start_demo_server(
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError(f"the test server did not start on {url}")
         time.sleep(0.05)
-    return DemoServer(url, runtime, ctx, server, thread, errors, lines)
-
-
-def demo_paths(ctx: DemoContext) -> dict[str, Any]:
-    """Where the demo's receipts and records are."""
-    base = ctx.data_dir
-    return {"receipts": base / "receipts", "records": base / "records"}
+    return DemoServer(url, runtime, ctx, server, thread, lines)
 
 
 if __name__ == "__main__":
@@ -89,7 +70,7 @@ if __name__ == "__main__":
 
     directory = Path(tempfile.mkdtemp(prefix="tracechain-preview-"))
     running = start_demo_server(directory, print, int(sys.argv[1]) if len(sys.argv) > 1 else None)
-    print(f"serving the demo on {running.url} (chapters that failed: {sorted(running.chapter_errors) or 'none'})")
+    print(f"serving the demo on {running.url}")
     try:
         running.thread.join()
     except KeyboardInterrupt:

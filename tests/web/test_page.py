@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import needs_chapter, new_page, screenshot
+from tests.web.conftest import new_page, screenshot
 from tests.web.server import DemoServer
 from tracechain.hashing import document_hash, to_hex
 from tracechain.store.db import Document
@@ -297,7 +297,6 @@ def _verify(page, demo: DemoServer, *, text: str | None = None, file: Path | Non
 
 
 def test_a_receipt_a_record_and_a_hash_verify(phone, demo: DemoServer) -> None:  # noqa: ANN001
-    needs_chapter(demo, "notary")
     data = demo.context.data_dir
     receipt = data / "receipts" / "purchase-order.receipt.json"
     record = data / "records" / "purchase-order.json"
@@ -318,7 +317,6 @@ def test_a_receipt_a_record_and_a_hash_verify(phone, demo: DemoServer) -> None: 
 
 
 def test_any_file_whose_hash_was_notarized_verifies(phone, demo: DemoServer, tmp_path: Path) -> None:  # noqa: ANN001
-    needs_chapter(demo, "notary")
     from eth_utils import keccak
 
     from tracechain.services.notary import NotaryService
@@ -331,7 +329,6 @@ def test_any_file_whose_hash_was_notarized_verifies(phone, demo: DemoServer, tmp
 
 
 def test_a_certificate_reads_in_words(phone, demo: DemoServer) -> None:  # noqa: ANN001
-    needs_chapter(demo, "rights")
     text = "\n".join(demo.lines)
     revoked = re.search(
         r"revoked operation certificate\s+\S+/(?:v1/certificates/|\?certificate=)(0x[0-9a-f]{64})", text
