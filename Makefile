@@ -5,10 +5,11 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .install-stamps
+WEB_ASSETS := src/tracechain/api/static/vendor/MANIFEST.json
 
 .PHONY: install demo test lint compile clean forge slither
 
-install: $(STAMPS)/python $(STAMPS)/node $(STAMPS)/system
+install: $(STAMPS)/python $(STAMPS)/node $(STAMPS)/system $(WEB_ASSETS) $(STAMPS)/chromium
 	@echo "installed: run 'source .venv/bin/activate' to use tracechain by name (or call .venv/bin/tracechain)"
 
 $(STAMPS)/python: pyproject.toml
@@ -19,6 +20,15 @@ $(STAMPS)/python: pyproject.toml
 
 $(STAMPS)/node: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(STAMPS) && touch $@
+
+# The web page's JavaScript libraries and the API docs' assets, bundled from node_modules (no CDN).
+$(WEB_ASSETS): $(STAMPS)/node scripts/bundle-web.js scripts/web/vendor-entry.js
+	node scripts/bundle-web.js
+
+# Debian's chromium for the browser tests (Python Playwright drives it; no browser download).
+$(STAMPS)/chromium:
+	sh scripts/install-chromium.sh
 	@mkdir -p $(STAMPS) && touch $@
 
 # Debian packages the tests drive: PostgreSQL's server (a throwaway cluster per test session).

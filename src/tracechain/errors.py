@@ -558,3 +558,22 @@ class ActorNotFoundError(NotFoundError):
     """No registered actor has this address."""
 
     code = "actor_not_found"
+
+
+# Master data (domain)
+class MasterDataNotFoundError(NotFoundError):
+    """Nobody provided master data for this product class or location."""
+
+    code = "masterdata_not_found"
+
+
+class MasterDataSignatureError(SignatureError):
+    """The provider's signature over a master data document is missing, expired or wrong."""
+
+    code = "invalid_masterdata_signature"
+
+
+class DocumentNotFoundError(NotFoundError):
+    """The store holds no document under this hash."""
+
+    code = "document_not_found"

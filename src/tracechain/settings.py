@@ -37,7 +37,15 @@ class Settings(BaseSettings):
     batch_max_age_seconds: int = Field(default=300, ge=1, description="... or when its oldest is this old")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
-    public_base_url: str = Field(default="http://127.0.0.1:8000", description="Base of printed URLs")
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base of the URLs printed and put in QR codes (the address phones reach the server at)",
+    )
+    public_rpc_url: str | None = Field(
+        default=None,
+        description="JSON-RPC URL the web page reads the chain from to check answers itself; unset = this "
+        "server's read-only proxy /v1/rpc",
+    )
     # Limits of the HTTP API: a hostile request is refused before it costs memory, stack or CPU.
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, description="Largest request body (413 above)")
     max_json_depth: int = Field(
@@ -59,6 +67,16 @@ class Settings(BaseSettings):
         if self.confirmations is not None:
             return self.confirmations
         return 0 if dev_chain else DEFAULT_CONFIRMATIONS
+
+    def serving_at(self, host: str | None = None, port: int | None = None) -> Settings:
+        """These settings for a server listening on `host`:`port`: printed URLs and QR codes follow
+        the real address unless TRACECHAIN_PUBLIC_BASE_URL names the public one explicitly."""
+        host, port = host or self.api_host, port or self.api_port
+        update: dict[str, object] = {"api_host": host, "api_port": port}
+        if "public_base_url" not in self.model_fields_set:
+            shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+            update["public_base_url"] = f"http://{shown}:{port}"
+        return self.model_copy(update=update)
 
 
 @lru_cache

@@ -8,14 +8,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from tracechain import __version__
 from tracechain.api.bodies import BodyLimitMiddleware
 from tracechain.api.errors import install_error_handlers
-from tracechain.api.routers import notary, products, rights, system
+from tracechain.api.routers import documents, masterdata, notary, products, rights, system
+from tracechain.api.web import page_html
 from tracechain.services.notary import NotaryService
 from tracechain.services.runtime import Runtime
 
@@ -90,20 +93,52 @@ def create_app(
         version=__version__,
         description="Product provenance, data-rights certificates and notarized records, "
         "each answer with what you need to check it against the chain yourself.",
+        docs_url=None,  # served below from bundled assets: no CDN, works offline
+        redoc_url=None,
     )
     app.state.runtime = runtime
     settings = runtime.settings
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
-    routers = [module.router for module in (system, products, notary, rights)]
+    routers = [module.router for module in (system, products, notary, rights, masterdata, documents)]
     for router in routers:
         app.include_router(router)
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home() -> str:
-        return resources.files("tracechain.api").joinpath("static/index.html").read_text()
+    install_web(app, runtime)
 
     install_error_handlers(app, [route for router in routers for route in router.routes] + list(app.router.routes))
     return app
+
+
+def install_web(app: FastAPI, runtime: Runtime) -> None:
+    """The web page at `/`, its static files at `/static`, and the API docs at `/docs` and `/redoc`
+    from assets bundled out of pinned npm packages (scripts/bundle-web.js), never a CDN."""
+    static = resources.files("tracechain.api").joinpath("static")
+    app.mount("/static", StaticFiles(directory=str(static), check_dir=False), name="static")
+    openapi = app.openapi_url or "/openapi.json"
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(request: Request) -> HTMLResponse:
+        html = page_html(static.joinpath("index.html").read_text(encoding="utf-8"), request, runtime.settings)
+        return HTMLResponse(html, headers={"Vary": "Accept-Language", "Cache-Control": "no-cache"})
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi,
+            title=f"{app.title} API",
+            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/favicon-32x32.png",
+        )
+
+    @app.get("/redoc", response_class=HTMLResponse, include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi,
+            title=f"{app.title} API",
+            redoc_js_url="/static/vendor/redoc.standalone.js",
+            redoc_favicon_url="/static/vendor/favicon-32x32.png",
+            with_google_fonts=False,
+        )
 
 
 def app_from_environment() -> FastAPI:

@@ -254,8 +254,8 @@ def serve(
       tracechain serve --rpc http://127.0.0.1:8545
       tracechain serve --rpc http://127.0.0.1:8545 --port 8080 --workers 2
     """
-    settings = settings_with(rpc)
-    host, port = host or settings.api_host, port or settings.api_port
+    settings = settings_with(rpc).serving_at(host, port)  # printed URLs and QR codes follow the real port
+    host, port = settings.api_host, settings.api_port
     if workers > 1 and not settings.rpc_url:
         raise ConfigurationError(
             "several workers need a shared chain", hint=f"start one with `{prog()} node` and pass --rpc"
@@ -287,6 +287,7 @@ def serve(
         _run_server(uvicorn, create_app(runtime), host, port)
         return
     os.environ["TRACECHAIN_RPC_URL"] = str(settings.rpc_url)  # the workers read their settings from it
+    os.environ.setdefault("TRACECHAIN_PUBLIC_BASE_URL", settings.public_base_url)  # ... and print the same URLs
     uvicorn.run(
         "tracechain.api.app:app_from_environment",
         factory=True,
@@ -339,11 +340,7 @@ def demo(
     """
     from tracechain.settings import get_settings
 
-    settings = get_settings()
-    if port is not None:
-        settings = settings.model_copy(
-            update={"api_port": port, "public_base_url": f"http://{settings.api_host}:{port}"}
-        )
+    settings = get_settings().serving_at(port=port)  # printed URLs and QR codes follow the port
     if serve:
         _check_port_free(settings.api_host, settings.api_port)
     from tracechain.demo import run_demo

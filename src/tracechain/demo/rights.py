@@ -71,7 +71,11 @@ def run(ctx: DemoContext) -> None:
     ctx.out(f"Harbor may operate products on the dataset now: {'yes' if check.has_right else 'no'}")
 
     base = ctx.base_url
-    ctx.out("where to see it:")
+    ctx.out("where to see it, in words (the web page's auditor desk):")
+    ctx.out(f"  dataset, holder history, certificates  {base}/?dataset={dataset_id}")
+    ctx.out(f"  processing certificate (live status)   {base}/?certificate={processing.subject}")
+    ctx.out(f"  revoked operation certificate          {base}/?certificate={operation.subject}")
+    ctx.out("the same as JSON:")
     ctx.out(f"  dataset, holder history, certificates  {base}/v1/datasets/{dataset_id}")
     ctx.out(f"  processing certificate (live status)   {base}/v1/certificates/{processing.subject}")
     ctx.out(f"  its uses                               {base}/v1/certificates/{processing.subject}/uses")

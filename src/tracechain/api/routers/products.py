@@ -32,6 +32,7 @@ from tracechain.api.schemas.products import (
 )
 from tracechain.epcis.identifiers import parse_product_id
 from tracechain.errors import InvalidInputError
+from tracechain.services.masterdata import MasterDataService, elements_of
 from tracechain.services.provenance import ProvenanceService, TraceReader
 from tracechain.services.provenance.lineage import LineageReader
 from tracechain.services.runtime import Runtime
@@ -145,7 +146,11 @@ def recall_product(product_id: ProductIdPath, body: RecallCreate, runtime: Runti
 def capture_epcis(body: EpcisCapture, runtime: RuntimeDep) -> ImportPublic:
     """Import an EPCIS 2.0 document (every event not yet recorded) with its signed requests, in order."""
     requests = [r.to_request() for r in body.requests]
-    return ImportPublic.of(_service(runtime).relay_epcis(requests, body.document))
+    masterdata = MasterDataService(runtime)
+    elements_of(body.document)  # malformed master data in the header is refused before anything is relayed
+    report = ImportPublic.of(_service(runtime).relay_epcis(requests, body.document))
+    masterdata.capture(body.document, requests[0].sender)
+    return report
 
 
 @router.post(
