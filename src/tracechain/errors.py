@@ -117,6 +117,13 @@ class TransactionPendingError(UnavailableError):
         self.tx_hash = tx_hash
 
 
+class InsufficientFundsError(InvalidInputError):
+    """The account cannot pay for the gas of what it would send (or, on the embedded chain, of a
+    simulation from it)."""
+
+    code = "insufficient_funds"
+
+
 class SignatureError(PermissionDeniedError):
     """A signature or signed request is invalid, expired or already used."""
 

@@ -210,12 +210,6 @@ def test_a_request_no_one_could_sign_is_422_naming_the_field(api: TestClient, ne
     assert response.status_code == 422 and response.json()["error"]["message"].startswith(f"body.request.{field}:")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="outside the API (found by the OpenAPI fuzz): chain/transact.py estimates gas with the signer as "
-    "payer; for a signer without ether eth-tester raises 'cannot afford txn gas', and chain/reverts.py reads "
-    "the address in that message as revert data: 500 unknown_contract_error",
-)
 def test_preparing_a_request_for_a_signer_without_ether_is_not_a_server_error(api: TestClient) -> None:
     stranger = "0x" + "11" * 20  # no ether, no role: the contract would refuse it (403)
     response = api.post("/v1/provenance/requests", json={"action": "register", "from": stranger, "product_id": "abc"})

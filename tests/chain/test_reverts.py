@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 
@@ -40,3 +41,16 @@ def test_revert_data_is_found_in_both_error_shapes() -> None:
     hex_error = Exception("execution reverted")
     hex_error.data = "0x" + data.hex()  # type: ignore[attr-defined]  # web3 ContractCustomError
     assert revert_data(hex_error) == data
+
+
+def test_a_sender_without_ether_is_a_client_error_not_revert_data(net) -> None:  # noqa: ANN001
+    """eth-tester's "cannot afford" message carries the sender's address, which once read as revert
+    data (an unknown contract error, a 500)."""
+    from eth_account import Account
+
+    from tracechain.chain.transact import Transactor
+
+    poor = Account.create()
+    call = net.contract("ActorRegistry").functions.updateActor(poor.address, "x", bytes(32))
+    with pytest.raises(errors.InsufficientFundsError):
+        Transactor(net.chain).send(poor, call, gas=100_000)

@@ -415,7 +415,7 @@ class NotaryClient(ContractClient):
         except TraceChainError:
             raise
         except Exception as exc:
-            raise self.tx._translate(exc) from exc
+            raise self.tx.translate(exc) from exc
 
 
 def _event(name: str, log: Any) -> NotaryEvent:

@@ -79,6 +79,12 @@ class RevertDecoder:
 
     def translate(self, exc: BaseException) -> errors.TraceChainError:
         """Turn an exception raised by web3 / eth-tester for a failed call into ours."""
+        text = str(exc)
+        if "cannot afford txn gas" in text or "insufficient funds" in text.lower():
+            return errors.InsufficientFundsError(
+                "the account has too little ether to pay for the gas",
+                hint="fund it, or sign a request for the operator to relay",
+            )
         data = revert_data(exc)
         if data:
             return self.decode(data)

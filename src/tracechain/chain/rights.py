@@ -271,4 +271,4 @@ class DataRightsClient(ContractClient):
         except TraceChainError:
             raise
         except Exception as exc:  # a revert is its named error; a node that stops answering, unavailable
-            raise self.tx._translate(exc) from exc
+            raise self.tx.translate(exc) from exc

@@ -239,7 +239,7 @@ class Transactor:
         try:
             gas = int(constructor.estimate_gas({"from": sender.address}) * _GAS_MARGIN)
         except Exception as exc:
-            raise self._translate(exc) from exc
+            raise self.translate(exc) from exc
         params: Any = {"from": sender.address, "gas": gas, "chainId": self.chain.chain_id}
         result = self._submit(sender, lambda nonce: constructor.build_transaction(_with_nonce(params, nonce)))
         receipt = self.w3.eth.get_transaction_receipt(result.tx_hash)  # type: ignore[arg-type]
@@ -258,7 +258,7 @@ class Transactor:
             params: Any = {"from": sender, "value": value}
             return int(call.estimate_gas(params) * _GAS_MARGIN) + 10_000
         except Exception as exc:
-            raise self._translate(exc) from exc
+            raise self.translate(exc) from exc
 
     def simulate(self, sender: str, call: Call, *, value: int = 0, gas: int | None = None) -> None:
         """Run `call` from `sender` without sending it; a revert raises its decoded error."""
@@ -268,7 +268,7 @@ class Transactor:
                 params["gas"] = gas
             call.call(params)
         except Exception as exc:
-            raise self._translate(exc) from exc
+            raise self.translate(exc) from exc
 
     # ---------------------------------------------------------------- relayed (ERC-2771)
     def sign_request(
@@ -382,12 +382,12 @@ class Transactor:
             call.call({"from": relayer or request.sender, "value": 0, "gas": gas})  # type: ignore[arg-type]
             return call, gas
         except Exception as exc:
-            relay_failure = self._translate(exc)
+            relay_failure = self.translate(exc)
         # The forwarder hides the target's revert reason; simulate as the sender to decode it.
         try:
             self.w3.eth.call({"from": request.sender, "to": request.to, "data": request.data})  # type: ignore[typeddict-item]
         except Exception as exc:
-            raise self._translate(exc) from exc
+            raise self.translate(exc) from exc
         raise errors.RequestGasError(
             f"the relayed call would fail with the request's gas {request.gas} ({relay_failure.message})",
             hint="sign the request with more gas",
@@ -428,7 +428,7 @@ class Transactor:
                 on_sent(sent)
             status, block, gas_used = self._mined(sent)
         except Exception as exc:
-            raise self._translate(exc) from exc
+            raise self.translate(exc) from exc
         if status != 1:
             raise self._replay_failure(tx, block)
         return TxResult(tx_hash=sent, block_number=block, gas_used=gas_used, chain=self.chain)
@@ -460,10 +460,12 @@ class Transactor:
         try:
             self.w3.eth.call(call, block - 1)  # type: ignore[arg-type]
         except Exception as exc:
-            return self._translate(exc)
+            return self.translate(exc)
         return errors.TransactionError("transaction reverted (out of gas or state changed before mining)")
 
-    def _translate(self, exc: BaseException) -> errors.TraceChainError:
+    def translate(self, exc: BaseException) -> errors.TraceChainError:
+        """The TraceChain error for a failure of the node or of a call: unavailable, or the
+        contract's error decoded to its named exception."""
         if isinstance(exc, errors.TraceChainError):
             return exc
         if isinstance(exc, ConnectionError | TimeoutError) or "Connection" in type(exc).__name__:

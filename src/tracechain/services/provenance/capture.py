@@ -246,6 +246,10 @@ class ProvenanceService:
         """
         transactor = self.runtime.transactor
         sender = to_address(sender)
+        try:  # every provenance write needs an actor in good standing: said first, whatever else fails
+            self.runtime.actors.contract.functions.requireActor(sender).call()
+        except Exception as exc:
+            raise transactor.translate(exc) from exc
         first = calls[0]
         if first.gas is not None:
             transactor.simulate(sender, first.call, gas=first.gas)
