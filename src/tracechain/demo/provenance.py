@@ -229,8 +229,15 @@ def run(ctx: DemoContext) -> None:
 
     # Yogurt: the dairy's own system exports one EPCIS document; it lands in one transaction.
     yogurt_events = [
-        _event(yogurts, "commissioning", 6, "active", DAIRY_LINE,
-               ilmd={"lotNumber": "L-2611-Y", "bestBeforeDate": "2026-12-07"}, lot="L-2611-Y"),
+        _event(
+            yogurts,
+            "commissioning",
+            6,
+            "active",
+            DAIRY_LINE,
+            ilmd={"lotNumber": "L-2611-Y", "bestBeforeDate": "2026-12-07"},
+            lot="L-2611-Y",
+        ),
         _event(yogurts, "packing", 7, "in_progress", DAIRY_LINE),
         _event(yogurts, "storing", 8, "sellable_not_accessible", DAIRY, temperature_c=4.2),
     ]

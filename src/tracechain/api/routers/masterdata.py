@@ -63,9 +63,7 @@ def lookup(
     runtime: RuntimeDep,
     response: Response,
     id: Annotated[list[str], Query(min_length=1, max_length=200, description="GTINs, product IDs, GLNs or SGLN URNs")],
-    prefer: Annotated[
-        list[str], Query(max_length=10, description="providers (0x addresses) to prefer, in order")
-    ] = [],  # noqa: B006
+    prefer: Annotated[list[str], Query(max_length=10, description="providers (0x addresses) to prefer, in order")] = [],  # noqa: B006
 ) -> MasterDataLookupPublic:
     """Master data for many identifiers at once (what one page of a trace names)."""
     response.headers["Cache-Control"] = CACHE_CONTROL

@@ -154,10 +154,11 @@ class ProvenanceService:
         if progress:
             progress(done, len(prepared))
         for batch in self._plan(todo):
-            receipts.append(self._record_batch(sender, batch))
+            receipts.append(self._record_batch(sender, batch, sync=False))
             done += len(batch.events)
             if progress:
                 progress(done, len(prepared))
+        self.runtime.sync()  # read-your-writes, once for the whole import
         return ImportReport(tuple(receipts), len(todo), skipped)
 
     def transfer(self, sender: LocalAccount, product_id: str, to: str, *, with_contents: bool = True) -> WriteReceipt:
@@ -326,7 +327,10 @@ class ProvenanceService:
                 f"the signed requests record {position} events; the document has {len(prepared)} not yet recorded",
                 hint="prepare the requests again with POST /v1/provenance/requests (action epcis)",
             )
-        receipts = [self._relay_events(request, batch) for request, batch in zip(requests, batches, strict=True)]
+        receipts = [
+            self._relay_events(request, batch, sync=False) for request, batch in zip(requests, batches, strict=True)
+        ]
+        self.runtime.sync()  # read-your-writes, once for the whole import
         return ImportReport(tuple(receipts), len(prepared), 0)
 
     def relay_transfer(self, request: ForwardRequest, product_id: str) -> WriteReceipt:
@@ -426,16 +430,19 @@ class ProvenanceService:
             recorded = index.recorded_events(s, ids)
         return [p for p in prepared if entry_kind(p) != EntryKind.EVENT or to_hex(p.event_id) not in recorded]
 
-    def _record_batch(self, sender: LocalAccount, batch: Batch) -> WriteReceipt:
+    def _record_batch(self, sender: LocalAccount, batch: Batch, *, sync: bool = True) -> WriteReceipt:
         call = self.client.record_call(batch.chain_inputs(), batch.create)
         with self._reserved(batch.events) as sent:
             tx = self.client.tx.send(
                 sender, call, gas=batch.gas, before_send=lambda: self._keep_events(batch.events), on_sent=sent
             )
-        self.runtime.sync()  # read-your-writes: the index holds the batch before we answer
+        if sync:
+            self.runtime.sync()  # read-your-writes: the index holds the batch before we answer
         return self._receipt(tx, batch.events)
 
-    def _relay_events(self, request: ForwardRequest, prepared: list[PreparedEvent]) -> WriteReceipt:
+    def _relay_events(
+        self, request: ForwardRequest, prepared: list[PreparedEvent], *, sync: bool = True
+    ) -> WriteReceipt:
         if not prepared:
             raise errors.InvalidInputError("no events to record")
         create, signed = self._decode_events(request)
@@ -456,8 +463,7 @@ class ProvenanceService:
                     "(as that identifier, open or held)"
                 )
         with self._reserved(prepared) as sent:
-            tx = self._relay(request, [], keep=lambda: self._keep_events(prepared), on_sent=sent)
-        self.runtime.sync()
+            tx = self._relay(request, [], keep=lambda: self._keep_events(prepared), on_sent=sent, sync=sync)
         return self._receipt(tx, prepared)
 
     def _decode_events(self, request: ForwardRequest) -> tuple[list[NewSubject], list[EventInput]]:
@@ -590,9 +596,10 @@ class ProvenanceService:
         documents: Sequence[Any],
         keep: Callable[[], None] | None = None,
         on_sent: Callable[[str], None] | None = None,
+        sync: bool = True,
     ) -> TxResult:
         """Relay the signed request paid by the operator; its documents are stored once it passed every
-        check (signature, nonce, deadline, the call itself)."""
+        check (signature, nonce, deadline, the call itself). With `sync`, the index holds it on return."""
 
         def before_send() -> None:
             self._keep(documents)
@@ -600,7 +607,8 @@ class ProvenanceService:
                 keep()
 
         tx = self.runtime.transactor.relay(request, self.runtime.operator, before_send=before_send, on_sent=on_sent)
-        self.runtime.sync()
+        if sync:
+            self.runtime.sync()
         return tx
 
     def _keep(self, documents: Sequence[Any]) -> None:
