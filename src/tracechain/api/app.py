@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tracechain import __version__
 from tracechain.api.errors import install_error_handlers
-from tracechain.api.routers import notary, products, rights, system
+from tracechain.api.routers import epcis, notary, products, rights, system
 from tracechain.services.notary import NotaryService
 from tracechain.services.runtime import Runtime
 
@@ -92,7 +92,7 @@ def create_app(
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (system, products, notary, rights):
+    for module in (system, products, notary, rights, epcis):
         app.include_router(module.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
