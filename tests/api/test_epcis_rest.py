@@ -6,6 +6,7 @@ event recorded once, jobs answered by a restarted server, negotiation and limits
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -18,13 +19,17 @@ from sqlalchemy import func, select, update
 from tests.services.test_provenance_service import GTIN, epcis_document, event_doc
 from tracechain import errors
 from tracechain.api.app import create_app
-from tracechain.epcis import prepare_event
+from tracechain.chain.provenance import EntryKind, genesis_head, next_head
+from tracechain.epcis import event_hash_id, parse_identifier, prepare_event, subjects_of
+from tracechain.hashing import document_hash, parse_bytes32, to_hex
 from tracechain.services.capture_jobs import CaptureJobs
 from tracechain.services.provenance import ProvenanceService, TraceReader
 from tracechain.services.runtime import Runtime
+from tracechain.settings import Settings
 from tracechain.store.capture_jobs import CaptureJobRow, CaptureRequestRow
 from tracechain.store.db import Document, Store
 from tracechain.store.provenance import EntryRow, EventFactsRow
+from tracechain.types import to_address
 
 SIGNER = "TraceChain-Signer"
 SIGNED_CAPTURE = "application/vnd.tracechain.signed-capture+json"
@@ -56,6 +61,44 @@ def results(body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, 
     """(eventList, tracechain:proofs) of an EPCISQueryDocument."""
     found = body["epcisBody"]["queryResults"]["resultsBody"]
     return found["eventList"], found["tracechain:proofs"]
+
+
+def assert_proof_holds(net, event: dict[str, Any], proof: dict[str, Any], kind: EntryKind = EntryKind.EVENT) -> None:  # noqa: ANN001
+    """Check a served event and its proof against the chain alone, as docs/PROTOCOL.md says a client does."""
+    w3 = net.chain.w3
+    registry = net.deployment.contract(net.chain, "ProvenanceRegistry")
+    start = net.deployment.start_block
+    assert to_hex(document_hash(event)) == proof["documentHash"] and proof["documentVerified"]
+    assert event_hash_id(event) == proof["eventHashID"]  # recomputed from what is served
+    block = w3.eth.get_block(proof["blockNumber"])
+    assert to_hex(block["hash"]) == proof["blockHash"]
+    assert proof["recordTime"] == datetime.fromtimestamp(block["timestamp"], UTC).isoformat(
+        timespec="milliseconds").replace("+00:00", "Z")  # fmt: skip
+    assert proof["contract"] == registry.address and proof["chainID"] == net.chain.chain_id
+    assert {e["identifier"] for e in proof["entries"]} == {s.identifier.canonical for s in subjects_of(event)}
+    assert proof["entryKind"] == kind.label
+    for entry in proof["entries"]:
+        key = entry["subjectKey"]
+        assert to_hex(parse_identifier(entry["identifier"], any_uri=True).key) == key
+        topic = {"subjectKey": parse_bytes32(key)}
+        logs = registry.events.EntryAppended().get_logs(from_block=start, argument_filters=topic)
+        logs = sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
+        log = logs[entry["index"]]  # the index-th entry of this identifier's chain is this event
+        assert (to_hex(log["transactionHash"]), log["blockNumber"], log["logIndex"]) == (
+            proof["transactionHash"], proof["blockNumber"], entry["logIndex"])  # fmt: skip
+        assert to_hex(log["args"]["ref"]) == "0x" + proof["eventHashID"].split(";")[1][:64]
+        assert to_hex(log["args"]["documentHash"]) == proof["documentHash"]
+        assert log["args"]["kind"] == kind and to_address(log["args"]["actor"]) == proof["actor"]
+        assert log["args"]["code"] == proof["bizStepCode"]
+        created = registry.events.SubjectCreated().get_logs(from_block=start, argument_filters=topic)[0]["args"]
+        head = genesis_head(parse_bytes32(key), created["originator"], bytes(created["metadataHash"]))
+        for earlier in logs[: entry["index"] + 1]:  # fold the chain's own logs up to this entry
+            a = earlier["args"]
+            stamp = int(w3.eth.get_block(earlier["blockNumber"])["timestamp"])
+            head = next_head(head, a["kind"], bytes(a["ref"]), bytes(a["documentHash"]), a["code"], a["actor"], stamp)
+        assert to_hex(head) == entry["head"]
+        if entry["index"] == len(logs) - 1:
+            assert to_hex(registry.functions.headOf(parse_bytes32(key)).call()) == entry["head"]
 
 
 def _signed_request(api: TestClient, account, **body: Any) -> list[dict[str, Any]]:  # noqa: ANN001
@@ -429,3 +472,24 @@ def test_pages_are_stable_while_events_are_recorded(api: TestClient, net, runtim
     assert api.get("/epcis/events", params={"nextPageToken": token, "EQ_bizStep": "shipping"}).status_code == 400
     assert api.get("/epcis/events", params={"nextPageToken": "garbage"}).status_code == 400
     assert api.get("/epcis/events", params={"perPage": 0}).status_code == 400
+
+
+# ---------------------------------------------------------------- the key path, on both chains
+def test_a_capture_is_served_with_proofs_that_hold_on_both_chains(any_net, tmp_path) -> None:  # noqa: ANN001
+    store = Store(f"sqlite:///{tmp_path / 'any.db'}")
+    store.bind_chain(any_net.chain.chain_id, any_net.deployment.anchor_hash)
+    settings = Settings(data_dir=tmp_path, public_base_url="http://testserver")
+    runtime = Runtime(settings, any_net.chain, any_net.deployment, store, any_net.accounts["relayer"])
+    m = any_net.accounts["manufacturer"]
+    pids = _items("Y", 2)
+    doc = epcis_document(
+        [event_doc(pids, "commissioning", 0, "active"), event_doc(pids[:1], "shipping", 5, "in_transit")]
+    )
+    with TestClient(create_app(runtime)) as api:
+        job = capture(api, doc, m)
+        assert (job["tracechain:status"], job["tracechain:progress"]["recorded"]) == ("succeeded", 2)
+        body = api.get("/epcis/events", params={"MATCH_epc": f"https://id.example.com/{pids[0]}"}).json()
+    events, proofs = results(body)
+    assert events == doc["epcisBody"]["eventList"]
+    for event, proof in zip(events, proofs, strict=True):
+        assert_proof_holds(any_net, event, proof)

@@ -14,6 +14,7 @@ needs no rewind.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +37,7 @@ from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 from tracechain.chain.provenance import EntryKind
 from tracechain.epcis.query import ErrorDeclarations, EventQuery, IdentifierMatch
 from tracechain.hashing import keccak_text, to_hex
-from tracechain.store.db import Base, IndexedBlock
+from tracechain.store.db import Base, Document, IndexedBlock, _json_int
 from tracechain.store.provenance import EntryRow, EventFactsRow, EventSubjectRow, SubjectRow
 
 RECORD_KINDS = (int(EntryKind.EVENT), int(EntryKind.ERROR_DECLARATION))
@@ -124,6 +125,16 @@ def unread_documents(session: Session, limit: int) -> list[str]:
         return []
     missing = ~exists().where(EpcisQueryFactsRow.document_hash == EventFactsRow.document_hash)
     return list(session.scalars(select(EventFactsRow.document_hash).where(missing).limit(limit)))
+
+
+def documents(session: Session, digests: Sequence[str]) -> dict[str, Any]:
+    """The stored documents among `digests`, as `Store.get_document` reads them (in captured key order),
+    in one query per 900."""
+    found: dict[str, Any] = {}
+    for chunk in _chunks(list(dict.fromkeys(digests))):
+        for digest, body in session.execute(select(Document.hash, Document.body).where(Document.hash.in_(chunk))):
+            found[digest] = json.loads(body, parse_int=_json_int)
+    return found
 
 
 # ---------------------------------------------------------------- events

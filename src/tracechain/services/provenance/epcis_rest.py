@@ -327,7 +327,9 @@ class EpcisRepository:
                 digests = store.unread_documents(s, batch)
             if not digests:
                 return done
-            rows = [query_facts_row(d, _facts_of(self.store.get_document(d))) for d in digests]
+            with self.store.session() as s:
+                found = store.documents(s, digests)
+            rows = [query_facts_row(d, _facts_of(found.get(d))) for d in digests]
             try:
                 with self.store.session() as s:
                     s.add_all(rows)
@@ -343,9 +345,10 @@ class EpcisRepository:
         blocks = store.block_hashes(session, sorted({r.block_number for r in rows}))
         chain_id = self.runtime.chain.chain_id
         contract = self.runtime.deployment.address(CONTRACT)
+        found = store.documents(session, hashes)
         served = []
         for row in rows:
-            document = self.store.get_document(row.document_hash)
+            document = found.get(row.document_hash)
             row_entries = entries.get(row.document_hash, [])
             first = row_entries[0] if row_entries else None
             proof = EventProof(
