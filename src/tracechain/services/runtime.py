@@ -25,6 +25,8 @@ from tracechain.store.indexer import Indexer
 
 _T = TypeVar("_T")
 MEMO_SIZE = 4096
+# While a background task follows the chain, reads may reuse a checkpoint read this recently (seconds).
+CHECKPOINT_MAX_AGE = 0.25
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,10 @@ class Runtime:
             while len(self._memo) > MEMO_SIZE:
                 self._memo.popitem(last=False)
         return value
+
+    def indexed_block_id(self) -> str:
+        """The hash of the block the index has reached (a reorganised block number is another block)."""
+        return self.indexer.checkpoint_hash(max_age=CHECKPOINT_MAX_AGE if self.following else 0.0) or "none"
 
     def index_lag(self) -> IndexLag:
         """How far the index is behind the chain head, in blocks and seconds."""

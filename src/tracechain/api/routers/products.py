@@ -54,12 +54,22 @@ def _service(runtime: Runtime) -> ProvenanceService:
     return ProvenanceService(runtime)
 
 
-def _trace(runtime: Runtime, product_id: str, limit: int = 50, before: int | None = None) -> ProductPublic:
-    trace = TraceReader(runtime).trace(product_id, limit=limit, before=before)
-    lineage = LineageReader(runtime).lineage(trace.product_key)
-    via = lineage.recall_path
-    reason = runtime.store.get_document(via.reason_hash) if via and via.reason_hash else None
-    return ProductPublic.of(trace, runtime.settings.public_base_url, lineage, reason)
+def _trace(runtime: Runtime, product_id: str, limit: int = 50, before: int | None = None) -> Response:
+    """The rendered trace, computed once per product, page and indexed block (the index holds nothing
+    newer until the next block, so a burst of scans is answered from memory)."""
+    canonical = parse_product_id(product_id).canonical
+    runtime.refresh()
+
+    def render() -> bytes:
+        trace = TraceReader(runtime).trace(canonical, limit=limit, before=before)
+        lineage = LineageReader(runtime).lineage(trace.product_key)
+        via = lineage.recall_path
+        reason = runtime.store.get_document(via.reason_hash) if via and via.reason_hash else None
+        public = ProductPublic.of(trace, runtime.settings.public_base_url, lineage, reason)
+        return public.model_dump_json().encode()
+
+    body = runtime.memo(("product", canonical, limit, before, runtime.indexed_block_id()), render)
+    return Response(body, media_type="application/json", headers={"Cache-Control": CACHE_CONTROL})
 
 
 # ---------------------------------------------------------------- writers
@@ -215,14 +225,12 @@ def recall_affected(
 def get_product(
     product_id: str,
     runtime: RuntimeDep,
-    response: Response,
     limit: Annotated[int, Query(ge=1, le=500, description="entries per page")] = 50,
     before: Annotated[int | None, Query(ge=0, le=2**32, description="next_cursor of the previous page")] = None,
-) -> ProductPublic:
-    """The subject's history, one page at a time (newest first), with documents, its status and a
-    verification block checked live against the chain for the whole history. Accepts GS1 Digital
-    Link URIs or paths, EPC URNs and opaque IDs."""
-    response.headers["Cache-Control"] = CACHE_CONTROL
+) -> Response:
+    """The subject's history, one page at a time (newest first), with documents, its status, its
+    lineage and a verification block checked against the chain for the whole history. Accepts GS1
+    Digital Link URIs or paths, EPC URNs and opaque IDs."""
     return _trace(runtime, product_id, limit, before)
 
 
@@ -232,13 +240,10 @@ def get_product(
     responses={**ERRORS, 303: {"description": "Browsers (Accept: text/html) go to the web page"}},
     tags=["resolver"],
 )
-def resolve_digital_link(
-    gtin: str, serial: str, runtime: RuntimeDep, request: Request, response: Response
-) -> ProductPublic | RedirectResponse:
+def resolve_digital_link(gtin: str, serial: str, runtime: RuntimeDep, request: Request) -> Response:
     """GS1 Digital Link resolver: the scanned item's verified trace (a phone's browser is sent to the
     web page showing it)."""
     canonical = parse_product_id(f"/01/{gtin}/21/{serial}").canonical
     if "text/html" in request.headers.get("accept", ""):
         return RedirectResponse("/?id=" + quote(canonical, safe=""), status_code=status.HTTP_303_SEE_OTHER)
-    response.headers["Cache-Control"] = CACHE_CONTROL
     return _trace(runtime, canonical)
