@@ -493,3 +493,30 @@ def test_a_capture_is_served_with_proofs_that_hold_on_both_chains(any_net, tmp_p
     assert events == doc["epcisBody"]["eventList"]
     for event, proof in zip(events, proofs, strict=True):
         assert_proof_holds(any_net, event, proof)
+
+
+def test_captures_and_queries_on_sqlite_and_postgresql(net, store_url: str, tmp_path) -> None:  # noqa: ANN001
+    store = Store(store_url)
+    store.bind_chain(net.chain.chain_id, net.deployment.anchor_hash)
+    settings = Settings(data_dir=tmp_path, public_base_url="http://testserver")
+    runtime = Runtime(settings, net.chain, net.deployment, store, net.accounts["relayer"])
+    m = net.accounts["manufacturer"]
+    items = _items("Z", 3)
+    doc = epcis_document([event_doc(items[:2], "commissioning", 0, "active"), event_doc(items[2:], "shipping", 5)])
+    with TestClient(create_app(runtime)) as api:
+        assert capture(api, doc, m)["tracechain:status"] == "succeeded"
+
+        def served(**params: Any) -> list[dict[str, Any]]:
+            response = api.get("/epcis/events", params=params)
+            assert response.status_code == 200, response.text
+            return results(response.json())[0]
+
+        assert served() == doc["epcisBody"]["eventList"]
+        assert served(MATCH_epc="urn:epc:idpat:sgtin:9506000.013435.*", EQ_bizStep="shipping") == [
+            doc["epcisBody"]["eventList"][1]]  # fmt: skip
+        assert served(EQ_readPoint="https://id.gs1.org/414/9506000134352/254/1", perPage=1) == [
+            doc["epcisBody"]["eventList"][0]]  # fmt: skip
+        first = served()[0]
+        assert results(api.get(f"/epcis/events/{quote(event_hash_id(first), safe='')}").json())[0] == [first]
+        assert api.get("/epcis/epcs").json()["member"] == [f"https://id.gs1.org/{i}" for i in items]
+        assert [j["captureID"] for j in api.get("/epcis/capture", params={"perPage": 1}).json()]
