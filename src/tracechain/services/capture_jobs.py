@@ -620,7 +620,8 @@ def _problem(exc: errors.TraceChainError, events: list[PreparedEvent], prefix: s
         key = subject.lower()
         offending = next((p for p in events if any(to_hex(s.identifier.key) == key for s in p.subjects)), offending)
     if isinstance(exc, errors.EventAlreadyRecordedError):
-        offending = next((p for p in events if p.event_hash_id in exc.message), offending)
+        named = (p for p in events if p.event_hash_id in exc.message or record_key(p) in exc.message)
+        offending = next(named, offending)
     event_index = offending.index if offending is not None else None
     if prefix is None or event_index is None:
         pointer = ""

@@ -43,7 +43,8 @@ MAX_EVENTS_BY_ID = 100
 PAGING_PARAMETERS = ("perPage", "nextPageToken")
 _TOKEN_VERSION = 1
 _DIGEST = re.compile(r"(?:0x)?([0-9a-fA-F]{64})")
-_HASH_ID = re.compile(r"ni:///sha-256;([0-9a-fA-F]{64})\?ver=CBV2\.0")
+# An Event Hash ID, also cut at its '?' by a client that did not percent-encode it.
+_HASH_ID = re.compile(r"ni:///sha-256;([0-9a-fA-F]{64})(?:\?ver=CBV2\.0)?")
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,7 @@ class EpcisRepository:
         served = 0
         if token is not None:
             content = decode_token(token, "events")
-            if given and given != content["q"]:
+            if any(content["q"].get(name) != values for name, values in given.items()):
                 raise errors.EpcisQueryParameterError(
                     "nextPageToken: the query parameters differ from the query the token continues",
                     hint="follow the Link header, or pass only perPage and nextPageToken",
