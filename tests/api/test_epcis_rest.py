@@ -520,3 +520,15 @@ def test_captures_and_queries_on_sqlite_and_postgresql(net, store_url: str, tmp_
         assert results(api.get(f"/epcis/events/{quote(event_hash_id(first), safe='')}").json())[0] == [first]
         assert api.get("/epcis/epcs").json()["member"] == [f"https://id.gs1.org/{i}" for i in items]
         assert [j["captureID"] for j in api.get("/epcis/capture", params={"perPage": 1}).json()]
+
+
+def test_a_body_too_large_for_the_bindings_is_their_problem(runtime, net, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(runtime.settings, "max_body_bytes", 4096)
+    doc = epcis_document([event_doc([p], "commissioning", i, "active") for i, p in enumerate(_items("B", 12))])
+    with TestClient(create_app(runtime)) as api:
+        response = api.post("/epcis/capture", json=doc, headers={SIGNER: net.accounts["manufacturer"].address})
+        options = api.options("/epcis/capture")
+    assert response.status_code == 413 and response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "epcisException:CaptureLimitExceededException"
+    assert response.json()["error"]["code"] == "body_too_large"
+    assert options.headers["gs1-epcis-capture-file-size-limit"] == "4096"

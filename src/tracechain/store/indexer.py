@@ -103,7 +103,7 @@ class Indexer:
         self.chain = chain
         self.store = store
         self.handlers = dict(default_handlers() if handlers is None else handlers)
-        self.rewinders: list[Rewinder] = [module.rewind for module in MODULES if hasattr(module, "rewind")]  # TEMP
+        self.rewinders: list[Rewinder] = [module.rewind for module in MODULES]
         self.chunk_blocks = chunk_blocks
         self._confirmations = confirmations
         self.start_block = deployment.start_block

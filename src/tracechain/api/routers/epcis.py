@@ -25,14 +25,15 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, BackgroundTasks, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from tracechain import __version__, errors
+from tracechain.api.bodies import StrictJsonRoute
 from tracechain.api.deps import RuntimeDep
 from tracechain.api.errors import PROBLEM_JSON, epcis_error_response
 from tracechain.api.schemas.epcis import (
+    EpcisProblemPublic,
     SignaturesCreate,
     SignedCapture,
     SignedEvent,
@@ -63,7 +64,6 @@ DISCOVERY_HEADERS = {
     "GS1-EPC-Format": "Never_Translates",  # events are served exactly as captured (their hashes depend on it)
     "GS1-Vendor-Version": f"tracechain-{__version__}",
 }
-CAPTURE_FILE_SIZE_LIMIT = 64 * 1024 * 1024  # bytes of one capture request
 DOCUMENT_TYPES = ("application/json", "application/ld+json")
 SIGNED_CAPTURE_TYPE = "application/vnd.tracechain.signed-capture+json"
 SIGNED_EVENT_TYPE = "application/vnd.tracechain.signed-event+json"
@@ -118,9 +118,9 @@ def negotiate(headers: Mapping[str, str]) -> None:
             raise errors.NotAcceptableError(f"this server speaks {standard} {ours}, above GS1-{standard}-Max {high}")
 
 
-class EpcisRoute(APIRoute):
+class EpcisRoute(StrictJsonRoute):
     """A route of the bindings: content negotiation first, errors as problem details, GS1 version
-    headers on every response."""
+    headers on every response (bodies read as strict JSON, as on every route)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -153,18 +153,32 @@ async def resume_capture_jobs(app: FastAPI) -> AsyncIterator[None]:
 
 
 router = APIRouter(prefix="/epcis", tags=["EPCIS 2.0"], route_class=EpcisRoute, lifespan=resume_capture_jobs)
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    status: {"description": description, "content": {PROBLEM_JSON: {}}}
-    for status, description in (
-        (400, "ValidationException / QueryParameterException (with the JSON pointer of the problem)"),
-        (401, "SecurityException: no signer named, or a bad signature"),
-        (403, "SecurityException: the signer may not record this"),
-        (404, "NoSuchNameException"),
-        (406, "NotAcceptableException: media type or EPCIS/CBV version"),
-        (413, "CaptureLimitExceededException / QueryTooLargeException"),
-        (501, "ImplementationException: a standard option this repository does not support"),
-    )
+_PROBLEM_SCHEMA = EpcisProblemPublic.model_json_schema()
+_MEANING = {
+    400: "ValidationException (the JSON pointer of the problem in `error.pointer`), QueryParameterException",
+    401: "SecurityException: no signer named, or a bad signature",
+    403: "SecurityException: the signer may not record this",
+    404: "NoSuchNameException",
+    406: "NotAcceptableException: media type or EPCIS/CBV version",
+    409: "ResourceAlreadyExistsException (an event recorded already), or the job's state",
+    413: "CaptureLimitExceededException (events or bytes), QueryTooLargeException",
+    415: "UnsupportedMediaTypeException",
+    501: "ImplementationException: a standard option this repository does not support",
+    503: "ImplementationException: the chain node does not answer",
 }
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` of /epcis errors: problem details (EpcisProblemPublic)."""
+    return {
+        status: {"description": _MEANING[status], "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}}}
+        for status in sorted(set(statuses))
+    }
+
+
+READS = problems(400, 406, 503)
+QUERIES = problems(400, 406, 413, 501, 503)
+WRITES = problems(400, 401, 403, 406, 409, 413, 415, 501, 503)
 
 
 # ---------------------------------------------------------------- request helpers
@@ -201,22 +215,18 @@ def _media_type(request: Request) -> str:
 
 
 async def _body(request: Request) -> bytes:
-    length = request.headers.get("content-length")
-    declared = int(length) if length is not None and length.isdigit() else 0
-    body = b"" if declared > CAPTURE_FILE_SIZE_LIMIT else await request.body()
-    size = max(declared, len(body))
-    if size > CAPTURE_FILE_SIZE_LIMIT:
-        raise errors.CaptureLimitExceededError(
-            f"the body has {size} bytes; one capture takes at most {CAPTURE_FILE_SIZE_LIMIT}",
-            hint="split the document (GS1-EPCIS-Capture-File-Size-Limit)",
-        )
-    return body
+    """The request body (its size is bounded before any route runs: TRACECHAIN_MAX_BODY_BYTES, 413)."""
+    return await request.body()
+
+
+def _not_json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
 
 
 def _json(body: bytes) -> Any:
     try:
-        return json.loads(body)
-    except ValueError as exc:
+        return json.loads(body, parse_constant=_not_json_constant)
+    except ValueError as exc:  # JSONDecodeError, NaN / Infinity, not UTF-8
         raise errors.EpcisDocumentError(f"the body is not JSON: {exc}") from exc
 
 
@@ -290,11 +300,6 @@ def _options(allow: str, extra: Mapping[str, str] | None = None) -> Callable[[],
     return options
 
 
-_CAPTURE_OPTIONS = {
-    "GS1-EPCIS-Capture-Limit": "",  # filled per runtime in the handler
-    "GS1-EPCIS-Capture-File-Size-Limit": str(CAPTURE_FILE_SIZE_LIMIT),
-    "GS1-Capture-Error-Behaviour": "proceed",
-}
 for _path, _allow in (
     ("", "OPTIONS, GET"),
     ("/", "OPTIONS, GET"),
@@ -313,7 +318,11 @@ for _path, _allow in (
 @router.options("/capture", status_code=204, response_class=Response, summary="Discover the capture interface")
 def capture_options(runtime: RuntimeDep) -> Response:
     """Methods, versions, and the capture limits (events per document, bytes per request, error behaviour)."""
-    limits = {**_CAPTURE_OPTIONS, "GS1-EPCIS-Capture-Limit": str(runtime.settings.max_events_per_capture)}
+    limits = {
+        "GS1-EPCIS-Capture-Limit": str(runtime.settings.max_events_per_capture),
+        "GS1-EPCIS-Capture-File-Size-Limit": str(runtime.settings.max_body_bytes),
+        "GS1-Capture-Error-Behaviour": "proceed",
+    }
     return _options("OPTIONS, GET, POST", limits)()
 
 
@@ -327,7 +336,7 @@ def top_level() -> JSONResponse:
     "/capture",
     status_code=202,
     response_class=JSONResponse,
-    responses=PROBLEMS,
+    responses=WRITES,
     summary="Capture an EPCISDocument (a job: sign its requests, then it is relayed)",
     openapi_extra={
         "parameters": [
@@ -372,7 +381,7 @@ async def capture(request: Request, runtime: RuntimeDep, background: BackgroundT
     return _job_response(job, 202)
 
 
-@router.get("/capture", responses=PROBLEMS, summary="Capture jobs, newest first (paged)")
+@router.get("/capture", responses=READS, summary="Capture jobs, newest first (paged)")
 def capture_jobs(request: Request, runtime: RuntimeDep) -> JSONResponse:
     params = _parameters(request)
     size, token = _paging(params)
@@ -388,7 +397,10 @@ def capture_jobs(request: Request, runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse([capture_job(j) for j in found], headers=_link(request, size, next_token))
 
 
-@router.get("/capture/{capture_id}", responses=PROBLEMS, summary="A capture job: running, success, errors, progress")
+ONE = problems(400, 404, 406, 503)
+
+
+@router.get("/capture/{capture_id}", responses=ONE, summary="A capture job: running, success, errors, progress")
 def capture_job_status(capture_id: str, runtime: RuntimeDep, background: BackgroundTasks) -> Response:
     """The job (the bindings' CaptureJob: `running`, `success`, `errors` with the JSON pointer of the
     offending event), its progress in events and transactions, and the requests to sign. A relaying job
@@ -404,7 +416,7 @@ def capture_job_status(capture_id: str, runtime: RuntimeDep, background: Backgro
     "/capture/{capture_id}/signatures",
     status_code=202,
     response_class=JSONResponse,
-    responses=PROBLEMS,
+    responses=problems(400, 401, 404, 406, 409, 413, 503),
     summary="The signer's signatures of a job's requests; the job then relays them",
 )
 def sign_capture(capture_id: str, body: SignaturesCreate, runtime: RuntimeDep, background: BackgroundTasks) -> Response:
@@ -421,8 +433,7 @@ def sign_capture(capture_id: str, body: SignaturesCreate, runtime: RuntimeDep, b
     "/events",
     status_code=201,
     response_class=JSONResponse,
-    responses={**PROBLEMS, 202: {"description": "a capture job holding the request to sign"}, 409: {
-        "description": "ResourceAlreadyExistsException: the event is recorded", "content": {PROBLEM_JSON: {}}}},
+    responses={**WRITES, 202: {"description": "a capture job holding the request to sign"}},
     summary="Capture one EPCIS event",
     openapi_extra={
         "requestBody": {
@@ -453,7 +464,7 @@ async def capture_event(request: Request, runtime: RuntimeDep) -> Response:
     return _job_response(job, 202)
 
 
-@router.get("/events", responses=PROBLEMS, summary="Recorded events matching an EPCIS query, with their proofs")
+@router.get("/events", responses=QUERIES, summary="Recorded events matching an EPCIS query, with their proofs")
 def events(request: Request, runtime: RuntimeDep) -> Response:
     """An EPCISQueryDocument of the recorded events the query parameters match (EPCIS 2.0 §8.2.7.1:
     eventType, GE_/LT_eventTime, GE_/LT_recordTime, EQ_action, EQ_bizStep, EQ_disposition, EQ_readPoint,
@@ -468,7 +479,7 @@ def events(request: Request, runtime: RuntimeDep) -> Response:
     return _events_response(request, page, size)
 
 
-@router.get("/events/{event_id:path}", responses=PROBLEMS, summary="One event by Event Hash ID or eventID")
+@router.get("/events/{event_id:path}", responses=ONE, summary="One event by Event Hash ID or eventID")
 def event(event_id: str, runtime: RuntimeDep) -> Response:
     """An EPCISQueryDocument with the event (by its Event Hash ID, `ni:///sha-256;…?ver=CBV2.0`, or the
     eventID it declares) and its recorded error declarations, each with its proof."""
@@ -477,32 +488,32 @@ def event(event_id: str, runtime: RuntimeDep) -> Response:
 
 
 # ---------------------------------------------------------------- discovery lists
-@router.get("/eventTypes", responses=PROBLEMS, summary="Event types (paged)")
+@router.get("/eventTypes", responses=READS, summary="Event types (paged)")
 def event_types(request: Request, runtime: RuntimeDep) -> Response:
     return _values_response(request, EpcisRepository(runtime).event_types)
 
 
-@router.get("/epcs", responses=PROBLEMS, summary="EPCs the chain knows, as URIs (paged)")
+@router.get("/epcs", responses=READS, summary="EPCs the chain knows, as URIs (paged)")
 def epcs(request: Request, runtime: RuntimeDep) -> Response:
     return _values_response(request, EpcisRepository(runtime).epcs)
 
 
-@router.get("/bizSteps", responses=PROBLEMS, summary="Business steps of recorded events (paged)")
+@router.get("/bizSteps", responses=READS, summary="Business steps of recorded events (paged)")
 def biz_steps(request: Request, runtime: RuntimeDep) -> Response:
     return _values_response(request, EpcisRepository(runtime).biz_steps)
 
 
-@router.get("/bizLocations", responses=PROBLEMS, summary="Business locations of recorded events (paged)")
+@router.get("/bizLocations", responses=READS, summary="Business locations of recorded events (paged)")
 def biz_locations(request: Request, runtime: RuntimeDep) -> Response:
     return _values_response(request, EpcisRepository(runtime).biz_locations)
 
 
-@router.get("/readPoints", responses=PROBLEMS, summary="Read points of recorded events (paged)")
+@router.get("/readPoints", responses=READS, summary="Read points of recorded events (paged)")
 def read_points(request: Request, runtime: RuntimeDep) -> Response:
     return _values_response(request, EpcisRepository(runtime).read_points)
 
 
-@router.get("/dispositions", responses=PROBLEMS, summary="Dispositions of recorded events (paged)")
+@router.get("/dispositions", responses=READS, summary="Dispositions of recorded events (paged)")
 def dispositions(request: Request, runtime: RuntimeDep) -> Response:
     return _values_response(request, EpcisRepository(runtime).dispositions)
 
@@ -513,7 +524,7 @@ def _resource(name: str) -> str:
     return RESOURCE_PARAMETERS[name]
 
 
-@router.get("/{resource}/{value:path}/events", responses=PROBLEMS, summary="Events of one discovered value")
+@router.get("/{resource}/{value:path}/events", responses={**QUERIES, **ONE}, summary="Events of one discovered value")
 def resource_events(resource: str, value: str, request: Request, runtime: RuntimeDep) -> Response:
     """`/events` with the resource's parameter set to `value` (an event type, EPC, business step, ...)."""
     parameter = _resource(resource)
@@ -523,7 +534,7 @@ def resource_events(resource: str, value: str, request: Request, runtime: Runtim
     return _events_response(request, page, size)
 
 
-@router.get("/{resource}/{value:path}", responses=PROBLEMS, summary="Sub-resources of one discovered value")
+@router.get("/{resource}/{value:path}", responses=ONE, summary="Sub-resources of one discovered value")
 def resource_value(resource: str, value: str) -> Response:
     _resource(resource)
     return JSONResponse(collection(["events"]))

@@ -31,6 +31,18 @@ def iso_time(seconds: float) -> str:
 _CAMEL = ConfigDict(populate_by_name=True, from_attributes=True)
 
 
+class EpcisProblemPublic(BaseModel):
+    """Every error of /epcis: an RFC 7807 problem typed by EPCIS exception, with the project's error
+    member (`code`, `message`, and `pointer`/`event_index` for a document that breaks EPCIS)."""
+
+    type: str = Field(examples=["epcisException:ValidationException"])
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    error: dict[str, Any] = Field(description="{code, message, ...}: the project's error member")
+
+
 # ---------------------------------------------------------------- proofs
 class ChainEntryProofPublic(BaseModel):
     """The event's entry in one identifier's hash chain: the `index`-th EntryAppended log of `subjectKey`."""

@@ -337,7 +337,7 @@ class RequestPrepare(BaseModel):
     sender: str = Field(alias="from", pattern=ADDRESS)
     product_id: str | None = None
     metadata: Json | None = None
-    events: list[Json] | None = None
+    events: list[Json] | None = Field(default=None, min_length=1)
     document: Json | None = None
     to: str | None = Field(default=None, pattern=ADDRESS)
     notice: Json | None = None
