@@ -21,7 +21,7 @@ import schemathesis
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
-from tracechain.product_ids import gtin_check_digit
+from tracechain.epcis.identifiers import gtin_check_digit
 
 from tracechain.api.app import create_app
 
@@ -41,7 +41,7 @@ def gtins(draw: st.DrawFn) -> str:
 
 @st.composite
 def product_ids(draw: st.DrawFn) -> str:
-    """A product ID in one of the accepted forms (tracechain.product_ids)."""
+    """A product ID in one of the accepted forms (tracechain.epcis.identifiers)."""
     gtin = draw(gtins())
     serial = quote(draw(st.text(SERIAL_ALPHABET, min_size=1, max_size=20)), safe="")
     return draw(
@@ -165,7 +165,7 @@ def test_the_api_answers_as_its_openapi_says(runtime, asgi_lifespans) -> None:  
 def test_the_formats_generate_what_the_server_accepts(name: str) -> None:
     """The strategies above produce only valid values (else the fuzz would test our strategies)."""
     from hypothesis import given, settings
-    from tracechain.product_ids import is_valid_gtin, parse_product_id
+    from tracechain.epcis.identifiers import is_valid_gtin, parse_product_id
 
     strategy = gtins() if name == "gtin" else product_ids()
 

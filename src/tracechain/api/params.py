@@ -13,7 +13,7 @@ from fastapi import Path, Query
 
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 HASH_PATTERN = r"^0x[0-9a-fA-F]{64}$"
-# Product IDs come in many forms (see tracechain.product_ids): any printable text without
+# Product IDs come in many forms (see tracechain.epcis.identifiers): any printable text without
 # whitespace or control characters, checked by the server against the forms below.
 PRODUCT_ID_PATTERN = r"^[^\s\x00-\x1f\x7f]+$"
 PRODUCT_ID_MAX_LENGTH = 2048
