@@ -73,7 +73,7 @@ def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
 def transport_error(code: str, message: str, path: str | None = None) -> JSONResponse:
     """The response to a request refused before it reached a route (see STATUS_BY_TRANSPORT_CODE);
     under /epcis, an EPCIS problem (see EPCIS_PROBLEMS) with the same status and code."""
-    if path is not None and (path == EPCIS_PREFIX or path.startswith(EPCIS_PREFIX + "/")):
+    if path is not None and is_epcis_path(path):
         category = errors.CaptureLimitExceededError if code == "body_too_large" else errors.InvalidInputError
         body = epcis_problem(category, code, message, instance=path)
         return JSONResponse(body, status_code=STATUS_BY_TRANSPORT_CODE[code], media_type=PROBLEM_JSON)
@@ -136,6 +136,9 @@ def install_error_handlers(app: FastAPI, routes: Iterable[BaseRoute]) -> None:
         if exc.status_code == 400:  # FastAPI could not read the body (not UTF-8, a number too long)
             return transport_error("invalid_json", "the body is not valid JSON text")
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        if exc.status_code == 404 and is_epcis_path(request.url.path):  # GS1's bindings: a problem
+            body = epcis_problem(errors.NotFoundError, code, str(exc.detail), instance=request.url.path)
+            return JSONResponse(body, status_code=404, media_type=PROBLEM_JSON)
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(routes, request.url.path))
@@ -164,6 +167,11 @@ EPCIS_PROBLEMS: tuple[tuple[type[errors.TraceChainError], int, str], ...] = (
 )
 PROBLEM_JSON = "application/problem+json"
 EPCIS_PREFIX = "/epcis"
+
+
+def is_epcis_path(path: str) -> bool:
+    """The path is one of GS1's EPCIS bindings (/epcis and below)."""
+    return path == EPCIS_PREFIX or path.startswith(EPCIS_PREFIX + "/")
 
 
 def epcis_problem_type(cls: type[BaseException]) -> tuple[int, str]:

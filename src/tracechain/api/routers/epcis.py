@@ -302,17 +302,29 @@ def _options(allow: str, extra: Mapping[str, str] | None = None) -> Callable[[],
 
 for _path, _allow in (
     ("", "OPTIONS, GET"),
-    ("/", "OPTIONS, GET"),
-    ("/capture/{capture_id}", "OPTIONS, GET"),
-    ("/capture/{capture_id}/signatures", "OPTIONS, POST"),
     ("/events", "OPTIONS, GET, POST"),
-    ("/events/{event_id:path}", "OPTIONS, GET"),
     *((f"/{name}", "OPTIONS, GET") for name in RESOURCE_PARAMETERS),
 ):
     router.add_api_route(
         _path, _options(_allow), methods=["OPTIONS"], status_code=204, response_class=Response,
         summary="Discover this resource's methods and the EPCIS/CBV versions served", name=f"options{_path}",
     )  # fmt: skip
+OPTIONS_ROUTE: dict[str, Any] = {"status_code": 204, "response_class": Response, "responses": problems(404)}
+
+
+@router.options("/capture/{capture_id}", summary="Discover a capture job's methods", **OPTIONS_ROUTE)
+def capture_job_options(capture_id: str) -> Response:
+    return _options("OPTIONS, GET")()
+
+
+@router.options("/capture/{capture_id}/signatures", summary="Discover the signatures' methods", **OPTIONS_ROUTE)
+def signatures_options(capture_id: str) -> Response:
+    return _options("OPTIONS, POST")()
+
+
+@router.options("/events/{event_id:path}", summary="Discover an event's methods", **OPTIONS_ROUTE)
+def event_options(event_id: str) -> Response:
+    return _options("OPTIONS, GET")()
 
 
 @router.options("/capture", status_code=204, response_class=Response, summary="Discover the capture interface")
