@@ -107,6 +107,16 @@ class TransactionError(TraceChainError):
     code = "transaction_failed"
 
 
+class TransactionPendingError(UnavailableError):
+    """A transaction was sent but not mined in time; it may still be mined (look it up before resending)."""
+
+    code = "transaction_pending"
+
+    def __init__(self, message: str, tx_hash: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.tx_hash = tx_hash
+
+
 class SignatureError(PermissionDeniedError):
     """A signature or signed request is invalid, expired or already used."""
 

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
     manifest_path: Path | None = Field(default=None, description="Deployment manifest; default per chain")
     rpc_timeout_seconds: float = Field(default=5.0, gt=0, le=600, description="Longest wait for one RPC call")
+    mining_timeout_seconds: float = Field(
+        default=120.0, gt=0, le=3600, description="Longest wait for a sent transaction to be mined"
+    )
     confirmations: int | None = Field(
         default=None, ge=0, description="Blocks the indexer stays behind the head; default 0 on dev chains, else 12"
     )

@@ -107,8 +107,11 @@ def test_a_10000_event_epcis_document_passes_the_default_limits(runtime) -> None
         "bizTransactionList": [{"type": "urn:epcglobal:cbv:btt:po", "bizTransaction": "urn:epc:id:gdti:x.y.1"}],
         "sensorElementList": [{"sensorReport": [{"type": "Temperature", "value": 4.5, "uom": "CEL"}]}],
     }
-    document = {"@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"], "type": "EPCISDocument",
-                "epcisBody": {"eventList": [event] * 10_000}}
+    document = {
+        "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "epcisBody": {"eventList": [event] * 10_000},
+    }
     body = json.dumps({"document": document}).encode()
     assert len(body) < runtime.settings.max_body_bytes
     assert json_nesting(body, runtime.settings.max_json_depth) is Nesting.OK
@@ -116,8 +119,9 @@ def test_a_10000_event_epcis_document_passes_the_default_limits(runtime) -> None
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab ,:'),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(alphabet='[]{}"\\a'), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(alphabet='[]{}"\\a'), children, max_size=3)
+    ),
     max_leaves=30,
 )
 

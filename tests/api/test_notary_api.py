@@ -76,7 +76,11 @@ def test_single_notarization_round_trip(api: TestClient, runtime, net) -> None:
     assert (body["notary"], body["id"]) == (n, to_hex(single_record_id(h, "purchase_order", n)))
     assert body["receipt_url"] == f"http://testserver/v1/notarizations/{h}/receipt?id={body['id']}"
     listed = api.get(f"/v1/notarizations/{h}").json()
-    assert listed == {"record_hash": h, "items": [body], "receipt_url": f"http://testserver/v1/notarizations/{h}/receipt"}
+    assert listed == {
+        "record_hash": h,
+        "items": [body],
+        "receipt_url": f"http://testserver/v1/notarizations/{h}/receipt",
+    }
     receipt = api.get(f"/v1/notarizations/{h}/receipt").json()
     assert (receipt["recordHash"], receipt["method"], receipt["id"], receipt["notary"]) == (h, "single", body["id"], n)
     assert api.get(body["receipt_url"].removeprefix("http://testserver")).json() == receipt
@@ -204,8 +208,7 @@ def test_batch_with_a_cosignature_instead_of_a_queue_signature_is_401(api: TestC
     [
         ({"method": "single", "kind": "x", "record": {}}, "single.request: Field required"),
         ({"method": "cosigned", "kind": "x", "record": {}}, "cosigned.parties: Field required"),
-        ({"method": "batch", "kind": "x", "submitter": "0x" + "1" * 40, "signature": "0x", "deadline": 1},
-         "record"),
+        ({"method": "batch", "kind": "x", "submitter": "0x" + "1" * 40, "signature": "0x", "deadline": 1}, "record"),
         ({"method": "single", "kind": "Not A Kind", "record": {}}, "single.kind"),
         ({"method": "notarize", "kind": "x", "record": {}}, "method"),
         ({"method": "batch", "kind": "x", "record_hash": "0x12"}, "record_hash"),
@@ -284,7 +287,11 @@ def test_activity_offset_beyond_its_bound_is_422_not_500(api: TestClient, net, o
 
 
 def test_activity_csv_streams_the_whole_trail_in_order_in_chunks(
-    api: TestClient, runtime, net, operator_is_notary, monkeypatch  # noqa: ANN001
+    api: TestClient,
+    runtime,
+    net,
+    operator_is_notary,
+    monkeypatch,  # noqa: ANN001
 ) -> None:
     from tracechain.api.routers import notary as router
 

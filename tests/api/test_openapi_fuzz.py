@@ -21,9 +21,9 @@ import schemathesis
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
-from tracechain.epcis.identifiers import gtin_check_digit
 
 from tracechain.api.app import create_app
+from tracechain.epcis.identifiers import gtin_check_digit
 
 EXAMPLES_PER_OPERATION = 25
 SEED = 20260301
@@ -165,6 +165,7 @@ def test_the_api_answers_as_its_openapi_says(runtime, asgi_lifespans) -> None:  
 def test_the_formats_generate_what_the_server_accepts(name: str) -> None:
     """The strategies above produce only valid values (else the fuzz would test our strategies)."""
     from hypothesis import given, settings
+
     from tracechain.epcis.identifiers import is_valid_gtin, parse_product_id
 
     strategy = gtins() if name == "gtin" else product_ids()

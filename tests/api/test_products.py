@@ -82,7 +82,7 @@ def test_invalid_product_id_is_422(api: TestClient) -> None:
     assert "check digit" in response.json()["error"]["message"]
 
 
-@pytest.mark.parametrize("write", ["events", "custody", "recall"])
+@pytest.mark.parametrize("write", ["events", "custody", "force-custody", "recall"])
 def test_reading_a_write_path_is_405_naming_post(api: TestClient, write: str) -> None:
     """Not a read of a product "…/events" (a confusing 422 before): those paths are writes."""
     response = api.get(f"/v1/products/{PID}/{write}")
@@ -147,6 +147,28 @@ def test_writer_flow_prepare_sign_post(api: TestClient, net) -> None:  # noqa: A
     assert body["verification"]["verified"]
 
 
+def test_governance_forces_custody_through_the_api(api: TestClient, net, service) -> None:  # noqa: ANN001
+    """A custodian who cannot act (key lost): governance moves the product, with a reason on record;
+    nobody else may, and the reason sent must be the one signed."""
+    history(net, service)
+    governance, m, logistics = (net.accounts[n] for n in ("governance", "manufacturer", "logistics"))
+    reason = {"reason": "retailer's signing key lost", "ticket": "GOV-7"}
+    body = {"action": "force-custody", "product_id": PID, "to": logistics.address, "reason": reason}
+
+    refused = api.post("/v1/provenance/requests", json={"from": m.address, **body})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "actor_registry_missing_role"
+    request = _signed(api, governance, **body)
+    other = api.post(f"/v1/products/{PID}/force-custody", json={"request": request, "reason": {"reason": "other"}})
+    assert other.status_code == 422 and other.json()["error"]["code"] == "request_mismatch"
+    assert api.get(f"/v1/products/{PID}").json()["custodian"] == net.accounts["retailer"].address
+
+    moved = api.post(f"/v1/products/{PID}/force-custody", json={"request": request, "reason": reason})
+    assert moved.status_code == 201, moved.text
+    product = api.get(f"/v1/products/{PID}").json()
+    assert product["custodian"] == logistics.address and product["verification"]["verified"]
+    assert product["entries"][0]["kind"] == "forced_custody" and product["entries"][0]["document"] == reason
+
+
 def _resigned(api: TestClient, account, changes: dict[str, Any], **body: Any) -> dict[str, Any]:  # noqa: ANN001
     """A request prepared through the API, changed, and correctly signed by `account` as changed."""
     prepared = api.post("/v1/provenance/requests", json={"from": account.address, **body}).json()
@@ -165,7 +187,10 @@ def _resigned(api: TestClient, account, changes: dict[str, Any], **body: Any) ->
     ],
 )
 def test_a_signed_request_out_of_bounds_is_422_naming_the_field(
-    api: TestClient, net, changes: dict[str, int], field: str  # noqa: ANN001
+    api: TestClient,
+    net,
+    changes: dict[str, int],
+    field: str,  # noqa: ANN001
 ) -> None:
     """Correctly signed, but gas 1 or 2^63 (and the like) cannot succeed: refused at the boundary,
     never relayed into a 500."""

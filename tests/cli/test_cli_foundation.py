@@ -30,7 +30,10 @@ def test_node_keeps_state_across_restarts_and_deploy_reuses_the_manifest(tmp_pat
     def start() -> subprocess.Popen[str]:
         proc = subprocess.Popen(
             _tracechain("node", "--port", str(port), "--state", str(state)),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
         )
         assert proc.stdout is not None
         first = proc.stdout.readline()
@@ -75,8 +78,9 @@ def test_deploy_without_a_node_says_so_plainly() -> None:
 
 def test_node_refuses_a_busy_port(tmp_path: Path) -> None:
     port = free_port()
-    first = subprocess.Popen(_tracechain("node", "--port", str(port), "--state", str(tmp_path / "a.json")),
-                             stdout=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        _tracechain("node", "--port", str(port), "--state", str(tmp_path / "a.json")), stdout=subprocess.PIPE, text=True
+    )
     try:
         assert first.stdout is not None and first.stdout.readline().startswith("Anvil listening")
         start = time.monotonic()

@@ -118,9 +118,7 @@ def install_error_handlers(app: FastAPI, routes: Iterable[BaseRoute]) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"loc": list(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()
-        ]
+        details = [{"loc": list(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
         unparsable = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
         if unparsable is not None:
             reason = (unparsable.get("ctx") or {}).get("error", "")

@@ -30,6 +30,7 @@ class Chain:
     url: str | None = None  # None for the embedded chain
     _tester: Any = field(default=None, repr=False)
     send_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)  # nonce + send
+    mining_timeout: float = 120.0  # seconds a sent transaction may take to be mined
 
     @property
     def embedded(self) -> bool:
@@ -155,7 +156,9 @@ def rpc_chain(url: str, timeout: float = 5.0) -> Chain:
 
 def connect(settings: Settings) -> Chain:
     """The chain the settings name: `rpc_url` if set, else a new embedded chain."""
-    return rpc_chain(settings.rpc_url, settings.rpc_timeout_seconds) if settings.rpc_url else embedded_chain()
+    chain = rpc_chain(settings.rpc_url, settings.rpc_timeout_seconds) if settings.rpc_url else embedded_chain()
+    chain.mining_timeout = settings.mining_timeout_seconds
+    return chain
 
 
 def dev_accounts(count: int = DEV_ACCOUNT_COUNT) -> list[LocalAccount]:

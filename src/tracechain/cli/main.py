@@ -42,7 +42,7 @@ class RootGroup(TraceChainGroup):
     SECTIONS = [
         ("Run a chain:", ["node", "deploy", "status", "serve", "demo"]),
         ("Actors and product provenance:", ["actors", "product"]),
-        ("Notarized records:", ["notarize", "receipt", "verify", "batch"]),
+        ("Notarized records:", ["notarize", "notarizations", "receipt", "verify", "batch"]),
         ("Data rights:", ["rights"]),
         ("Contracts:", ["compile"]),
     ]

@@ -314,6 +314,37 @@ def transfer(
     )
 
 
+@command(app, "force-custody")
+def force_custody(
+    product_id: ProductArg,
+    to: Annotated[str, typer.Argument(metavar="ADDRESS", help="Address of the new custodian, a registered actor.")],
+    reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why (stored; its hash goes on-chain).")],
+    rpc: RpcOption = None,
+    key: KeyOption = None,
+    dev_account: DevAccountOption = None,
+    direct: DirectOption = False,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Move custody a custodian cannot hand over — suspended, or its key lost (governance only).
+
+    Examples:
+      tracechain product force-custody 01/09506000134352/21/SN-0001 \\
+          0x90F79bf6EB2c4f870365E785982E1f101E93b906 --reason "retailer key lost" --dev-account 0
+    """
+    mention(product_id)
+    runtime = open_node(rpc)
+    acting = signer(key, dev_account, runtime)
+    receipt = _service(runtime, direct).force_custody(acting, product_id, to, {"reason": reason})
+    sentence, data = _written(runtime, acting, direct, receipt)
+    emit(
+        as_json,
+        {"productId": receipt.product_ids[0], "custodian": to, **data},
+        f"custody of {receipt.product_ids[0]} forced to {who(runtime, to)} ({tx_text(receipt.tx)})",
+        sentence,
+    )
+
+
 @command(app, "recall")
 def recall(
     product_id: ProductArg,

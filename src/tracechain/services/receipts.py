@@ -530,9 +530,7 @@ def _check_batch(client: NotaryClient, r: NotaryReceipt, checks: list[str]) -> N
     )
     proof = [parse_bytes32(p) for p in r.merkle.proof]
     _check(
-        client.verify_inclusion(
-            parse_bytes32(r.merkle.root), r.notary, parse_bytes32(r.record_hash), r.kind, proof
-        ),
+        client.verify_inclusion(parse_bytes32(r.merkle.root), r.notary, parse_bytes32(r.record_hash), r.kind, proof),
         "the contract rejects the Merkle proof",
         checks,
         "Notary.verifyInclusion(root, notary, recordHash, kind, proof) accepts the proof",

@@ -492,4 +492,3 @@ def _reasons(cert: Certificate, status: CertificateStatus, now: int, revocation:
     if status is CertificateStatus.NOT_YET_VALID:
         return [f"not valid before {iso_utc(cert.not_before)} ({at})", window]
     return [f"valid until {iso_utc(cert.expires_at)} ({at})", window]
-

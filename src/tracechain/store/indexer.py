@@ -177,7 +177,8 @@ class Indexer:
     def _read_checkpoint_hash(self) -> str | None:
         with self.store.session() as s:
             row = s.execute(
-                select(IndexedBlock.hash).join(Checkpoint, Checkpoint.block_number == IndexedBlock.number)
+                select(IndexedBlock.hash)
+                .join(Checkpoint, Checkpoint.block_number == IndexedBlock.number)
                 .where(Checkpoint.name == STREAM)
             ).first()
             return None if row is None else str(row[0])

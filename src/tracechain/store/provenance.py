@@ -160,8 +160,15 @@ def _appended(session: Session, log: ChainLog) -> None:
     document_hash = to_hex(bytes(a["documentHash"]))
     code = int(a["code"])
     head = to_hex(
-        next_head(parse_bytes32(subject.head), kind, parse_bytes32(ref), parse_bytes32(document_hash), code, actor,
-                  log.timestamp)
+        next_head(
+            parse_bytes32(subject.head),
+            kind,
+            parse_bytes32(ref),
+            parse_bytes32(document_hash),
+            code,
+            actor,
+            log.timestamp,
+        )
     )
     session.add(
         EntryRow(
@@ -214,8 +221,12 @@ def restate(session: Session, subject: SubjectRow) -> None:
     subject.custodian = None if subject.open else subject.originator
     subject.status = "active"
     subject.entry_count = len(entries)
-    subject.head = entries[-1].head if entries else to_hex(
-        genesis_head(parse_bytes32(subject.subject_key), subject.originator, parse_bytes32(subject.metadata_hash))
+    subject.head = (
+        entries[-1].head
+        if entries
+        else to_hex(
+            genesis_head(parse_bytes32(subject.subject_key), subject.originator, parse_bytes32(subject.metadata_hash))
+        )
     )
     for entry in entries:
         if entry.kind in (EntryKind.CUSTODY, EntryKind.FORCED_CUSTODY):
@@ -263,9 +274,7 @@ def reservations(session: Session, record_keys: list[str]) -> dict[str, Reservat
     return found
 
 
-def entries_page(
-    session: Session, subject_key: str, *, before: int | None, limit: int
-) -> list[EntryRow]:
+def entries_page(session: Session, subject_key: str, *, before: int | None, limit: int) -> list[EntryRow]:
     """Up to `limit` entries of a subject, newest first, with `seq < before` when given."""
     query = select(EntryRow).where(EntryRow.subject_key == subject_key)
     if before is not None:

@@ -197,9 +197,7 @@ def _csv_lines(runtime: Any, actor: str) -> Iterator[str]:
             "description": "A JSON-RPC 2.0 request object or a batch (array) of them. Whatever JSON is sent, "
             "the answer is a JSON-RPC response: a malformed call gets an error object, not an HTTP error.",
             "content": {
-                "application/json": {
-                    "example": {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}
-                }
+                "application/json": {"example": {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}}
             },
         }
     },

@@ -20,6 +20,7 @@ from tracechain.api.schemas.products import (
     AffectedPublic,
     CustodyCreate,
     EpcisCapture,
+    ForceCustodyCreate,
     ImportPublic,
     ProductCreate,
     ProductEventsCreate,
@@ -36,7 +37,7 @@ from tracechain.services.provenance.lineage import LineageReader
 from tracechain.services.runtime import Runtime
 
 router = APIRouter(tags=["products"], route_class=StrictJsonRoute)
-WRITE_SUFFIXES = ("events", "custody", "recall")
+WRITE_SUFFIXES = ("events", "custody", "force-custody", "recall")
 
 
 class ReadableProductIdConvertor(PathConvertor):
@@ -115,6 +116,18 @@ def transfer_custody(product_id: ProductIdPath, body: CustodyCreate, runtime: Ru
 
 
 @router.post(
+    "/v1/products/{product_id:path}/force-custody",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WriteReceiptPublic,
+    responses=WRITE_ERRORS,
+)
+def force_custody(product_id: ProductIdPath, body: ForceCustodyCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
+    """Move custody a custodian cannot hand over (suspended, key lost), from governance's signed request."""
+    receipt = _service(runtime).relay_force_custody(body.request.to_request(), product_id, body.reason)
+    return WriteReceiptPublic.of(receipt)
+
+
+@router.post(
     "/v1/products/{product_id:path}/recall",
     status_code=status.HTTP_201_CREATED,
     response_model=WriteReceiptPublic,
@@ -152,7 +165,10 @@ def prepare_request(body: RequestPrepare, runtime: RuntimeDep) -> RequestPrepare
     elif body.action == "epcis":
         calls = service.epcis_calls(_need(body.document, "document"))
     elif body.action == "transfer":
-        calls = [service.transfer_call(_need(body.product_id, "product_id"), _need(body.to, "to"))]
+        calls = [service.transfer_call(_need(body.product_id, "product_id"), _need(body.to, "to"), body.sender)]
+    elif body.action == "force-custody":
+        pid, to, reason = _need(body.product_id, "product_id"), _need(body.to, "to"), _need(body.reason, "reason")
+        calls = [service.force_custody_call(pid, to, reason)]
     else:
         calls = [service.recall_call(_need(body.product_id, "product_id"), _need(body.notice, "notice"))]
     requests = service.unsigned_requests(body.sender, calls, body.ttl_seconds)
@@ -212,8 +228,10 @@ def product_qr(product_id: ProductIdPath, runtime: RuntimeDep) -> Response:
 @router.get(
     "/v1/recalls/{product_id:path}/affected",
     response_model=AffectedPagePublic,
-    responses={**ERRORS, 200: {"content": {"application/json": {}, "text/csv": {}},
-                                "description": "JSON, or CSV with format=csv"}},  # fmt: skip
+    responses={
+        **ERRORS,
+        200: {"content": {"application/json": {}, "text/csv": {}}, "description": "JSON, or CSV with format=csv"},
+    },  # fmt: skip
 )
 def recall_affected(
     product_id: ProductIdPath,
