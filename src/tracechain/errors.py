@@ -584,3 +584,64 @@ class DocumentNotFoundError(NotFoundError):
     """The store holds no document under this hash."""
 
     code = "document_not_found"
+
+
+# EPCIS 2.0 REST bindings (domain): queries and capture jobs
+class EpcisQueryParameterError(InvalidInputError):
+    """An EPCIS query parameter is unknown, malformed, or contradicts another (EPCIS QueryParameterException)."""
+
+    code = "epcis_query_parameter_invalid"
+
+
+class EpcisQueryTooLargeError(InvalidInputError):
+    """The query matches more events than its maxEventCount allows (EPCIS QueryTooLargeException)."""
+
+    code = "epcis_query_too_large"
+
+
+class EpcisNotImplementedError(InvalidInputError):
+    """A standard EPCIS query parameter or capture option this repository does not support."""
+
+    code = "epcis_not_implemented"
+
+
+class CaptureLimitExceededError(InvalidInputError):
+    """The captured document holds more events, or more bytes, than one capture takes."""
+
+    code = "epcis_capture_limit_exceeded"
+
+
+class NotAcceptableError(InvalidInputError):
+    """The client accepts no representation (media type, EPCIS or CBV version) this server gives."""
+
+    code = "not_acceptable"
+
+
+class UnsupportedMediaTypeError(InvalidInputError):
+    """The request body's media type is not one this endpoint reads."""
+
+    code = "unsupported_media_type"
+
+
+class SignerMissingError(SignatureError):
+    """A write names no signer and carries no signed request: the server holds no actor's key."""
+
+    code = "signer_missing"
+
+
+class CaptureJobNotFoundError(NotFoundError):
+    """No capture job has this ID."""
+
+    code = "capture_job_not_found"
+
+
+class CaptureJobStateError(ConflictError):
+    """The capture job is not in a state that takes this request (e.g. it is signed already)."""
+
+    code = "capture_job_state"
+
+
+class EpcisEventNotFoundError(NotFoundError):
+    """No recorded EPCIS event has this Event Hash ID or eventID."""
+
+    code = "epcis_event_not_found"

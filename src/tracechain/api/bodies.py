@@ -127,11 +127,11 @@ class BodyLimitMiddleware:
             )
             if nesting is Nesting.TOO_DEEP:
                 message_text = f"the JSON body nests deeper than {self.max_depth} levels"
-                await transport_error("json_too_deep", message_text)(scope, receive, send)
+                await transport_error("json_too_deep", message_text, scope.get("path"))(scope, receive, send)
                 return
             if nesting is Nesting.NOT_JSON:
                 text = "the body is not JSON text (its brackets do not balance, or it is not UTF-8)"
-                await transport_error("invalid_json", text)(scope, receive, send)
+                await transport_error("invalid_json", text, scope.get("path"))(scope, receive, send)
                 return
 
         replayed = False
@@ -146,7 +146,9 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = transport_error("body_too_large", f"the request body exceeds {self.max_bytes} bytes")
+        response = transport_error(
+            "body_too_large", f"the request body exceeds {self.max_bytes} bytes", scope.get("path")
+        )
         response.headers["Connection"] = "close"  # the rest of the body is never read
         await response(scope, receive, send)
 

@@ -70,8 +70,13 @@ def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
     return {"error": {"code": code, "message": message, **extra}}
 
 
-def transport_error(code: str, message: str) -> JSONResponse:
-    """The response to a request refused before it reached a route (see STATUS_BY_TRANSPORT_CODE)."""
+def transport_error(code: str, message: str, path: str | None = None) -> JSONResponse:
+    """The response to a request refused before it reached a route (see STATUS_BY_TRANSPORT_CODE);
+    under /epcis, an EPCIS problem (see EPCIS_PROBLEMS) with the same status and code."""
+    if path is not None and is_epcis_path(path):
+        category = errors.CaptureLimitExceededError if code == "body_too_large" else errors.InvalidInputError
+        body = epcis_problem(category, code, message, instance=path)
+        return JSONResponse(body, status_code=STATUS_BY_TRANSPORT_CODE[code], media_type=PROBLEM_JSON)
     return JSONResponse(error_body(code, message), status_code=STATUS_BY_TRANSPORT_CODE[code])
 
 
@@ -129,7 +134,78 @@ def install_error_handlers(app: FastAPI, routes: Iterable[BaseRoute]) -> None:
         if exc.status_code == 400:  # FastAPI could not read the body (not UTF-8, a number too long)
             return transport_error("invalid_json", "the body is not valid JSON text")
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        if exc.status_code == 404 and is_epcis_path(request.url.path):  # GS1's bindings: a problem
+            body = epcis_problem(errors.NotFoundError, code, str(exc.detail), instance=request.url.path)
+            return JSONResponse(body, status_code=404, media_type=PROBLEM_JSON)
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(routes, request.url.path))
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers)
+
+
+# ---------------------------------------------------------------- EPCIS 2.0 REST bindings
+# GS1's bindings answer errors as RFC 7807 problem details typed by EPCIS exception; the project's
+# {"error": {"code", "message"}} rides along as an extension member, so either kind of client reads them.
+# First match wins, as above; statuses the bindings name (400, 401, 403, 404, 406, 409, 413, 415, 501).
+EPCIS_PROBLEMS: tuple[tuple[type[errors.TraceChainError], int, str], ...] = (
+    (errors.NotAcceptableError, 406, "NotAcceptableException"),
+    (errors.UnsupportedMediaTypeError, 415, "UnsupportedMediaTypeException"),
+    (errors.CaptureLimitExceededError, 413, "CaptureLimitExceededException"),
+    (errors.EpcisQueryTooLargeError, 413, "QueryTooLargeException"),
+    (errors.EpcisNotImplementedError, 501, "ImplementationException"),
+    (errors.EpcisQueryParameterError, 400, "QueryParameterException"),
+    (errors.NotFoundError, 404, "NoSuchNameException"),
+    (errors.SignatureError, 401, "SecurityException"),
+    (errors.PermissionDeniedError, 403, "SecurityException"),
+    (errors.EventAlreadyRecordedError, 409, "ResourceAlreadyExistsException"),
+    (errors.ConflictError, 409, "ValidationException"),
+    (errors.IntegrityError, 409, "ValidationException"),
+    (errors.InvalidInputError, 400, "ValidationException"),
+    (errors.UnavailableError, 503, "ImplementationException"),
+)
+PROBLEM_JSON = "application/problem+json"
+EPCIS_PREFIX = "/epcis"
+
+
+def is_epcis_path(path: str) -> bool:
+    """The path is one of GS1's EPCIS bindings (/epcis and below)."""
+    return path == EPCIS_PREFIX or path.startswith(EPCIS_PREFIX + "/")
+
+
+def epcis_problem_type(cls: type[BaseException]) -> tuple[int, str]:
+    """HTTP status and EPCIS exception type (`epcisException:...`) of an error class."""
+    for category, status, name in EPCIS_PROBLEMS:
+        if issubclass(cls, category):
+            return status, f"epcisException:{name}"
+    return 500, "epcisException:ImplementationException"
+
+
+def epcis_problem(
+    cls: type[BaseException], code: str, message: str, *, instance: str | None = None, **extra: object
+) -> dict[str, object]:
+    """An RFC 7807 problem of the EPCIS bindings, with the project's error member (and `extra` in it)."""
+    status, kind = epcis_problem_type(cls)
+    title = ((cls.__doc__ or "").strip().splitlines() or ["TraceChain error"])[0]
+    body: dict[str, object] = {"type": kind, "title": title, "status": status, "detail": message}
+    if instance is not None:
+        body["instance"] = instance
+    body["error"] = {"code": code, "message": message, **{k: v for k, v in extra.items() if v is not None}}
+    return body
+
+
+def epcis_error_response(exc: Exception, instance: str) -> JSONResponse:
+    """The problem response for an error raised by an EPCIS route (TraceChain errors, request validation)."""
+    if isinstance(exc, RequestValidationError):
+        first = next(iter(exc.errors()), {"loc": (), "msg": "invalid request"})
+        message = f"{'.'.join(str(p) for p in first.get('loc', ()))}: {first.get('msg', '')}"
+        body = epcis_problem(errors.InvalidInputError, "invalid_request", message, instance=instance)
+    elif isinstance(exc, errors.TraceChainError):
+        extra: dict[str, object] = {}
+        if isinstance(exc, errors.EpcisDocumentError):
+            extra = {"pointer": exc.pointer, "event_index": exc.event_index}
+        elif isinstance(exc, errors.ContractRevertError):
+            extra = {"details": _json_safe(exc.error_args)}
+        body = epcis_problem(type(exc), exc.code, str(exc), instance=instance, **extra)
+    else:
+        raise exc
+    return JSONResponse(body, status_code=int(str(body["status"])), media_type=PROBLEM_JSON)

@@ -60,6 +60,7 @@ class EntryRow(Base):
     __table_args__ = (
         UniqueConstraint("subject_key", "seq", name="uq_subject_entry_seq"),
         Index("ix_subject_entries_ref_kind", "ref", "kind"),
+        Index("ix_subject_entries_block_log", "block_number", "log_index"),  # EPCIS queries: record order
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     subject_key: Mapped[str] = mapped_column(String(66))
