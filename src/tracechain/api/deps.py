@@ -9,8 +9,8 @@ from fastapi import Depends, Request
 from tracechain.services.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
-    """The Runtime the app was created with."""
+async def get_runtime(request: Request) -> Runtime:
+    """The Runtime the app was created with (async: no worker thread just to read an attribute)."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -282,10 +282,12 @@ def parse_event_query(params: Mapping[str, Sequence[str]]) -> EventQuery:
         ge_record_time_ms=times.get("GE_recordTime"),
         lt_record_time_ms=times.get("LT_recordTime"),
         actions=actions,
-        biz_steps=_vocabulary("EQ_bizStep", values["EQ_bizStep"], Vocabulary.BIZ_STEP) if (
-            "EQ_bizStep" in values) else (),  # fmt: skip
-        dispositions=_vocabulary("EQ_disposition", values["EQ_disposition"], Vocabulary.DISPOSITION) if (
-            "EQ_disposition" in values) else (),  # fmt: skip
+        biz_steps=_vocabulary("EQ_bizStep", values["EQ_bizStep"], Vocabulary.BIZ_STEP)
+        if ("EQ_bizStep" in values)
+        else (),  # fmt: skip
+        dispositions=_vocabulary("EQ_disposition", values["EQ_disposition"], Vocabulary.DISPOSITION)
+        if ("EQ_disposition" in values)
+        else (),  # fmt: skip
         read_points=locations("EQ_readPoint"),
         biz_locations=locations("EQ_bizLocation"),
         transformation_ids=tuple(dict.fromkeys(values.get("EQ_transformationID", []))),

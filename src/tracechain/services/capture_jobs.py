@@ -252,9 +252,10 @@ class CaptureJobs:
         forwarder = self.runtime.deployment.address("TraceChainForwarder")
         chain_id = self.runtime.chain.chain_id
         for i, (request, events) in enumerate(zip(requests, slices, strict=True)):
-            if to_address(request.sender) != signer or recover_signer(
-                request.typed_data(chain_id, forwarder), request.signature
-            ) != signer:
+            if (
+                to_address(request.sender) != signer
+                or recover_signer(request.typed_data(chain_id, forwarder), request.signature) != signer
+            ):
                 raise errors.SignatureError(f"request {i} is not signed by {signer}, the signer of request 0")
             service.check_matches(request, events)
         self._check_behaviour(error_behaviour, slices)

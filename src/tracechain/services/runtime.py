@@ -109,6 +109,11 @@ class Runtime:
                 self._memo.popitem(last=False)
         return value
 
+    def remembered(self, key: tuple[Any, ...]) -> Any | None:
+        """What `memo` holds under `key`, if anything (nothing is computed)."""
+        with self._memo_lock:
+            return self._memo.get(key)
+
     def indexed_block_id(self) -> str:
         """The hash of the block the index has reached (a reorganised block number is another block)."""
         return self.indexer.checkpoint_hash(max_age=CHECKPOINT_MAX_AGE if self.following else 0.0) or "none"

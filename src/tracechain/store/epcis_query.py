@@ -184,8 +184,16 @@ def _recorded_events(session: Session, query: EventQuery) -> Select[*tuple[Any, 
     dialect = session.get_bind().dialect.name
     stmt = (
         select(
-            _E.document_hash, _E.event_id, _E.event_type, _E.error_declaration, _E.event_time_ms,
-            _first.block_number, _first.log_index, _first.timestamp, _first.tx_hash, _first.kind,
+            _E.document_hash,
+            _E.event_id,
+            _E.event_type,
+            _E.error_declaration,
+            _E.event_time_ms,
+            _first.block_number,
+            _first.log_index,
+            _first.timestamp,
+            _first.tx_hash,
+            _first.kind,
         )  # fmt: skip
         .join(_first, _first.document_hash == _E.document_hash)
         .where(
@@ -203,9 +211,7 @@ def _recorded_events(session: Session, query: EventQuery) -> Select[*tuple[Any, 
     if query.error_declarations == ErrorDeclarations.EXCLUDE:
         conditions.append(_E.error_declaration.is_(False))
         conditions.append(
-            ~exists().where(
-                _declaring.ref == _E.event_id, _declaring.kind == int(EntryKind.ERROR_DECLARATION)
-            )
+            ~exists().where(_declaring.ref == _E.event_id, _declaring.kind == int(EntryKind.ERROR_DECLARATION))
         )
     elif query.error_declarations == ErrorDeclarations.ONLY:
         conditions.append(_E.error_declaration.is_(True))
@@ -281,8 +287,19 @@ def proof_entries(session: Session, records: Sequence[RecordedEvent]) -> dict[st
                 continue  # the same document recorded again later: the first recording is its proof
             found[entry.document_hash].append(
                 ProofEntry(
-                    entry.document_hash, entry.subject_key, identifier, entry.seq, entry.kind, entry.ref, entry.code,
-                    entry.actor, entry.timestamp, entry.head, entry.tx_hash, entry.log_index, entry.block_number,
+                    entry.document_hash,
+                    entry.subject_key,
+                    identifier,
+                    entry.seq,
+                    entry.kind,
+                    entry.ref,
+                    entry.code,
+                    entry.actor,
+                    entry.timestamp,
+                    entry.head,
+                    entry.tx_hash,
+                    entry.log_index,
+                    entry.block_number,
                 )  # fmt: skip
             )
     return found

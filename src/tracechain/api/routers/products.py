@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.convertors import PathConvertor, register_url_convertor
 
 from tracechain.api.bodies import StrictJsonRoute
@@ -63,6 +64,25 @@ def _service(runtime: Runtime) -> ProvenanceService:
     return ProvenanceService(runtime)
 
 
+def _trace_key(runtime: Runtime, canonical: str, limit: int, before: int | None) -> tuple[object, ...]:
+    return ("product", canonical, limit, before, runtime.indexed_block_id())
+
+
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json", headers={"Cache-Control": CACHE_CONTROL})
+
+
+async def _served_trace(runtime: Runtime, product_id: str, limit: int = 50, before: int | None = None) -> Response:
+    """The trace: straight from memory when a background task follows the chain and this page was
+    rendered at the indexed block already (no worker thread for a repeated scan), else rendered."""
+    canonical = parse_product_id(product_id).canonical
+    if runtime.following:
+        body = runtime.remembered(_trace_key(runtime, canonical, limit, before))
+        if body is not None:
+            return _json(body)
+    return await run_in_threadpool(_trace, runtime, canonical, limit, before)
+
+
 def _trace(runtime: Runtime, product_id: str, limit: int = 50, before: int | None = None) -> Response:
     """The rendered trace, computed once per product, page and indexed block (the index holds nothing
     newer until the next block, so a burst of scans is answered from memory)."""
@@ -77,8 +97,7 @@ def _trace(runtime: Runtime, product_id: str, limit: int = 50, before: int | Non
         public = ProductPublic.of(trace, runtime.settings.public_base_url, lineage, reason)
         return public.model_dump_json().encode()
 
-    body = runtime.memo(("product", canonical, limit, before, runtime.indexed_block_id()), render)
-    return Response(body, media_type="application/json", headers={"Cache-Control": CACHE_CONTROL})
+    return _json(runtime.memo(_trace_key(runtime, canonical, limit, before), render))
 
 
 # ---------------------------------------------------------------- writers
@@ -266,7 +285,7 @@ def recall_affected(
 
 
 @router.get("/v1/products/{product_id:readable_product_id}", response_model=ProductPublic, responses=ERRORS)
-def get_product(
+async def get_product(
     product_id: ProductIdPath,
     runtime: RuntimeDep,
     limit: LimitQuery = 50,
@@ -275,7 +294,7 @@ def get_product(
     """The subject's history, one page at a time (newest first), with documents, its status, its
     lineage and a verification block checked against the chain for the whole history. Accepts GS1
     Digital Link URIs or paths, EPC URNs and opaque IDs."""
-    return _trace(runtime, product_id, limit, before)
+    return await _served_trace(runtime, product_id, limit, before)
 
 
 @router.get(
@@ -284,10 +303,10 @@ def get_product(
     responses={**ERRORS, 303: {"description": "Browsers (Accept: text/html) go to the web page"}},
     tags=["resolver"],
 )
-def resolve_digital_link(gtin: GtinPath, serial: SerialPath, runtime: RuntimeDep, request: Request) -> Response:
+async def resolve_digital_link(gtin: GtinPath, serial: SerialPath, runtime: RuntimeDep, request: Request) -> Response:
     """GS1 Digital Link resolver: the scanned item's verified trace (a phone's browser is sent to the
     web page showing it)."""
     canonical = parse_product_id(f"/01/{gtin}/21/{serial}").canonical
     if "text/html" in request.headers.get("accept", ""):
         return RedirectResponse("/?id=" + quote(canonical, safe=""), status_code=status.HTTP_303_SEE_OTHER)
-    return _trace(runtime, canonical)
+    return await _served_trace(runtime, canonical)
