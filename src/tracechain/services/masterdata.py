@@ -272,7 +272,6 @@ class MasterDataService:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.store = runtime.store
-        table.ensure_tables(self.store.engine)
 
     # ---------------------------------------------------------------- signatures
     def typed_data(self, document_hash_hex: str, deadline: int) -> dict[str, Any]:

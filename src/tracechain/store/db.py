@@ -101,17 +101,21 @@ class Activity(Base):
 
 
 class Store:
-    """The store's engine and session factory; tables are created on first use."""
+    """The store's engine and session factory; opening a store brings its schema to the newest
+    migration (store/migrations), one process at a time."""
 
     def __init__(self, url: str) -> None:
+        from tracechain.store import migrations
+
         connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
         self.url = url
         self.engine: Engine = create_engine(url, connect_args=connect_args)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        self._local_lock = threading.RLock()
+        with self.process_lock("schema"), self.engine.begin() as connection:
+            migrations.upgrade(connection)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._local_send_lock = threading.RLock()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -129,11 +133,17 @@ class Store:
     @contextmanager
     def sender_lock(self, address: str) -> Iterator[None]:
         """Held while a transaction from `address` gets its nonce and is sent, by every process
-        sharing this store: several API processes relaying for one operator never reuse a nonce.
+        sharing this store: several API processes relaying for one operator never reuse a nonce."""
+        with self.process_lock(address.lower()):
+            yield
+
+    @contextmanager
+    def process_lock(self, name: str) -> Iterator[None]:
+        """Lock `name`, held by one thread of one process at a time among all sharing this store.
         SQLite: a lock file beside the database; PostgreSQL: an advisory lock."""
-        with self._local_send_lock:
+        with self._local_lock:
             if self.engine.dialect.name == "postgresql":
-                key = int.from_bytes(keccak(text=address.lower())[:8], "big", signed=True)
+                key = int.from_bytes(keccak(text=name)[:8], "big", signed=True)
                 with self.engine.connect() as conn:
                     conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
                     try:
@@ -148,7 +158,7 @@ class Store:
                 return
             import fcntl
 
-            lock_path = f"{database}.{address.lower()}.sendlock"
+            lock_path = f"{database}.{name}.lock"
             with open(lock_path, "a+") as handle:
                 fcntl.flock(handle, fcntl.LOCK_EX)
                 try:

@@ -4,13 +4,10 @@ the document store) and of the document it came in."""
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint, select
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracechain.store.db import Base
@@ -33,19 +30,6 @@ class MasterDataRow(Base):
     signature: Mapped[str | None] = mapped_column(Text, nullable=True)  # the provider's EIP-712 signature
     source: Mapped[str] = mapped_column(String(32))  # "api" | "epcis_capture"
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-_READY: weakref.WeakSet[Engine] = weakref.WeakSet()
-_READY_LOCK = threading.Lock()
-
-
-def ensure_tables(engine: Engine) -> None:
-    """Create the master data table if this store predates it (stores create the tables of the
-    modules imported when they open; this one may be imported later)."""
-    with _READY_LOCK:
-        if engine not in _READY:
-            MasterDataRow.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
-            _READY.add(engine)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,41 @@
+"""The store's schema as Alembic migrations (SQLite and PostgreSQL alike); `Store` applies them when
+it opens a database. A schema change is a new revision in `versions/`:
+
+    .venv/bin/python -m tracechain.store.migrations revision "what changes"
+
+which autogenerates it against a database at head; read it and test it before committing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, inspect
+
+BASELINE = "0001"  # the schema of stores created before migrations existed
+
+
+def config(connection: Connection | None = None) -> Config:
+    """The Alembic configuration, bound to `connection`."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(connection: Connection) -> None:
+    """Bring the database behind `connection` to the newest schema (inside its transaction). A store
+    created before migrations existed gets the tables and indexes it lacks and is marked at the baseline."""
+    from tracechain.store.db import Base
+
+    cfg = config(connection)
+    tables = set(inspect(connection).get_table_names())
+    if tables and "alembic_version" not in tables:
+        Base.metadata.create_all(connection)
+        for table in Base.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(connection, checkfirst=True)
+        command.stamp(cfg, BASELINE)
+    command.upgrade(cfg, "head")
