@@ -33,3 +33,27 @@ def test_docs_use_local_assets_only(api: TestClient) -> None:
     for path in ("/docs", "/redoc"):
         body = api.get(path).text
         assert "/static/vendor/" in body and "cdn" not in body.lower() and "fonts.googleapis" not in body, path
+
+
+def test_every_openapi_reference_points_into_its_components(api: TestClient) -> None:
+    """ReDoc, Swagger UI and code generators resolve `$ref` against the whole document: a pointer
+    to a model's own `#/$defs` (pydantic's default) leaves /redoc blank."""
+    document = api.get("/openapi.json").json()
+    components = document["components"]["schemas"]
+    refs: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                refs.append(node["$ref"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(document)
+    assert len(refs) > 50
+    outside = [ref for ref in refs if not ref.startswith("#/components/schemas/")]
+    assert outside == []
+    assert {ref.removeprefix("#/components/schemas/") for ref in refs} <= set(components)

@@ -153,7 +153,28 @@ async def resume_capture_jobs(app: FastAPI) -> AsyncIterator[None]:
 
 
 router = APIRouter(prefix="/epcis", tags=["EPCIS 2.0"], route_class=EpcisRoute, lifespan=resume_capture_jobs)
-_PROBLEM_SCHEMA = EpcisProblemPublic.model_json_schema()
+
+
+def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """`model`'s JSON schema with its `$defs` written in place: an OpenAPI media type's schema may
+    only point into `#/components`, and a `#/$defs/...` pointer breaks ReDoc and code generators."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve({**defs[ref.removeprefix("#/$defs/")], **{k: v for k, v in node.items() if k != "$ref"}})
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    return resolve(schema)
+
+
+_PROBLEM_SCHEMA = _inline_schema(EpcisProblemPublic)
 _MEANING = {
     400: "ValidationException (the JSON pointer of the problem in `error.pointer`), QueryParameterException",
     401: "SecurityException: no signer named, or a bad signature",
@@ -362,7 +383,7 @@ def top_level() -> JSONResponse:
             "required": True,
             "content": {
                 "application/json": {"schema": {"type": "object", "description": "an EPCISDocument or EPCISQueryDocument"}},  # noqa: E501
-                SIGNED_CAPTURE_TYPE: {"schema": SignedCapture.model_json_schema()},
+                SIGNED_CAPTURE_TYPE: {"schema": _inline_schema(SignedCapture)},
             },
         },
     },
@@ -452,7 +473,7 @@ def sign_capture(capture_id: str, body: SignaturesCreate, runtime: RuntimeDep, b
             "required": True,
             "content": {
                 "application/json": {"schema": {"type": "object", "description": "an EPCIS event with its @context"}},
-                SIGNED_EVENT_TYPE: {"schema": SignedEvent.model_json_schema()},
+                SIGNED_EVENT_TYPE: {"schema": _inline_schema(SignedEvent)},
             },
         },
     },
