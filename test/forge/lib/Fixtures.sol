@@ -7,7 +7,6 @@ import {Roles} from "contracts/Common.sol";
 import {IActorRegistry} from "contracts/interfaces/IActorRegistry.sol";
 import {IDataRightsRegistry} from "contracts/interfaces/IDataRightsRegistry.sol";
 
-import {DataRightsCompat} from "./DataRightsCompat.sol";
 import {TestBase} from "./Test.sol";
 
 /// @title Fixtures
@@ -52,14 +51,7 @@ abstract contract Fixtures is TestBase {
         returns (bytes32 datasetId)
     {
         vm.prank(registrant);
-        (bool ok, bytes32 id, bytes memory revertData) =
-            DataRightsCompat.registerDataset(rights, contentHash, bytes32(0));
-        if (!ok) {
-            assembly ("memory-safe") {
-                revert(add(revertData, 32), mload(revertData))
-            }
-        }
-        return id;
+        return rights.registerDataset(contentHash, bytes32(0));
     }
 
     /// @dev The role identifiers the contracts use, governance first, plus one no contract knows.
