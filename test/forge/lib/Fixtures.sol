@@ -3,9 +3,13 @@ pragma solidity 0.8.28;
 
 import {ActorRegistry} from "contracts/ActorRegistry.sol";
 import {DataRightsRegistry} from "contracts/DataRightsRegistry.sol";
+import {Notary} from "contracts/Notary.sol";
+import {ProvenanceRegistry} from "contracts/ProvenanceRegistry.sol";
 import {Roles} from "contracts/Common.sol";
 import {IActorRegistry} from "contracts/interfaces/IActorRegistry.sol";
 import {IDataRightsRegistry} from "contracts/interfaces/IDataRightsRegistry.sol";
+import {INotary} from "contracts/interfaces/INotary.sol";
+import {IProvenanceRegistry} from "contracts/interfaces/IProvenanceRegistry.sol";
 
 import {TestBase} from "./Test.sol";
 
@@ -34,6 +38,41 @@ abstract contract Fixtures is TestBase {
     function _deployDataRights(IActorRegistry registry) internal returns (IDataRightsRegistry rights) {
         rights = IDataRightsRegistry(address(new DataRightsRegistry(address(registry), FORWARDER)));
         vm.label(address(rights), "DataRightsRegistry");
+    }
+
+    function _deployProvenance(IActorRegistry registry) internal returns (IProvenanceRegistry provenance) {
+        provenance = IProvenanceRegistry(address(new ProvenanceRegistry(address(registry), FORWARDER)));
+        vm.label(address(provenance), "ProvenanceRegistry");
+    }
+
+    function _deployNotary(IActorRegistry registry) internal returns (INotary notary) {
+        notary = INotary(address(new Notary(address(registry), FORWARDER)));
+        vm.label(address(notary), "Notary");
+    }
+
+    /// @dev Governance registers `account` with `roles` (possibly none).
+    function _registerActor(IActorRegistry registry, address account, bytes32[] memory roles) internal {
+        vm.prank(GOVERNOR);
+        registry.registerActor(account, "Actor", keccak256(abi.encode(account)), roles);
+    }
+
+    /// @dev Governance suspends `account`.
+    function _suspendActor(IActorRegistry registry, address account) internal {
+        vm.prank(GOVERNOR);
+        registry.suspendActor(account, keccak256("suspended"));
+    }
+
+    /// @dev The one-element role list `[role]`.
+    function _roles(bytes32 role) internal pure returns (bytes32[] memory roles) {
+        roles = new bytes32[](1);
+        roles[0] = role;
+    }
+
+    /// @dev The two-element role list `[a, b]`.
+    function _roles(bytes32 a, bytes32 b) internal pure returns (bytes32[] memory roles) {
+        roles = new bytes32[](2);
+        roles[0] = a;
+        roles[1] = b;
     }
 
     /// @dev Governance registers `account`, granting `role` when `withRole` (a zero role cannot
