@@ -65,7 +65,7 @@ contract ProvenanceRegistryInvariants is Fixtures, InvariantTest {
     }
 
     /// Checked after every call.
-    /// forge-config: default.invariant.runs = 64
+    /// forge-config: default.invariant.runs = 32
     /// forge-config: default.invariant.depth = 100
     function invariant_properties() public view {
         vm.assertEq(handler.violations(), 0, handler.firstViolation());
