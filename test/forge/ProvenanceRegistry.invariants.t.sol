@@ -64,9 +64,12 @@ contract ProvenanceRegistryInvariants is Fixtures, InvariantTest {
         _targetHandler(address(handler), handler.actions());
     }
 
-    /// Checked after every call.
+    /// Checked after every call. Budget: 32 runs of 100 calls by default (about two CPU-seconds);
+    /// the deep profile's own 256 x 500 restated, since a `default.` line binds every profile.
     /// forge-config: default.invariant.runs = 32
     /// forge-config: default.invariant.depth = 100
+    /// forge-config: deep.invariant.runs = 256
+    /// forge-config: deep.invariant.depth = 500
     function invariant_properties() public view {
         vm.assertEq(handler.violations(), 0, handler.firstViolation());
     }
