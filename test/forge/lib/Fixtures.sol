@@ -3,11 +3,14 @@ pragma solidity 0.8.28;
 
 import {ActorRegistry} from "contracts/ActorRegistry.sol";
 import {DataRightsRegistry} from "contracts/DataRightsRegistry.sol";
+import {Notary} from "contracts/Notary.sol";
+import {ProvenanceRegistry} from "contracts/ProvenanceRegistry.sol";
 import {Roles} from "contracts/Common.sol";
 import {IActorRegistry} from "contracts/interfaces/IActorRegistry.sol";
 import {IDataRightsRegistry} from "contracts/interfaces/IDataRightsRegistry.sol";
+import {INotary} from "contracts/interfaces/INotary.sol";
+import {IProvenanceRegistry} from "contracts/interfaces/IProvenanceRegistry.sol";
 
-import {DataRightsCompat} from "./DataRightsCompat.sol";
 import {TestBase} from "./Test.sol";
 
 /// @title Fixtures
@@ -37,6 +40,41 @@ abstract contract Fixtures is TestBase {
         vm.label(address(rights), "DataRightsRegistry");
     }
 
+    function _deployProvenance(IActorRegistry registry) internal returns (IProvenanceRegistry provenance) {
+        provenance = IProvenanceRegistry(address(new ProvenanceRegistry(address(registry), FORWARDER)));
+        vm.label(address(provenance), "ProvenanceRegistry");
+    }
+
+    function _deployNotary(IActorRegistry registry) internal returns (INotary notary) {
+        notary = INotary(address(new Notary(address(registry), FORWARDER)));
+        vm.label(address(notary), "Notary");
+    }
+
+    /// @dev Governance registers `account` with `roles` (possibly none).
+    function _registerActor(IActorRegistry registry, address account, bytes32[] memory roles) internal {
+        vm.prank(GOVERNOR);
+        registry.registerActor(account, "Actor", keccak256(abi.encode(account)), roles);
+    }
+
+    /// @dev Governance suspends `account`.
+    function _suspendActor(IActorRegistry registry, address account) internal {
+        vm.prank(GOVERNOR);
+        registry.suspendActor(account, keccak256("suspended"));
+    }
+
+    /// @dev The one-element role list `[role]`.
+    function _roles(bytes32 role) internal pure returns (bytes32[] memory roles) {
+        roles = new bytes32[](1);
+        roles[0] = role;
+    }
+
+    /// @dev The two-element role list `[a, b]`.
+    function _roles(bytes32 a, bytes32 b) internal pure returns (bytes32[] memory roles) {
+        roles = new bytes32[](2);
+        roles[0] = a;
+        roles[1] = b;
+    }
+
     /// @dev Governance registers `account`, granting `role` when `withRole` (a zero role cannot
     ///      mean "none": zero is GOVERNANCE).
     function _registerActor(IActorRegistry registry, address account, bytes32 role, bool withRole) internal {
@@ -52,14 +90,7 @@ abstract contract Fixtures is TestBase {
         returns (bytes32 datasetId)
     {
         vm.prank(registrant);
-        (bool ok, bytes32 id, bytes memory revertData) =
-            DataRightsCompat.registerDataset(rights, contentHash, bytes32(0));
-        if (!ok) {
-            assembly ("memory-safe") {
-                revert(add(revertData, 32), mload(revertData))
-            }
-        }
-        return id;
+        return rights.registerDataset(contentHash, bytes32(0));
     }
 
     /// @dev The role identifiers the contracts use, governance first, plus one no contract knows.

@@ -11,9 +11,15 @@ interface Vm {
     function warp(uint256 newTimestamp) external;
     function prank(address msgSender) external;
     function label(address account, string calldata newLabel) external;
+    function roll(uint256 newHeight) external;
+
+    // Keys and signatures (secp256k1; `sign` returns a low-s signature)
+    function addr(uint256 privateKey) external pure returns (address keyAddr);
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
 
     // Fuzzing
     function assume(bool condition) external pure;
+    function skip(bool skipTest) external;
 
     // Expectations: the next call must revert with exactly this data / selector.
     function expectRevert(bytes calldata revertData) external;
