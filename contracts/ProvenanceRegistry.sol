@@ -127,10 +127,9 @@ contract ProvenanceRegistry is IProvenanceRegistry, ERC2771Context {
         if (state.status == SubjectStatus.Recalled) revert ProvenanceRegistrySubjectRecalled(subjectKey);
         address actor = _msgSender();
         uint256 standing = _registry.standingOf(actor);
-        if (actor == _originatorOf(subjectKey, state)) {
+        if (!Standing.mayAct(standing, Standing.GOVERNANCE)) {
+            if (actor != _originatorOf(subjectKey, state)) revert ProvenanceRegistryNotRecaller(subjectKey, actor);
             Standing.requireRole(standing, actor, Roles.MANUFACTURER, Standing.MANUFACTURER);
-        } else if (!Standing.mayAct(standing, Standing.GOVERNANCE)) {
-            revert ProvenanceRegistryNotRecaller(subjectKey, actor);
         }
         state.status = SubjectStatus.Recalled;
         _recallReasons[subjectKey] = reasonHash;

@@ -258,11 +258,7 @@ contract ProvenanceRegistryFuzzTest is Fixtures {
 
     /// Governance may recall any subject, also one it originated without being a manufacturer
     /// (IProvenanceRegistry: "its originator (an active MANUFACTURER) or governance").
-    /// SKIPPED: the contract refuses this with ActorRegistryMissingRole(governor, MANUFACTURER),
-    /// because `recall` checks an originator only as a manufacturer and never as governance.
-    /// Remove the skip once `recall` is fixed.
     function testFuzz_GovernanceRecallsASubjectItOriginated(bytes32 reason) public {
-        vm.skip(true);
         vm.assume(reason != bytes32(0));
         address governingCarrier = address(0xA007);
         _registerActor(registry, governingCarrier, _roles(Roles.GOVERNANCE, Roles.LOGISTICS));
