@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tracechain.api.schemas.common import UINT48_MAX, Address, ForwardRequestIn
-from tracechain.services.notary import Notarization
+from tracechain.services.notary import Notarization, QueuedRecord, SignedRecord
 from tracechain.services.receipts import Verification
 from tracechain.store.notary import ActivityEntry
 from tracechain.types import iso_utc
@@ -103,22 +104,86 @@ class NotarizationPublic(BaseModel):
 
     @classmethod
     def of(cls, n: Notarization, base: str = "") -> NotarizationPublic:
-        receipt = f"{base}/v1/notarizations/{n.record_hash}/receipt?id={n.id}" if n.notarized and n.id else None
+        return cls(**_notarization_fields(n, base))
+
+
+def _notarization_fields(n: Notarization, base: str) -> dict[str, Any]:
+    """The fields of a NotarizationPublic of `n` (its receipt link under `base`)."""
+    receipt = f"{base}/v1/notarizations/{n.record_hash}/receipt?id={n.id}" if n.notarized and n.id else None
+    return {
+        "id": n.id,
+        "record_hash": n.record_hash,
+        "kind": n.kind,
+        "status": n.status,
+        "method": n.method,
+        "notary": n.notary,
+        "parties": list(n.parties),
+        "tx_hash": n.tx_hash,
+        "block_number": n.block_number,
+        "timestamp": n.timestamp,
+        "time": _iso(n.timestamp),
+        "batch_root": n.batch_root,
+        "queued_at": n.queued_at,
+        "receipt_url": receipt,
+    }
+
+
+class BulkRecordCreate(_Notarization):
+    """One record of a bulk request: as a `batch` notarization, its `submitter` signs the EIP-712
+    `BatchRecord(recordHash, kind, deadline)` message."""
+
+    submitter: Address = Field(description="The signing submitter.")
+    signature: str = Field(pattern=SIGNATURE, description="The submitter's BatchRecord signature.")
+    deadline: int = Field(ge=0, le=UINT48_MAX, description="The signed deadline (unix time).")
+
+    def to_signed(self) -> SignedRecord:
+        return SignedRecord(self.kind, self.submitter, self.deadline, self.signature, self.record, self.record_hash)
+
+
+class BulkNotarizationCreate(BaseModel):
+    """Many records queued for Merkle batches in one request, each signed by its submitter as a
+    single `batch` notarization is: all are queued, or none (the first refused record is named by
+    its index). A record and kind may appear once per request."""
+
+    records: list[BulkRecordCreate] = Field(
+        min_length=1, description="The records, at most TRACECHAIN_BULK_MAX_RECORDS (default 10,000)."
+    )
+
+
+class BulkItemPublic(NotarizationPublic):
+    """Record `index` of a bulk request: where it stands now, and whether this request queued it."""
+
+    index: int = Field(description="The record's position in the request.")
+    new: bool = Field(description="Queued by this request (false: it was queued before; this is its status).")
+
+    @classmethod
+    def of_queued(cls, q: QueuedRecord, n: Notarization, base: str = "") -> BulkItemPublic:
+        return cls(**_notarization_fields(n, base), index=q.index, new=q.new)
+
+
+class BulkNotarizationsPublic(BaseModel):
+    """What a bulk request queued: every record in request order, and how many are in each state.
+    A record's receipt, once its batch is anchored, is at its `receipt_url` (or
+    `/v1/notarizations/{record_hash}/receipt`)."""
+
+    count: int
+    new: int = Field(description="Records this request queued (the others were queued before).")
+    queued: int
+    sealed: int
+    notarized: int
+    items: list[BulkItemPublic]
+
+    @classmethod
+    def of(cls, queued: list[QueuedRecord], entries: list[Notarization], base: str = "") -> BulkNotarizationsPublic:
+        items = [BulkItemPublic.of_queued(q, n, base) for q, n in zip(queued, entries, strict=True)]
+        states = Counter(n.status for n in entries)
         return cls(
-            id=n.id,
-            record_hash=n.record_hash,
-            kind=n.kind,
-            status=n.status,  # type: ignore[arg-type]
-            method=n.method,  # type: ignore[arg-type]
-            notary=n.notary,
-            parties=list(n.parties),
-            tx_hash=n.tx_hash,
-            block_number=n.block_number,
-            timestamp=n.timestamp,
-            time=_iso(n.timestamp),
-            batch_root=n.batch_root,
-            queued_at=n.queued_at,
-            receipt_url=receipt,
+            count=len(items),
+            new=sum(q.new for q in queued),
+            queued=states["queued"],
+            sealed=states["sealed"],
+            notarized=states["notarized"],
+            items=items,
         )
 
 
