@@ -19,7 +19,7 @@ from web3.logs import DISCARD
 from tracechain.chain.client import ContractClient
 from tracechain.chain.transact import TxResult
 from tracechain.errors import InvalidInputError, TraceChainError
-from tracechain.hashing import parse_bytes32, to_hex
+from tracechain.hashing import keccak256, parse_bytes32, to_hex
 from tracechain.types import to_address
 
 DOMAIN_NAME = "TraceChainNotary"
@@ -217,8 +217,8 @@ def batch_record_digest(separator: bytes, record_hash: bytes, kind: bytes, deadl
     """
     if not 0 <= deadline < 2**256:
         raise InvalidInputError(f"a deadline is a uint256, not {deadline}")
-    struct = keccak(_BATCH_RECORD_TYPEHASH + record_hash + kind + deadline.to_bytes(32, "big"))
-    return keccak(b"\x19\x01" + separator + struct)
+    struct = keccak256(_BATCH_RECORD_TYPEHASH + record_hash + kind + deadline.to_bytes(32, "big"))
+    return keccak256(b"\x19\x01" + separator + struct)
 
 
 def _sign(signer: LocalAccount, typed: dict[str, Any]) -> str:

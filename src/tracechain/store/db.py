@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from eth_utils import keccak
 from sqlalchemy import (
@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     create_engine,
@@ -28,7 +29,7 @@ from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from tracechain.errors import StoreChainMismatchError
-from tracechain.hashing import canonical_json, to_hex
+from tracechain.hashing import document_hash, to_hex
 
 
 class Base(DeclarativeBase):
@@ -248,7 +249,7 @@ class Store:
             present.update(session.scalars(select(Document.hash).where(Document.hash.in_(keys[i : i + 900]))))
         missing = [{"hash": h, "body": b, "stored_at": now} for h, b in rows.items() if h not in present]
         if missing:
-            session.execute(insert(Document), missing)
+            session.execute(insert(cast(Table, Document.__table__)), missing)
 
     def get_document(self, digest: str) -> Any | None:
         """The document stored under `digest`, as stored, in its captured key order (it may have been
@@ -277,7 +278,7 @@ def document_row(doc: Any) -> tuple[str, str]:
     Raises:
         InvalidInputError: the document is not plain JSON (see `canonical_json`).
     """
-    digest = to_hex(keccak(canonical_json(doc)))
+    digest = to_hex(document_hash(doc))
     return digest, json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 

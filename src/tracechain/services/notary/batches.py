@@ -7,15 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import Table, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 from sqlalchemy.orm import Session
 
 from tracechain import errors
-from tracechain.chain.notary import LEAF_ENCODING, AnchoredBatch, NotaryClient, encode_kind, leaf_values
+from tracechain.chain.notary import LEAF_ENCODING, AnchoredBatch, NotaryClient, encode_kind, kind_bytes
 from tracechain.chain.notary import batch_id as onchain_batch_id
 from tracechain.chain.transact import TxResult
 from tracechain.errors import (
@@ -176,8 +176,8 @@ class BatchQueue:
                 values.append(
                     {"record_hash": hx, "kind": kind, "queued_at": now, "seq": seq, "submitted_by": submitter}
                 )
-            if values:  # one multi-row INSERT, not an ORM object per record
-                s.execute(insert(NotaryQueueRow), values)
+            if values:  # one executemany of a Core INSERT: no ORM object or bookkeeping per record
+                s.execute(insert(cast(Table, NotaryQueueRow.__table__)), values)
             if documents:
                 self.runtime.store.add_documents(s, documents, now)
         return added
@@ -305,15 +305,18 @@ class BatchQueue:
             )
             s.add(batch)
             s.flush()
-            claimed = 0
-            for chunk in _chunks([r.seq for r in rows]):
-                result = s.execute(
-                    update(NotaryQueueRow)
-                    .where(NotaryQueueRow.seq.in_(chunk), NotaryQueueRow.batch_id.is_(None))
-                    .values(batch_id=batch.id)
-                    .execution_options(synchronize_session=False)
+            # The rows are the oldest unsealed ones, so every unsealed row in their range of queue
+            # positions is one of them, unless another flush or enqueue moved meanwhile: the count says.
+            result = s.execute(
+                update(NotaryQueueRow)
+                .where(
+                    NotaryQueueRow.seq.between(rows[0].seq, rows[-1].seq),
+                    NotaryQueueRow.batch_id.is_(None),
                 )
-                claimed += int(result.rowcount)  # type: ignore[attr-defined]
+                .values(batch_id=batch.id)
+                .execution_options(synchronize_session=False)
+            )
+            claimed = int(result.rowcount)  # type: ignore[attr-defined]
             if claimed != len(rows):
                 raise BatchFlushConflictError("queued records were sealed by another flush at the same time")
             self._cache.trees[root] = (tree, index)  # for this batch's receipts
@@ -328,7 +331,9 @@ class BatchQueue:
             root, count, meta, sent_as = row.root, row.record_count, row.metadata_hash, row.notary
         anchor = self.anchor.address
         try:
-            anchored = self._find_anchor(root, sent_as)
+            # A batch never sent from here is looked up only if the chain refuses it as existing
+            # (below): one call less per batch. One sent before may be on the chain under that notary.
+            anchored = self._find_anchor(root, sent_as) if sent_as is not None else None
             if anchored is not None:
                 return self._confirm(batch_id, anchored)
             with self.runtime.store.session() as s:  # who it is sent as, before it is sent
@@ -528,7 +533,9 @@ class BatchQueue:
 def _batch_tree(rows: Sequence[Any]) -> tuple[StandardMerkleTree, dict[tuple[str, str], int]]:
     """The Merkle tree of a batch's records (rows with `record_hash` and `kind`, in queue order) and
     each record's position in it."""
-    tree = StandardMerkleTree.of([leaf_values(parse_bytes32(r.record_hash), r.kind) for r in rows], LEAF_ENCODING)
+    kinds = {kind: kind_bytes(kind) for kind in {r.kind for r in rows}}
+    values = [(bytes.fromhex(r.record_hash[2:]), kinds[r.kind]) for r in rows]  # stored as 0x + 64 hex digits
+    tree = StandardMerkleTree.of(values, LEAF_ENCODING)
     return tree, {(r.record_hash, r.kind): i for i, r in enumerate(rows)}
 
 
