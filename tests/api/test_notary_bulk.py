@@ -67,8 +67,11 @@ def test_bulk_records_are_queued_full_batches_anchored_and_their_receipts_verify
     assert [i["index"] for i in items] == list(range(6)) and all(i["new"] for i in items)
     assert [i["record_hash"] for i in items] == [to_hex(document_hash(r)) for r in records]
     assert [i["status"] for i in items] == ["notarized"] * 4 + ["queued"] * 2
-    batch = {i["id"] for i in items[:4]}
-    assert len(batch) == 1 and None not in batch and items[0]["notary"] == runtime.operator.address
+    (batch,) = answer["batches"]  # told once, not per record
+    assert {i["id"] for i in items[:4]} == {batch["id"]} and {i["batch_root"] for i in items[:4]} == {batch["root"]}
+    assert (batch["status"], batch["notary"]) == ("notarized", runtime.operator.address)
+    assert batch["tx_hash"] and batch["block_number"] and batch["time"].endswith("Z")
+    assert [i["batch_root"] for i in items[4:]] == [None, None]
     for i in items[:4]:
         receipt = api.get(i["receipt_url"].removeprefix("http://testserver")).json()
         verdict = api.post("/v1/verify", json={"receipt": receipt}).json()

@@ -8,7 +8,7 @@ from eth_account import Account
 from eth_utils import keccak
 
 from tracechain import errors
-from tracechain.hashing import document_hash
+from tracechain.hashing import document_hash, to_hex
 from tracechain.services.notary import NotaryService
 from tracechain.services.notary.signatures import QueueRequest, QueueSignatures, recovers_to
 
@@ -56,8 +56,8 @@ def test_a_checker_reads_the_registry_once_per_submitter(runtime, net, monkeypat
     deadline = int(net.chain.w3.eth.get_block("latest")["timestamp"]) + 600
     checker = QueueSignatures(runtime, svc.client)
     asked: list[str] = []
-    real = runtime.actors.get_actor
-    monkeypatch.setattr(runtime.actors, "get_actor", lambda a: asked.append(a) or real(a))
+    real = runtime.actors.standing
+    monkeypatch.setattr(runtime.actors, "standing", lambda a: asked.append(a) or real(a))
     for i in range(5):
         h = document_hash({"n": i})
         request = QueueRequest(
@@ -72,3 +72,50 @@ def test_a_checker_reads_the_registry_once_per_submitter(runtime, net, monkeypat
         with pytest.raises(errors.ActorRegistryUnknownActor):
             checker.check(stranger)
     assert asked == [logistics.address, outsider.address]
+
+
+# ---------------------------------------------------------------- bulk: checked as single requests are
+def _signed(svc: NotaryService, account, record: dict, deadline: int, kind: str = "delivery", submitter=None):  # noqa: ANN001, ANN202
+    from tracechain.services.notary import SignedRecord
+
+    signature = svc.client.sign_batch_record(account, document_hash(record), kind, deadline)
+    return SignedRecord(kind, submitter or account.address, deadline, signature, record=record)
+
+
+def test_the_first_refused_record_is_named_whatever_check_refuses_it(runtime, net) -> None:  # noqa: ANN001
+    """Signers are recovered ahead, on threads, for many records at once; the refusal is still
+    the first record's in request order, whichever check refuses it."""
+    svc = NotaryService(runtime)
+    logistics, retailer = net.accounts["logistics"], net.accounts["retailer"]
+    deadline = int(net.chain.w3.eth.get_block("latest")["timestamp"]) + 600
+    records = [_signed(svc, logistics, {"n": i}, deadline) for i in range(300)]  # over the threads' threshold
+    forged = _signed(svc, logistics, {"n": 250}, deadline, submitter=retailer.address)
+    mismatch = _signed(svc, logistics, {"n": 280}, deadline)
+    mismatch = type(mismatch)(**{**mismatch.__dict__, "record_hash": to_hex(document_hash({"other": 1}))})
+    batch = [*records[:250], forged, *records[251:280], mismatch, *records[281:]]
+    with pytest.raises(errors.RecordRefusedError) as refused:
+        svc.enqueue_signed(batch)
+    assert refused.value.index == 250 and isinstance(refused.value.cause, errors.QueueSignatureError)
+    with pytest.raises(errors.RecordRefusedError) as refused:
+        svc.enqueue_signed([*records[:250], records[250], *records[251:280], mismatch, *records[281:]])
+    assert refused.value.index == 280 and isinstance(refused.value.cause, errors.RecordHashMismatchError)
+    assert svc.pending_count() == 0
+    queued = svc.enqueue_signed(records)
+    assert [q.index for q in queued] == list(range(300)) and all(q.new for q in queued)
+    assert [svc.status(document_hash({"n": i})).status for i in (0, 299)] == ["queued", "queued"]
+
+
+def test_a_contract_wallet_queues_in_bulk_through_erc1271(runtime, net) -> None:  # noqa: ANN001
+    from tests.chain.test_notary_interop import _deploy_wallet
+
+    svc = NotaryService(runtime)
+    owner, gov, logistics = net.accounts["outsider"], net.accounts["governance"], net.accounts["logistics"]
+    wallet = _deploy_wallet(net, owner.address)
+    net.actors.register_actor(gov, wallet, "Harbor Logistics (multisig)", [])
+    deadline = int(net.chain.w3.eth.get_block("latest")["timestamp"]) + 600
+    ok = [_signed(svc, owner, {"w": 1}, deadline, submitter=wallet), _signed(svc, logistics, {"w": 2}, deadline)]
+    stranger = _signed(svc, logistics, {"w": 3}, deadline, submitter=wallet)  # the wallet's owner did not sign
+    with pytest.raises(errors.RecordRefusedError) as refused:
+        svc.enqueue_signed([*ok, stranger])
+    assert refused.value.index == 2 and isinstance(refused.value.cause, errors.QueueSignatureError)
+    assert [q.new for q in svc.enqueue_signed(ok)] == [True, True]

@@ -104,28 +104,23 @@ class NotarizationPublic(BaseModel):
 
     @classmethod
     def of(cls, n: Notarization, base: str = "") -> NotarizationPublic:
-        return cls(**_notarization_fields(n, base))
-
-
-def _notarization_fields(n: Notarization, base: str) -> dict[str, Any]:
-    """The fields of a NotarizationPublic of `n` (its receipt link under `base`)."""
-    receipt = f"{base}/v1/notarizations/{n.record_hash}/receipt?id={n.id}" if n.notarized and n.id else None
-    return {
-        "id": n.id,
-        "record_hash": n.record_hash,
-        "kind": n.kind,
-        "status": n.status,
-        "method": n.method,
-        "notary": n.notary,
-        "parties": list(n.parties),
-        "tx_hash": n.tx_hash,
-        "block_number": n.block_number,
-        "timestamp": n.timestamp,
-        "time": _iso(n.timestamp),
-        "batch_root": n.batch_root,
-        "queued_at": n.queued_at,
-        "receipt_url": receipt,
-    }
+        receipt = f"{base}/v1/notarizations/{n.record_hash}/receipt?id={n.id}" if n.notarized and n.id else None
+        return cls(
+            id=n.id,
+            record_hash=n.record_hash,
+            kind=n.kind,
+            status=n.status,  # type: ignore[arg-type]
+            method=n.method,  # type: ignore[arg-type]
+            notary=n.notary,
+            parties=list(n.parties),
+            tx_hash=n.tx_hash,
+            block_number=n.block_number,
+            timestamp=n.timestamp,
+            time=_iso(n.timestamp),
+            batch_root=n.batch_root,
+            queued_at=n.queued_at,
+            receipt_url=receipt,
+        )
 
 
 class BulkRecordCreate(_Notarization):
@@ -150,40 +145,89 @@ class BulkNotarizationCreate(BaseModel):
     )
 
 
-class BulkItemPublic(NotarizationPublic):
-    """Record `index` of a bulk request: where it stands now, and whether this request queued it."""
+class BulkItemPublic(BaseModel):
+    """Record `index` of a bulk request: where it stands now, whether this request queued it, and
+    its batch (see the answer's `batches`). `id` is the batch id once anchored, as a single batch
+    notarization reports it."""
 
     index: int = Field(description="The record's position in the request.")
+    record_hash: str
+    kind: str
     new: bool = Field(description="Queued by this request (false: it was queued before; this is its status).")
+    status: Literal["queued", "sealed", "notarized"]
+    id: str | None
+    batch_root: str | None
+    receipt_url: str | None
 
-    @classmethod
-    def of_queued(cls, q: QueuedRecord, n: Notarization, base: str = "") -> BulkItemPublic:
-        return cls(**_notarization_fields(n, base), index=q.index, new=q.new)
+
+class BulkBatchPublic(BaseModel):
+    """A batch that records of a bulk request are in: sealed (root fixed), or anchored on the chain."""
+
+    root: str
+    status: Literal["sealed", "notarized"]
+    id: str | None
+    notary: str | None
+    tx_hash: str | None
+    block_number: int | None
+    timestamp: int | None
+    time: str | None
 
 
 class BulkNotarizationsPublic(BaseModel):
-    """What a bulk request queued: every record in request order, and how many are in each state.
-    A record's receipt, once its batch is anchored, is at its `receipt_url` (or
-    `/v1/notarizations/{record_hash}/receipt`)."""
+    """What a bulk request queued: every record in request order, how many are in each state, and
+    the batches they are in (each told once, not once per record). A record's receipt, once its
+    batch is anchored, is at its `receipt_url` (or `/v1/notarizations/{record_hash}/receipt`)."""
 
     count: int
     new: int = Field(description="Records this request queued (the others were queued before).")
     queued: int
     sealed: int
     notarized: int
+    batches: list[BulkBatchPublic]
     items: list[BulkItemPublic]
 
     @classmethod
     def of(cls, queued: list[QueuedRecord], entries: list[Notarization], base: str = "") -> BulkNotarizationsPublic:
-        items = [BulkItemPublic.of_queued(q, n, base) for q, n in zip(queued, entries, strict=True)]
+        # Validated once, as a whole, from plain dicts: a model built per record costs more than the
+        # rest of the answer for ten thousand records.
+        batches: dict[str, dict[str, Any]] = {}
+        items = []
+        for q, n in zip(queued, entries, strict=True):
+            if n.batch_root is not None and n.batch_root not in batches:
+                batches[n.batch_root] = {
+                    "root": n.batch_root,
+                    "status": n.status,
+                    "id": n.id,
+                    "notary": n.notary,
+                    "tx_hash": n.tx_hash,
+                    "block_number": n.block_number,
+                    "timestamp": n.timestamp,
+                    "time": _iso(n.timestamp),
+                }
+            receipt = f"{base}/v1/notarizations/{n.record_hash}/receipt?id={n.id}" if n.notarized and n.id else None
+            items.append(
+                {
+                    "index": q.index,
+                    "record_hash": n.record_hash,
+                    "kind": n.kind,
+                    "new": q.new,
+                    "status": n.status,
+                    "id": n.id,
+                    "batch_root": n.batch_root,
+                    "receipt_url": receipt,
+                }
+            )
         states = Counter(n.status for n in entries)
-        return cls(
-            count=len(items),
-            new=sum(q.new for q in queued),
-            queued=states["queued"],
-            sealed=states["sealed"],
-            notarized=states["notarized"],
-            items=items,
+        return cls.model_validate(
+            {
+                "count": len(items),
+                "new": sum(q.new for q in queued),
+                "queued": states["queued"],
+                "sealed": states["sealed"],
+                "notarized": states["notarized"],
+                "batches": list(batches.values()),
+                "items": items,
+            }
         )
 
 

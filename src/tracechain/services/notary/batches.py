@@ -472,22 +472,21 @@ class BatchQueue:
         """A queue entry's notarization (`row`: a NotaryQueueRow or a row of its columns); an
         anchored batch counts only while the chain holds it. `seen` keeps what the chain said of
         each batch, for the next entries in the same batch."""
-        queued = Notarization(row.record_hash, row.kind, "queued", "batched", queued_at=_aware(row.queued_at))
+        queued_at = _aware(row.queued_at)
         if batch is None:
-            return queued
-        sealed = Notarization(
-            row.record_hash, row.kind, "sealed", "batched", batch_root=batch.root, queued_at=_aware(row.queued_at)
-        )
-        if batch.status != ANCHORED or batch.notary is None:
-            return sealed
-        state = seen.get(batch.root) if seen is not None else None
-        if state is None:
-            state = self._anchor_state(batch)
-            if seen is not None:
-                seen[batch.root] = state
-        anchored, tx_hash = state
-        if anchored is None:
-            return sealed  # rolled back: the next flush anchors it again
+            return Notarization(row.record_hash, row.kind, "queued", "batched", queued_at=queued_at)
+        anchored, tx_hash = None, None
+        if batch.status == ANCHORED and batch.notary is not None:
+            state = seen.get(batch.root) if seen is not None else None
+            if state is None:
+                state = self._anchor_state(batch)
+                if seen is not None:
+                    seen[batch.root] = state
+            anchored, tx_hash = state
+        if anchored is None:  # not anchored yet, or rolled back: the next flush anchors it (again)
+            return Notarization(
+                row.record_hash, row.kind, "sealed", "batched", batch_root=batch.root, queued_at=queued_at
+            )
         return Notarization(
             record_hash=row.record_hash,
             kind=row.kind,
@@ -499,7 +498,7 @@ class BatchQueue:
             block_number=anchored.block_number,
             timestamp=anchored.timestamp,
             batch_root=batch.root,
-            queued_at=_aware(row.queued_at),
+            queued_at=queued_at,
         )
 
     def _anchor_state(self, batch: NotaryBatchRow) -> tuple[AnchoredBatch | None, str | None]:

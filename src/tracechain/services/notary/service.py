@@ -80,17 +80,27 @@ class NotaryService(BatchQueue):
                 f"{len(records)} records in one request; at most {limit} may be",
                 hint="split them over several requests (TRACECHAIN_BULK_MAX_RECORDS sets the bound)",
             )
+        prepared: list[tuple[QueueRequest, str | None] | errors.TraceChainError] = []
+        for r in records:  # what can be refused without the chain, kept to be told in order below
+            try:
+                record_hash, document = self._signed_record_hash(r)
+                prepared.append((QueueRequest(record_hash, r.kind, r.submitter, r.deadline, r.signature), document))
+            except errors.TraceChainError as exc:
+                prepared.append(exc)
         signatures = QueueSignatures(self.runtime, self.client)
+        signatures.recover_all([p[0] for p in prepared if not isinstance(p, errors.TraceChainError)])
         first: dict[tuple[str, str], int] = {}
         rows: list[tuple[str, str, str | None]] = []
         documents: dict[str, str] = {}
-        for index, r in enumerate(records):
+        for index, p in enumerate(prepared):
             try:
-                record_hash, document = self._signed_record_hash(r)
-                key = (to_hex(record_hash), r.kind)
+                if isinstance(p, errors.TraceChainError):
+                    raise p
+                request, document = p
+                key = (to_hex(request.record_hash), request.kind)
                 if key in first:
                     raise DuplicateRecordError(first[key], hint="name each record once per request")
-                submitter = signatures.check(QueueRequest(record_hash, r.kind, r.submitter, r.deadline, r.signature))
+                submitter = signatures.check(request)
             except errors.TraceChainError as exc:
                 raise RecordRefusedError.at(index, exc) from exc
             first[key] = index
