@@ -183,3 +183,33 @@ def test_fast_path_edge_values(value: Any) -> None:
     import rfc8785
 
     assert canonical_json(value) == rfc8785.dumps(value)
+
+
+# ---------------------------------------------------------------- keccak256 (the hot path's)
+def test_the_direct_keccak_is_in_use_and_agrees_with_eth_utils() -> None:
+    from tracechain import hashing
+
+    assert hashing._KECCAK is not None  # pycryptodome's C library answered its known-answer test
+    for n in (0, 1, 31, 32, 33, 64, 135, 136, 137, 271, 272, 1000, 5000):
+        data = bytes((i * 7 + n) % 256 for i in range(n))
+        assert hashing.keccak256(data) == keccak(data)
+        assert hashing.keccak256(bytearray(data)) == hashing.keccak256(memoryview(data)) == keccak(data)
+    assert hashing.keccak256(b"").hex() == KECCAK_EMPTY
+
+
+def test_the_direct_keccak_keeps_one_state_per_thread() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tracechain.hashing import keccak256
+
+    inputs = [i.to_bytes(4, "big") * (i % 50) for i in range(2000)]
+    with ThreadPoolExecutor(4) as pool:
+        digests = list(pool.map(keccak256, inputs))
+    assert digests == [keccak(x) for x in inputs]
+
+
+@given(st.binary(max_size=600))
+def test_keccak256_is_keccak(data: bytes) -> None:
+    from tracechain.hashing import keccak256
+
+    assert keccak256(data) == keccak(data)

@@ -256,6 +256,24 @@ def test_js_built_tree_matches_python(encoding: list[str], count: int, sort_leav
     assert [loaded.proof(i) for i in range(count)] == [tree.proof(i) for i in range(count)]
 
 
+@pytest.mark.parametrize("count", [1, 6, 1000])
+def test_batch_leaves_take_a_shortcut_past_eth_abi_and_still_make_openzeppelins_tree(count: int) -> None:
+    """A notary batch's leaves `[recordHash, kind]` are bytes32 pairs, ABI-encoded by concatenation."""
+    rng = random.Random(f"batch{count}")
+    values = [["0x" + rng.randbytes(32).hex(), "0x" + rng.randbytes(32).hex()] for _ in range(count)]
+    js = oz({"op": "build", "values": values, "encoding": ["bytes32", "bytes32"], "sortLeaves": True})
+    tree = StandardMerkleTree.of(values, ["bytes32", "bytes32"])
+    assert "0x" + tree.root.hex() == js["root"]
+    assert [hexes(tree.proof(i)) for i in range(count)] == js["proofs"]
+    assert tree.dump() == js["dump"]
+
+
+def test_bytes32_values_shorter_than_32_bytes_are_padded_as_eth_abi_pads() -> None:
+    for value in (b"", b"\x01", b"\x02" * 31):
+        expected = keccak(keccak(encode(["bytes32", "bytes32"], [value, b"\x03" * 32])))
+        assert leaf_hash([value, b"\x03" * 32], ["bytes32", "bytes32"]) == expected
+
+
 @pytest.mark.parametrize(("encoding", "count", "sort_leaves"), INTEROP_CASES)
 def test_python_dump_loads_in_js(encoding: list[str], count: int, sort_leaves: bool) -> None:
     rng = random.Random(f"py{encoding}{count}")

@@ -560,6 +560,42 @@ class BatchFlushConflictError(ConflictError):
     code = "batch_flush_conflict"
 
 
+class TooManyRecordsError(InvalidInputError):
+    """A bulk request holds more records than one request may (TRACECHAIN_BULK_MAX_RECORDS)."""
+
+    code = "too_many_records"
+
+
+class DuplicateRecordError(InvalidInputError):
+    """A bulk request names the same record and kind twice; `first_index` is the earlier one."""
+
+    code = "duplicate_record"
+
+    def __init__(self, first_index: int, *, hint: str | None = None) -> None:
+        self.first_index = first_index
+        super().__init__(f"the same record and kind as records[{first_index}]", hint=hint)
+
+
+class RecordRefusedError(InvalidInputError):
+    """One record of a bulk request was refused, so nothing of the request was kept. `index` is its
+    position in the request and `cause` the reason, whose code and category are what a caller is
+    told (a bad signature stays a bad signature, whichever record carried it)."""
+
+    code = "record_refused"
+
+    def __init__(
+        self, message: str, *, index: int | None = None, cause: TraceChainError | None = None, hint: str | None = None
+    ) -> None:
+        self.index = index
+        self.cause = cause
+        super().__init__(message, hint=hint)
+
+    @classmethod
+    def at(cls, index: int, cause: TraceChainError) -> RecordRefusedError:
+        """Record `index` of the request, refused for `cause`."""
+        return cls(f"records[{index}]: {cause.message}", index=index, cause=cause, hint=cause.hint)
+
+
 # Actors (domain)
 class ActorNotFoundError(NotFoundError):
     """No registered actor has this address."""

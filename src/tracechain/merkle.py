@@ -20,9 +20,9 @@ from typing import Any
 from eth_abi import encode, is_encodable_type
 from eth_abi.exceptions import EncodingError
 from eth_abi.grammar import ABIType, BasicType, TupleType, parse
-from eth_utils import keccak
 
 from tracechain.errors import InvalidInputError
+from tracechain.hashing import keccak256
 
 DUMP_FORMAT = "standard-v1"
 
@@ -77,11 +77,36 @@ def _coerce_leaf(values: Any, encoding: tuple[str, ...]) -> tuple[Any, ...]:
 
 
 def _hash_coerced(values: tuple[Any, ...], encoding: tuple[str, ...]) -> bytes:
-    try:
-        encoded = encode(encoding, values)
-    except (EncodingError, ValueError, TypeError, OverflowError) as exc:
-        raise InvalidInputError(f"Cannot ABI-encode {values!r} as {list(encoding)}: {exc}") from exc
-    return keccak(keccak(encoded))
+    encoded = _words(values) if _all_words(encoding) else None
+    if encoded is None:
+        try:
+            encoded = encode(encoding, values)
+        except (EncodingError, ValueError, TypeError, OverflowError) as exc:
+            raise InvalidInputError(f"Cannot ABI-encode {values!r} as {list(encoding)}: {exc}") from exc
+    return keccak256(keccak256(encoded))
+
+
+@lru_cache(maxsize=64)
+def _all_words(encoding: tuple[str, ...]) -> bool:
+    """Whether every type of the encoding is bytes32, whose ABI encoding is the value itself."""
+    return all(abi_type == "bytes32" for abi_type in encoding)
+
+
+def _are_words(value: Any, count: int) -> bool:
+    """Whether a leaf is `count` values of exactly 32 bytes, which need no coercion."""
+    return (
+        type(value) in (list, tuple)
+        and len(value) == count
+        and all(type(item) is bytes and len(item) == 32 for item in value)
+    )
+
+
+def _words(values: tuple[Any, ...]) -> bytes | None:
+    """`abi.encode` of bytes32 values that are exactly 32 bytes each: their concatenation (a batch's
+    leaves, `[recordHash, kind]`, go this way). None for any other value: eth-abi decides."""
+    if all(type(value) is bytes and len(value) == 32 for value in values):
+        return b"".join(values)
+    return None
 
 
 def leaf_hash(values: Sequence[Any], encoding: Sequence[str]) -> bytes:
@@ -97,7 +122,7 @@ def leaf_hash(values: Sequence[Any], encoding: Sequence[str]) -> bytes:
 
 
 def _hash_pair(a: bytes, b: bytes) -> bytes:
-    return keccak(a + b if a <= b else b + a)
+    return keccak256(a + b if a <= b else b + a)
 
 
 def _check_node(node: Any, what: str) -> bytes:
@@ -189,7 +214,10 @@ class StandardMerkleTree:
         types = _encoding_tuple(encoding)
         if not values:
             raise InvalidInputError("A Merkle tree needs at least one leaf")
-        coerced = [_coerce_leaf(value, types) for value in values]
+        words = len(types) if _all_words(types) else 0
+        coerced = [
+            tuple(value) if words and _are_words(value, words) else _coerce_leaf(value, types) for value in values
+        ]
         hashes = [_hash_coerced(value, types) for value in coerced]
         order = list(range(len(hashes)))
         if sort_leaves:

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     )
     batch_max_records: int = Field(default=1000, ge=1, description="Anchor a notary batch at this size")
     batch_max_age_seconds: int = Field(default=300, ge=1, description="... or when its oldest is this old")
+    bulk_max_records: int = Field(
+        default=10_000, ge=1, le=1_000_000, description="Most records one bulk notarization request may queue"
+    )
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_base_url: str = Field(

@@ -55,11 +55,20 @@ def to_address(value: str) -> str:
     Raises:
         InvalidInputError: not a 20-byte hex address.
     """
+    checksummed = _checksummed(value) if isinstance(value, str) else None
+    if checksummed is None:
+        raise InvalidInputError(f"not an Ethereum address: {value!r}")
+    return checksummed
+
+
+@lru_cache(maxsize=4096)
+def _checksummed(value: str) -> str | None:
+    """`value` checksummed, or None when it is no address. Remembered: checking and making a
+    checksum hash the address each time, and a bulk request names the same few submitters
+    thousands of times."""
     from eth_utils import is_address, to_checksum_address  # imported where used (start-up time)
 
-    if not isinstance(value, str) or not is_address(value):
-        raise InvalidInputError(f"not an Ethereum address: {value!r}")
-    return str(to_checksum_address(value))
+    return str(to_checksum_address(value)) if is_address(value) else None
 
 
 def iso_utc(timestamp: int) -> str:

@@ -398,6 +398,17 @@ def test_python_batch_record_digest_matches_the_contract(net) -> None:
     )
 
 
+@pytest.mark.parametrize("deadline", [0, 1_900_000_000, 2**48 - 1, 2**256 - 1])
+def test_the_batch_record_digest_computed_without_a_call_is_the_contracts(net, deadline: int) -> None:  # noqa: ANN001
+    from tracechain.chain.notary import batch_record_digest, encode_kind
+
+    client, h = notary(net), document_hash({"n": str(deadline)})
+    offline = batch_record_digest(client.domain_separator, h, encode_kind("delivery.note-2"), deadline)
+    assert offline == client.batch_record_digest(h, "delivery.note-2", deadline)
+    with pytest.raises(errors.InvalidInputError):
+        batch_record_digest(client.domain_separator, h, encode_kind("delivery"), 2**256)
+
+
 # ---------------------------------------------------------------- batched
 def deliveries(count: int) -> list[bytes]:
     return [document_hash({"type": "delivery", "note": f"DN-{i:05d}"}) for i in range(count)]

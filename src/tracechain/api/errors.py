@@ -18,6 +18,7 @@ from tracechain.api.schemas.common import ErrorPublic
 
 # First match wins: more specific categories before their bases.
 STATUS_BY_CATEGORY: tuple[tuple[type[errors.TraceChainError], int], ...] = (
+    (errors.TooManyRecordsError, 413),
     (errors.NotFoundError, 404),
     (errors.SignatureError, 401),
     (errors.PermissionDeniedError, 403),
@@ -62,7 +63,8 @@ def error_responses(*statuses: int, **described: str) -> dict[int | str, dict[st
 
 
 def status_for(exc: errors.TraceChainError) -> int:
-    """HTTP status for `exc`."""
+    """HTTP status for `exc` (for one refused record of many, the status of its reason)."""
+    exc = _reason(exc)
     return next((status for cls, status in STATUS_BY_CATEGORY if isinstance(exc, cls)), 500)
 
 
@@ -90,6 +92,26 @@ def allowed_methods(routes: Iterable[BaseRoute], path: str) -> list[str]:
     return sorted(methods)
 
 
+def _reason(exc: errors.TraceChainError) -> errors.TraceChainError:
+    """What a caller is told the error is: for one refused record of many, the record's reason."""
+    if isinstance(exc, errors.RecordRefusedError) and exc.cause is not None:
+        return exc.cause
+    return exc
+
+
+def _details(exc: errors.TraceChainError) -> dict[str, Any] | None:
+    """The `details` of an error body: a revert's decoded arguments, a refused record's `index`
+    (with its reason's details), the earlier position of a duplicate record."""
+    if isinstance(exc, errors.RecordRefusedError):
+        inner = _details(exc.cause) if exc.cause is not None else None
+        return {**(inner or {}), "index": exc.index}
+    if isinstance(exc, errors.DuplicateRecordError):
+        return {"duplicate_of": exc.first_index}
+    if isinstance(exc, errors.ContractRevertError):
+        return {str(k): _json_safe(v) for k, v in exc.error_args.items()}
+    return None
+
+
 def _json_safe(value: Any) -> Any:
     """Decoded revert arguments as JSON: bytes as 0x-hex, tuples as lists."""
     if isinstance(value, bytes | bytearray):
@@ -108,8 +130,9 @@ def install_error_handlers(app: FastAPI, routes: Iterable[BaseRoute]) -> None:
 
     @app.exception_handler(errors.TraceChainError)
     async def _domain(_: Request, exc: errors.TraceChainError) -> JSONResponse:
-        extra = {"details": _json_safe(exc.error_args)} if isinstance(exc, errors.ContractRevertError) else {}
-        return JSONResponse(error_body(exc.code, str(exc), **extra), status_code=status_for(exc))
+        details = _details(exc)
+        extra = {"details": details} if details is not None else {}
+        return JSONResponse(error_body(_reason(exc).code, str(exc), **extra), status_code=status_for(exc))
 
     @app.exception_handler(OSError)
     async def _node_unreachable(_: Request, exc: OSError) -> JSONResponse:

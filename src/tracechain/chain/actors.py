@@ -67,6 +67,12 @@ class ActorRegistryClient(ContractClient):
             roles=roles,
         )
 
+    def standing(self, account: str) -> tuple[bool, bool]:
+        """Whether `account` is registered, and whether it is suspended: one call (`get_actor` also
+        reads every role)."""
+        _, _, _, suspended_at, registered = self.contract.functions.getActor(to_address(account)).call()
+        return bool(registered), int(suspended_at) != 0
+
     def is_active(self, account: str, role: Role) -> bool:
         """True when `account` is registered, not suspended and holds `role`."""
         return bool(self.contract.functions.isActive(to_address(account), role.id).call())

@@ -19,7 +19,7 @@ from web3.logs import DISCARD
 from tracechain.chain.client import ContractClient
 from tracechain.chain.transact import TxResult
 from tracechain.errors import InvalidInputError, TraceChainError
-from tracechain.hashing import parse_bytes32, to_hex
+from tracechain.hashing import keccak256, parse_bytes32, to_hex
 from tracechain.types import to_address
 
 DOMAIN_NAME = "TraceChainNotary"
@@ -186,6 +186,39 @@ def batch_record_typed_data(chain_id: int, notary: str, record_hash: bytes, kind
         "domain": _domain(chain_id, notary),
         "message": {"recordHash": parse_bytes32(record_hash), "kind": encode_kind(kind), "deadline": int(deadline)},
     }
+
+
+_EIP712_DOMAIN_TYPEHASH = keccak(
+    text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+)
+_BATCH_RECORD_TYPEHASH = keccak(text="BatchRecord(bytes32 recordHash,bytes32 kind,uint256 deadline)")
+
+
+def domain_separator(chain_id: int, notary: str) -> bytes:
+    """The EIP-712 domain separator of the Notary at `notary` on `chain_id` (OpenZeppelin EIP712's
+    `_domainSeparatorV4()`: name "TraceChainNotary", version "2")."""
+    return keccak(
+        _EIP712_DOMAIN_TYPEHASH
+        + keccak(text=DOMAIN_NAME)
+        + keccak(text=DOMAIN_VERSION)
+        + int(chain_id).to_bytes(32, "big")
+        + bytes(12)
+        + bytes.fromhex(to_address(notary)[2:])
+    )
+
+
+def batch_record_digest(separator: bytes, record_hash: bytes, kind: bytes, deadline: int) -> bytes:
+    """The EIP-712 `BatchRecord` digest under a domain separator, computed here without a call:
+    what `Notary.batchRecordDigest(recordHash, kind, deadline)` returns. `kind` is the bytes32 of
+    `encode_kind`; `deadline` a uint256.
+
+    Raises:
+        InvalidInputError: the deadline is not a uint256.
+    """
+    if not 0 <= deadline < 2**256:
+        raise InvalidInputError(f"a deadline is a uint256, not {deadline}")
+    struct = keccak256(_BATCH_RECORD_TYPEHASH + record_hash + kind + deadline.to_bytes(32, "big"))
+    return keccak256(b"\x19\x01" + separator + struct)
 
 
 def _sign(signer: LocalAccount, typed: dict[str, Any]) -> str:
@@ -362,8 +395,14 @@ class NotaryClient(ContractClient):
         )
         return bytes(self._call(fn))
 
+    @property
+    def domain_separator(self) -> bytes:
+        """This contract's EIP-712 domain separator on this chain (see `domain_separator`)."""
+        return domain_separator(self.chain_id, self.address)
+
     def batch_record_digest(self, record_hash: bytes, kind: str, deadline: int) -> bytes:
-        """The EIP-712 `BatchRecord` digest a submitter signs to queue a record for a batch."""
+        """The EIP-712 `BatchRecord` digest a submitter signs to queue a record for a batch, as the
+        contract computes it (`batch_record_digest` computes the same without a call)."""
         fn = self.contract.functions.batchRecordDigest(parse_bytes32(record_hash), encode_kind(kind), int(deadline))
         return bytes(self._call(fn))
 

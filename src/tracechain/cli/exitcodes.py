@@ -46,6 +46,8 @@ EXIT_CODES: tuple[ExitCode, ...] = (
 
 def exit_code_for(exc: BaseException) -> int:
     """The exit code that ends a command failing with `exc` (INTERNAL when no category matches)."""
+    if isinstance(exc, errors.RecordRefusedError) and exc.cause is not None:  # the record's reason decides
+        exc = exc.cause
     for entry in EXIT_CODES:
         if entry.categories and isinstance(exc, entry.categories):
             return entry.code

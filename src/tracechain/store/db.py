@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from eth_utils import keccak
 from sqlalchemy import (
@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     create_engine,
@@ -28,7 +29,7 @@ from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from tracechain.errors import StoreChainMismatchError
-from tracechain.hashing import canonical_json, to_hex
+from tracechain.hashing import document_hash, to_hex
 
 
 class Base(DeclarativeBase):
@@ -234,27 +235,34 @@ class Store:
             InvalidInputError: a document is not plain JSON (see `canonical_json`).
         """
         if digests is None:
-            digests = [to_hex(keccak(canonical_json(doc))) for doc in docs]
-        rows = {
-            digest: json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-            for digest, doc in zip(digests, docs, strict=True)
-        }
-        now = datetime.now(UTC)
+            pairs = [document_row(doc) for doc in docs]
+            digests, rows = [digest for digest, _ in pairs], dict(pairs)
+        else:
+            rows = {
+                digest: json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+                for digest, doc in zip(digests, docs, strict=True)
+            }
         try:
             with self.session() as s:
-                keys = list(rows)
-                present: set[str] = set()
-                for i in range(0, len(keys), 900):
-                    present.update(s.scalars(select(Document.hash).where(Document.hash.in_(keys[i : i + 900]))))
-                new = [{"hash": h, "body": b, "stored_at": now} for h, b in rows.items() if h not in present]
-                if new:
-                    s.execute(insert(Document), new)
+                self.add_documents(s, rows, datetime.now(UTC))
         except SQLAlchemyIntegrityError:
             if len(docs) == 1:
                 return digests  # stored by a concurrent writer meanwhile: same hash, same content
             for doc in docs:  # a concurrent writer stored some of them: one at a time
                 self.put_document(doc)
         return digests
+
+    @staticmethod
+    def add_documents(session: Session, rows: Mapping[str, str], now: datetime) -> None:
+        """Add the documents (hash -> body, see `document_row`) that the store does not hold yet to
+        `session`, so they are kept with whatever else it commits."""
+        keys = list(rows)
+        present: set[str] = set()
+        for i in range(0, len(keys), 900):
+            present.update(session.scalars(select(Document.hash).where(Document.hash.in_(keys[i : i + 900]))))
+        missing = [{"hash": h, "body": b, "stored_at": now} for h, b in rows.items() if h not in present]
+        if missing:
+            session.execute(insert(cast(Table, Document.__table__)), missing)
 
     def get_document(self, digest: str) -> Any | None:
         """The document stored under `digest`, as stored, in its captured key order (it may have been
@@ -274,6 +282,17 @@ class Store:
         with self.session() as s:
             rows = s.scalars(select(ActorRow).where(ActorRow.address.in_(addresses)))
             return {r.address: r.name for r in rows}
+
+
+def document_row(doc: Any) -> tuple[str, str]:
+    """A document's store key and body: the 0x-hex keccak256 of its RFC 8785 canonical JSON, and the
+    document as JSON in its own key order.
+
+    Raises:
+        InvalidInputError: the document is not plain JSON (see `canonical_json`).
+    """
+    digest = to_hex(document_hash(doc))
+    return digest, json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def _json_int(text: str) -> int | float:

@@ -20,6 +20,8 @@ from tracechain.api.schemas.notary import (
     HASH,
     ActivitiesPublic,
     ActivityPublic,
+    BulkNotarizationCreate,
+    BulkNotarizationsPublic,
     CosignedNotarizationCreate,
     JsonRpcResponse,
     NotarizationCreate,
@@ -77,6 +79,45 @@ def notarize(body: NotarizationCreate, runtime: RuntimeDep, response: Response) 
     if result.status != "notarized":
         response.status_code = status.HTTP_202_ACCEPTED
     return NotarizationPublic.of(result, _base(runtime))
+
+
+@router.post(
+    "/notarizations:bulk",  # a custom method (AIP-136): every name under /notarizations/ is a record hash
+    response_model=BulkNotarizationsPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        202: {"model": BulkNotarizationsPublic, "description": "Queued; some records are not anchored yet."},
+        **error_responses(
+            *BODY_STATUSES,
+            401,
+            403,
+            409,
+            500,
+            _413="The body is larger than TRACECHAIN_MAX_BODY_BYTES (`body_too_large`), or holds more "
+            "records than TRACECHAIN_BULK_MAX_RECORDS (`too_many_records`)",
+            _422="A parameter or the body is invalid (`invalid_request`); or one record is, named by "
+            "`details.index` (`invalid_input`, `record_hash_mismatch`, `duplicate_record`, ...)",
+        ),
+    },
+)
+def notarize_bulk(body: BulkNotarizationCreate, runtime: RuntimeDep, response: Response) -> BulkNotarizationsPublic:
+    """Queue many records for the next Merkle batches in one request, each signed by its submitter
+    exactly as a single `batch` notarization is (EIP-712 `BatchRecord`). All or nothing: when one
+    record is refused, nothing is queued, and the error names it by `details.index` with the reason
+    a single request would get (401 `invalid_queue_signature`, 403 `actor_registry_unknown_actor`,
+    422 `duplicate_record`, ...). A record queued before is not queued again: it is listed with
+    `new: false` and its status. Full batches are anchored before the answer (201 when every
+    record is notarized, else 202)."""
+    svc = NotaryService(runtime)
+    queued = svc.enqueue_signed([r.to_signed() for r in body.records])
+    try:
+        svc.flush_due()
+    except errors.ConflictError:
+        pass  # another flusher (the background task) is anchoring them; the records stay queued
+    entries = svc.queue_entries([(q.record_hash, q.kind) for q in queued])
+    if any(not n.notarized for n in entries):
+        response.status_code = status.HTTP_202_ACCEPTED
+    return BulkNotarizationsPublic.of(queued, entries, _base(runtime))
 
 
 @router.get(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tracechain.api.schemas.common import UINT48_MAX, Address, ForwardRequestIn
-from tracechain.services.notary import Notarization
+from tracechain.services.notary import Notarization, QueuedRecord, SignedRecord
 from tracechain.services.receipts import Verification
 from tracechain.store.notary import ActivityEntry
 from tracechain.types import iso_utc
@@ -119,6 +120,114 @@ class NotarizationPublic(BaseModel):
             batch_root=n.batch_root,
             queued_at=n.queued_at,
             receipt_url=receipt,
+        )
+
+
+class BulkRecordCreate(_Notarization):
+    """One record of a bulk request: as a `batch` notarization, its `submitter` signs the EIP-712
+    `BatchRecord(recordHash, kind, deadline)` message."""
+
+    submitter: Address = Field(description="The signing submitter.")
+    signature: str = Field(pattern=SIGNATURE, description="The submitter's BatchRecord signature.")
+    deadline: int = Field(ge=0, le=UINT48_MAX, description="The signed deadline (unix time).")
+
+    def to_signed(self) -> SignedRecord:
+        return SignedRecord(self.kind, self.submitter, self.deadline, self.signature, self.record, self.record_hash)
+
+
+class BulkNotarizationCreate(BaseModel):
+    """Many records queued for Merkle batches in one request, each signed by its submitter as a
+    single `batch` notarization is: all are queued, or none (the first refused record is named by
+    its index). A record and kind may appear once per request."""
+
+    records: list[BulkRecordCreate] = Field(
+        min_length=1, description="The records, at most TRACECHAIN_BULK_MAX_RECORDS (default 10,000)."
+    )
+
+
+class BulkItemPublic(BaseModel):
+    """Record `index` of a bulk request: where it stands now, whether this request queued it, and
+    its batch (see the answer's `batches`). `id` is the batch id once anchored, as a single batch
+    notarization reports it."""
+
+    index: int = Field(description="The record's position in the request.")
+    record_hash: str
+    kind: str
+    new: bool = Field(description="Queued by this request (false: it was queued before; this is its status).")
+    status: Literal["queued", "sealed", "notarized"]
+    id: str | None
+    batch_root: str | None
+    receipt_url: str | None
+
+
+class BulkBatchPublic(BaseModel):
+    """A batch that records of a bulk request are in: sealed (root fixed), or anchored on the chain."""
+
+    root: str
+    status: Literal["sealed", "notarized"]
+    id: str | None
+    notary: str | None
+    tx_hash: str | None
+    block_number: int | None
+    timestamp: int | None
+    time: str | None
+
+
+class BulkNotarizationsPublic(BaseModel):
+    """What a bulk request queued: every record in request order, how many are in each state, and
+    the batches they are in (each told once, not once per record). A record's receipt, once its
+    batch is anchored, is at its `receipt_url` (or `/v1/notarizations/{record_hash}/receipt`)."""
+
+    count: int
+    new: int = Field(description="Records this request queued (the others were queued before).")
+    queued: int
+    sealed: int
+    notarized: int
+    batches: list[BulkBatchPublic]
+    items: list[BulkItemPublic]
+
+    @classmethod
+    def of(cls, queued: list[QueuedRecord], entries: list[Notarization], base: str = "") -> BulkNotarizationsPublic:
+        # Validated once, as a whole, from plain dicts: a model built per record costs more than the
+        # rest of the answer for ten thousand records.
+        batches: dict[str, dict[str, Any]] = {}
+        items = []
+        for q, n in zip(queued, entries, strict=True):
+            if n.batch_root is not None and n.batch_root not in batches:
+                batches[n.batch_root] = {
+                    "root": n.batch_root,
+                    "status": n.status,
+                    "id": n.id,
+                    "notary": n.notary,
+                    "tx_hash": n.tx_hash,
+                    "block_number": n.block_number,
+                    "timestamp": n.timestamp,
+                    "time": _iso(n.timestamp),
+                }
+            receipt = f"{base}/v1/notarizations/{n.record_hash}/receipt?id={n.id}" if n.notarized and n.id else None
+            items.append(
+                {
+                    "index": q.index,
+                    "record_hash": n.record_hash,
+                    "kind": n.kind,
+                    "new": q.new,
+                    "status": n.status,
+                    "id": n.id,
+                    "batch_root": n.batch_root,
+                    "receipt_url": receipt,
+                }
+            )
+        states = Counter(n.status for n in entries)
+        return cls.model_validate(
+            {
+                "count": len(items),
+                "new": sum(q.new for q in queued),
+                "queued": states["queued"],
+                "sealed": states["sealed"],
+                "notarized": states["notarized"],
+                "batches": list(batches.values()),
+                "items": items,
+            }
         )
 
 

@@ -26,7 +26,7 @@ from tracechain.errors import (
     RecordHashMismatchError,
 )
 from tracechain.services.notary.batches import BATCH_MANIFEST_FORMAT, BatchQueue
-from tracechain.services.notary.results import BatchOutcome, Notarization
+from tracechain.services.notary.results import BatchOutcome, Notarization, QueuedRecord, SignedRecord
 from tracechain.services.notary.service import NotaryService
 
 __all__ = [
@@ -36,7 +36,9 @@ __all__ = [
     "Notarization",
     "NotarizationNotFoundError",
     "NotaryService",
+    "QueuedRecord",
     "QueueSignatureError",
     "ReceiptNotReadyError",
     "RecordHashMismatchError",
+    "SignedRecord",
 ]

@@ -4,37 +4,33 @@ receipts of batched records (see the package docstring)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from eth_abi import encode as abi_encode
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import function_signature_to_4byte_selector
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 from sqlalchemy.orm import Session
 
 from tracechain import errors
-from tracechain.chain.notary import LEAF_ENCODING, AnchoredBatch, NotaryClient, encode_kind, leaf_values
+from tracechain.chain.notary import LEAF_ENCODING, AnchoredBatch, NotaryClient, encode_kind, kind_bytes
 from tracechain.chain.notary import batch_id as onchain_batch_id
 from tracechain.chain.transact import TxResult
 from tracechain.errors import (
     BatchFlushConflictError,
     NotarizationNotFoundError,
-    QueueSignatureError,
     ReceiptNotReadyError,
 )
 from tracechain.hashing import canonical_json, document_hash, parse_bytes32, to_hex
 from tracechain.merkle import StandardMerkleTree
 from tracechain.services.notary.results import BatchOutcome, Notarization
+from tracechain.services.notary.signatures import QueueRequest, QueueSignatures
 from tracechain.services.receipts import NotaryReceipt, batched_receipt
 from tracechain.services.runtime import Runtime
 from tracechain.store.db import Document
 from tracechain.store.notary import ANCHORED, SEALED, NotaryAnchorRow, NotaryBatchRow, NotaryQueueRow
-from tracechain.types import to_address
 
 BATCH_MANIFEST_FORMAT = "tracechain-notary-batch"
 _QUEUE_RETRIES = 3
@@ -87,26 +83,15 @@ class BatchQueue:
             QueueSignatureError: expired or not the submitter's signature.
             ActorRegistryUnknownActor / ActorRegistryActorSuspended: the submitter may not act.
         """
-        submitter = to_address(submitter)
-        now = int(self.runtime.chain.w3.eth.get_block("latest")["timestamp"])
-        if deadline < now:
-            raise QueueSignatureError(f"the submitter's signature expired at {deadline} (chain time {now})")
-        digest = self.client.batch_record_digest(record_hash, kind, deadline)
-        if not _signature_valid(self.runtime, submitter, digest, signature):
-            raise QueueSignatureError(f"the signature is not {submitter}'s BatchRecord of this record and kind")
-        actor = self.runtime.actors.get_actor(submitter)
-        if actor is None:
-            raise errors.ActorRegistryUnknownActor({"account": submitter})
-        if actor.suspended:
-            raise errors.ActorRegistryActorSuspended({"account": submitter})
-        return submitter
+        request = QueueRequest(parse_bytes32(record_hash), kind, submitter, deadline, signature)
+        return QueueSignatures(self.runtime, self.client).check(request)
 
     def enqueue(self, record_hash: bytes, kind: str, submitted_by: str | None = None) -> Notarization:
         """Queue a record for the next batch (idempotent: queueing it again returns its status).
         Other notarizations of the same hash, by anyone, neither block nor replace it."""
         h = to_hex(parse_bytes32(record_hash))
         encode_kind(kind)
-        self._insert_queued([(h, kind)], submitted_by)
+        self._insert_queued([(h, kind, submitted_by)])
         return self.queue_entry(h, kind)
 
     def queue_entry(self, record_hash: bytes | str, kind: str) -> Notarization:
@@ -116,49 +101,85 @@ class BatchQueue:
         Raises:
             NotarizationNotFoundError: it was never queued.
         """
-        h = to_hex(parse_bytes32(record_hash))
+        return self.queue_entries([(record_hash, kind)])[0]
+
+    def queue_entries(self, items: Sequence[tuple[bytes | str, str]]) -> list[Notarization]:
+        """`queue_entry` of many records, in their order, with one store read for all of them and
+        one chain read per batch they are in.
+
+        Raises:
+            NotarizationNotFoundError: one of them was never queued.
+        """
+        keys = [(to_hex(parse_bytes32(h)), kind) for h, kind in items]
+        columns = (NotaryQueueRow.record_hash, NotaryQueueRow.kind, NotaryQueueRow.queued_at, NotaryQueueRow.batch_id)
         with self.runtime.store.session() as s:
-            row = s.get(NotaryQueueRow, (h, kind))
-            if row is None:
-                raise NotarizationNotFoundError(f"record {h} ({kind}) is not in the batch queue")
-            return self._queued(row, s.get(NotaryBatchRow, row.batch_id) if row.batch_id else None)
+            rows: dict[tuple[str, str], Any] = {}
+            for chunk in _chunks(sorted({h for h, _ in keys})):
+                for row in s.execute(select(*columns).where(NotaryQueueRow.record_hash.in_(chunk))):
+                    rows[(row.record_hash, row.kind)] = row
+            batch_ids = sorted({r.batch_id for r in rows.values() if r.batch_id is not None})
+            batches = {
+                b.id: b
+                for chunk in _chunks(batch_ids)
+                for b in s.scalars(select(NotaryBatchRow).where(NotaryBatchRow.id.in_(chunk)))
+            }
+        seen: dict[str, tuple[AnchoredBatch | None, str | None]] = {}
+        found = []
+        for key in keys:
+            entry = rows.get(key)
+            if entry is None:
+                raise NotarizationNotFoundError(f"record {key[0]} ({key[1]}) is not in the batch queue")
+            found.append(self._queued(entry, batches.get(entry.batch_id) if entry.batch_id else None, seen))
+        return found
 
     def enqueue_many(self, items: Sequence[tuple[bytes, str]], submitted_by: str | None = None) -> int:
         """Queue many records in one database transaction (all or none); returns how many were new."""
         hashes = [to_hex(parse_bytes32(h)) for h, _ in items]
-        for _, kind in items:
+        for kind in {kind for _, kind in items}:
             encode_kind(kind)
-        return self._insert_queued(list(zip(hashes, (kind for _, kind in items), strict=True)), submitted_by)
+        rows = [(h, kind, submitted_by) for h, (_, kind) in zip(hashes, items, strict=True)]
+        return len(self._insert_queued(rows))
 
-    def _insert_queued(self, items: list[tuple[str, str]], submitted_by: str | None) -> int:
-        """Insert (hash, kind) rows not yet queued, in one transaction; retried when a concurrent
-        enqueue took the same queue position or record."""
+    def _insert_queued(
+        self, rows: list[tuple[str, str, str | None]], documents: Mapping[str, str] | None = None
+    ) -> set[tuple[str, str]]:
+        """Insert the (hash, kind, submitter) rows not yet queued, and the documents (hash -> body)
+        not yet stored, in one transaction; returns the (hash, kind) pairs that were new. Retried
+        when a concurrent enqueue took the same queue position or record."""
         for attempt in range(_QUEUE_RETRIES):
             try:
-                return self._insert_queued_once(items, submitted_by)
+                return self._insert_queued_once(rows, documents or {})
             except DatabaseIntegrityError:
                 if attempt == _QUEUE_RETRIES - 1:
                     raise BatchFlushConflictError("the batch queue is busy; try again") from None
         raise AssertionError("unreachable")
 
-    def _insert_queued_once(self, items: list[tuple[str, str]], submitted_by: str | None) -> int:
-        added = 0
+    def _insert_queued_once(
+        self, rows: list[tuple[str, str, str | None]], documents: Mapping[str, str]
+    ) -> set[tuple[str, str]]:
+        added: set[tuple[str, str]] = set()
         with self.runtime.store.session() as s:
             seq = s.scalar(select(func.max(NotaryQueueRow.seq))) or 0
-            existing = {
-                (r.record_hash, r.kind)
-                for chunk in _chunks(sorted({h for h, _ in items}))
-                for r in s.scalars(select(NotaryQueueRow).where(NotaryQueueRow.record_hash.in_(chunk)))
-            }
+            existing: set[tuple[str, str]] = set()
+            for chunk in _chunks(sorted({h for h, _, _ in rows})):
+                query = select(NotaryQueueRow.record_hash, NotaryQueueRow.kind).where(
+                    NotaryQueueRow.record_hash.in_(chunk)
+                )
+                existing.update((h, kind) for h, kind in s.execute(query))
             now = self.clock()
-            for item in items:
-                if item in existing:
+            values = []
+            for hx, kind, submitter in rows:
+                if (hx, kind) in existing or (hx, kind) in added:
                     continue
                 seq += 1
-                existing.add(item)
-                hx, kind = item
-                s.add(NotaryQueueRow(record_hash=hx, kind=kind, queued_at=now, seq=seq, submitted_by=submitted_by))
-                added += 1
+                added.add((hx, kind))
+                values.append(
+                    {"record_hash": hx, "kind": kind, "queued_at": now, "seq": seq, "submitted_by": submitter}
+                )
+            if values:  # one executemany of a Core INSERT: no ORM object or bookkeeping per record
+                s.execute(insert(cast(Table, NotaryQueueRow.__table__)), values)
+            if documents:
+                self.runtime.store.add_documents(s, documents, now)
         return added
 
     def pending_count(self) -> int:
@@ -252,9 +273,10 @@ class BatchQueue:
     def _seal_next(self, force: bool) -> int | None:
         """Seal the oldest queued records into one batch if due; returns its id (None if nothing due)."""
         with self.runtime.store.session() as s:
+            q = NotaryQueueRow
             rows = list(
-                s.scalars(
-                    select(NotaryQueueRow)
+                s.execute(
+                    select(q.seq, q.record_hash, q.kind, q.queued_at)
                     .where(NotaryQueueRow.batch_id.is_(None))
                     .order_by(NotaryQueueRow.seq)
                     .limit(self.max_records)
@@ -265,9 +287,7 @@ class BatchQueue:
             age = (self.clock() - _aware(rows[0].queued_at)).total_seconds()
             if not (force or len(rows) >= self.max_records or age >= self.max_age_seconds):
                 return None
-            tree = StandardMerkleTree.of(
-                [leaf_values(parse_bytes32(r.record_hash), r.kind) for r in rows], LEAF_ENCODING
-            )
+            tree, index = _batch_tree(rows)
             root = to_hex(tree.root)
             manifest = {
                 "format": BATCH_MANIFEST_FORMAT,
@@ -285,17 +305,21 @@ class BatchQueue:
             )
             s.add(batch)
             s.flush()
-            claimed = 0
-            for chunk in _chunks([r.seq for r in rows]):
-                result = s.execute(
-                    update(NotaryQueueRow)
-                    .where(NotaryQueueRow.seq.in_(chunk), NotaryQueueRow.batch_id.is_(None))
-                    .values(batch_id=batch.id)
-                    .execution_options(synchronize_session=False)
+            # The rows are the oldest unsealed ones, so every unsealed row in their range of queue
+            # positions is one of them, unless another flush or enqueue moved meanwhile: the count says.
+            result = s.execute(
+                update(NotaryQueueRow)
+                .where(
+                    NotaryQueueRow.seq.between(rows[0].seq, rows[-1].seq),
+                    NotaryQueueRow.batch_id.is_(None),
                 )
-                claimed += int(result.rowcount)  # type: ignore[attr-defined]
+                .values(batch_id=batch.id)
+                .execution_options(synchronize_session=False)
+            )
+            claimed = int(result.rowcount)  # type: ignore[attr-defined]
             if claimed != len(rows):
                 raise BatchFlushConflictError("queued records were sealed by another flush at the same time")
+            self._cache.trees[root] = (tree, index)  # for this batch's receipts
             return int(batch.id)
 
     def _send(self, batch_id: int) -> BatchOutcome:
@@ -307,7 +331,9 @@ class BatchQueue:
             root, count, meta, sent_as = row.root, row.record_count, row.metadata_hash, row.notary
         anchor = self.anchor.address
         try:
-            anchored = self._find_anchor(root, sent_as)
+            # A batch never sent from here is looked up only if the chain refuses it as existing
+            # (below): one call less per batch. One sent before may be on the chain under that notary.
+            anchored = self._find_anchor(root, sent_as) if sent_as is not None else None
             if anchored is not None:
                 return self._confirm(batch_id, anchored)
             with self.runtime.store.session() as s:  # who it is sent as, before it is sent
@@ -437,23 +463,30 @@ class BatchQueue:
             )
         return batched_receipt(self.client, parse_bytes32(n.record_hash), n.kind, proof, anchored)
 
-    def _queued(self, row: NotaryQueueRow, batch: NotaryBatchRow | None) -> Notarization:
-        """A queue entry's notarization; an anchored batch counts only while the chain holds it."""
-        queued = Notarization(row.record_hash, row.kind, "queued", "batched", queued_at=_aware(row.queued_at))
+    def _queued(
+        self,
+        row: Any,
+        batch: NotaryBatchRow | None,
+        seen: dict[str, tuple[AnchoredBatch | None, str | None]] | None = None,
+    ) -> Notarization:
+        """A queue entry's notarization (`row`: a NotaryQueueRow or a row of its columns); an
+        anchored batch counts only while the chain holds it. `seen` keeps what the chain said of
+        each batch, for the next entries in the same batch."""
+        queued_at = _aware(row.queued_at)
         if batch is None:
-            return queued
-        sealed = Notarization(
-            row.record_hash, row.kind, "sealed", "batched", batch_root=batch.root, queued_at=_aware(row.queued_at)
-        )
-        if batch.status != ANCHORED or batch.notary is None:
-            return sealed
-        anchored = self.client.get_batch(batch.root, batch.notary)
-        if anchored is None:
-            return sealed  # rolled back: the next flush anchors it again
-        tx_hash = batch.tx_hash
-        if anchored.block_number != batch.block_number:  # re-included elsewhere: the chain's word
-            event = self.client.find_event(anchored.id, anchored.root, anchored.block_number)
-            tx_hash = event.tx_hash if event is not None else None
+            return Notarization(row.record_hash, row.kind, "queued", "batched", queued_at=queued_at)
+        anchored, tx_hash = None, None
+        if batch.status == ANCHORED and batch.notary is not None:
+            state = seen.get(batch.root) if seen is not None else None
+            if state is None:
+                state = self._anchor_state(batch)
+                if seen is not None:
+                    seen[batch.root] = state
+            anchored, tx_hash = state
+        if anchored is None:  # not anchored yet, or rolled back: the next flush anchors it (again)
+            return Notarization(
+                row.record_hash, row.kind, "sealed", "batched", batch_root=batch.root, queued_at=queued_at
+            )
         return Notarization(
             record_hash=row.record_hash,
             kind=row.kind,
@@ -465,46 +498,46 @@ class BatchQueue:
             block_number=anchored.block_number,
             timestamp=anchored.timestamp,
             batch_root=batch.root,
-            queued_at=_aware(row.queued_at),
+            queued_at=queued_at,
         )
+
+    def _anchor_state(self, batch: NotaryBatchRow) -> tuple[AnchoredBatch | None, str | None]:
+        """The chain's anchor of an anchored batch (None: rolled back) and its transaction."""
+        assert batch.notary is not None
+        anchored = self.client.get_batch(batch.root, batch.notary)
+        tx_hash = batch.tx_hash
+        if anchored is not None and anchored.block_number != batch.block_number:  # re-included elsewhere
+            event = self.client.find_event(anchored.id, anchored.root, anchored.block_number)
+            tx_hash = event.tx_hash if event is not None else None
+        return anchored, tx_hash
 
     def _tree(self, s: Session, batch: NotaryBatchRow) -> tuple[StandardMerkleTree, dict[tuple[str, str], int]]:
         cached = self._cache.trees.get(batch.root)
         if cached is not None:
             return cached
         rows = list(
-            s.scalars(select(NotaryQueueRow).where(NotaryQueueRow.batch_id == batch.id).order_by(NotaryQueueRow.seq))
+            s.execute(
+                select(NotaryQueueRow.record_hash, NotaryQueueRow.kind)
+                .where(NotaryQueueRow.batch_id == batch.id)
+                .order_by(NotaryQueueRow.seq)
+            )
         )
-        tree = StandardMerkleTree.of([leaf_values(parse_bytes32(r.record_hash), r.kind) for r in rows], LEAF_ENCODING)
-        if to_hex(tree.root) != batch.root:
+        built = _batch_tree(rows)
+        if to_hex(built[0].root) != batch.root:
             raise errors.IntegrityError(f"the stored records of batch {batch.root} no longer hash to its root")
-        built = (tree, {(r.record_hash, r.kind): i for i, r in enumerate(rows)})
         self._cache.trees[batch.root] = built
         return built
+
+
+def _batch_tree(rows: Sequence[Any]) -> tuple[StandardMerkleTree, dict[tuple[str, str], int]]:
+    """The Merkle tree of a batch's records (rows with `record_hash` and `kind`, in queue order) and
+    each record's position in it."""
+    kinds = {kind: kind_bytes(kind) for kind in {r.kind for r in rows}}
+    values = [(bytes.fromhex(r.record_hash[2:]), kinds[r.kind]) for r in rows]  # stored as 0x + 64 hex digits
+    tree = StandardMerkleTree.of(values, LEAF_ENCODING)
+    return tree, {(r.record_hash, r.kind): i for i, r in enumerate(rows)}
 
 
 def _chunks(values: list[Any], size: int = 5000) -> list[list[Any]]:
     """`values` in slices small enough for any database's limit on bound parameters."""
     return [values[i : i + size] for i in range(0, len(values), size)]
-
-
-def _signature_valid(runtime: Runtime, signer: str, digest: bytes, signature: str) -> bool:
-    """ECDSA for accounts without code, ERC-1271 `isValidSignature` for contract accounts
-    (the contract's own rule, as OpenZeppelin SignatureChecker applies it)."""
-    try:
-        raw = bytes.fromhex(signature.removeprefix("0x"))
-    except ValueError:
-        return False
-    w3 = runtime.chain.w3
-    if w3.eth.get_code(signer):  # type: ignore[arg-type]
-        selector = function_signature_to_4byte_selector("isValidSignature(bytes32,bytes)")
-        call: Any = {"to": signer, "data": selector + abi_encode(["bytes32", "bytes"], [digest, raw])}
-        try:
-            answer = w3.eth.call(call)
-        except Exception:  # a reverting wallet simply does not vouch for the signature
-            return False
-        return bytes(answer[:4]) == bytes.fromhex("1626ba7e")
-    try:
-        return bool(Account._recover_hash(digest, signature=raw) == signer)
-    except Exception:  # malformed signatures do not recover
-        return False

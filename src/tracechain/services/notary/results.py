@@ -1,9 +1,11 @@
-"""What the notary service answers: one notarization of a record, and what a flush did with a batch."""
+"""What the notary service takes and answers: signed records to queue, one notarization of a record,
+a queued record of a bulk request, and what a flush did with a batch."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from tracechain import errors
 
@@ -52,3 +54,26 @@ class BatchOutcome:
     gas_used: int | None = None
     error: str | None = None
     exception: errors.TraceChainError | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class SignedRecord:
+    """A record to queue for a Merkle batch (the JSON document, or only its hash, or both), with its
+    submitter's EIP-712 `BatchRecord` signature valid until `deadline`."""
+
+    kind: str
+    submitter: str
+    deadline: int
+    signature: str
+    record: Any | None = None
+    record_hash: bytes | str | None = None
+
+
+@dataclass(frozen=True)
+class QueuedRecord:
+    """Record `index` of a bulk request: queued by this request (`new`), or queued before."""
+
+    index: int
+    record_hash: str
+    kind: str
+    new: bool

@@ -13,11 +13,20 @@ from sqlalchemy import select
 from tracechain import errors
 from tracechain.chain.notary import Method, NotaryClient, cosigned_record_id, encode_kind, single_record_id
 from tracechain.chain.transact import ForwardRequest, decode_request
-from tracechain.errors import NotarizationNotFoundError, ReceiptNotReadyError, RecordHashMismatchError
+from tracechain.errors import (
+    DuplicateRecordError,
+    NotarizationNotFoundError,
+    ReceiptNotReadyError,
+    RecordHashMismatchError,
+    RecordRefusedError,
+    TooManyRecordsError,
+)
 from tracechain.hashing import document_hash, parse_bytes32, to_hex
 from tracechain.services.notary.batches import BatchQueue
-from tracechain.services.notary.results import Notarization
+from tracechain.services.notary.results import Notarization, QueuedRecord, SignedRecord
+from tracechain.services.notary.signatures import QueueRequest, QueueSignatures
 from tracechain.services.receipts import NotaryReceipt, individual_receipt
+from tracechain.store.db import document_row
 from tracechain.store.notary import NotarizationRow, NotaryBatchRow, NotaryQueueRow, notarizations_of
 
 
@@ -40,18 +49,77 @@ class NotaryService(BatchQueue):
         if record is None:
             assert given is not None
             return given
-        digest = document_hash(record)
-        if given is not None and given != digest:
-            raise RecordHashMismatchError(
-                f"the record hashes to {to_hex(digest)}, not {to_hex(given)}",
-                hint="the record hash is keccak256 of the record's RFC 8785 canonical JSON",
-            )
-        return digest
+        return _agreeing(document_hash(record), given)
 
     def keep(self, record: Any | None) -> None:
         """Store a notarized or queued record in the document store, under its hash."""
         if record is not None:
             self.runtime.store.put_document(record)
+
+    # ---------------------------------------------------------------- many signed records at once
+    def enqueue_signed(self, records: Sequence[SignedRecord]) -> list[QueuedRecord]:
+        """Queue many records for the next batches, each checked as a single queue request is
+        (`check_queue_signature`), all or nothing: the records not queued yet, and the documents
+        given in full, are written in one database transaction, or nothing is when one record is
+        refused. A record queued before (by anyone) is not queued again: it comes back with
+        `new` false, as a single request for it answers its status.
+
+        Raises:
+            InvalidInputError: no records.
+            TooManyRecordsError: more than the `bulk_max_records` setting.
+            RecordRefusedError: the first record refused, by its index, with the reason as its
+                `cause`: malformed, a record that does not hash to its record hash, the same record
+                and kind as an earlier one (DuplicateRecordError), a bad or expired signature
+                (QueueSignatureError), a submitter that may not act (ActorRegistryUnknownActor, ...).
+        """
+        limit = self.runtime.settings.bulk_max_records
+        if not records:
+            raise errors.InvalidInputError("give at least one record")
+        if len(records) > limit:
+            raise TooManyRecordsError(
+                f"{len(records)} records in one request; at most {limit} may be",
+                hint="split them over several requests (TRACECHAIN_BULK_MAX_RECORDS sets the bound)",
+            )
+        prepared: list[tuple[QueueRequest, str | None] | errors.TraceChainError] = []
+        for r in records:  # what can be refused without the chain, kept to be told in order below
+            try:
+                record_hash, document = self._signed_record_hash(r)
+                prepared.append((QueueRequest(record_hash, r.kind, r.submitter, r.deadline, r.signature), document))
+            except errors.TraceChainError as exc:
+                prepared.append(exc)
+        signatures = QueueSignatures(self.runtime, self.client)
+        signatures.recover_all([p[0] for p in prepared if not isinstance(p, errors.TraceChainError)])
+        first: dict[tuple[str, str], int] = {}
+        rows: list[tuple[str, str, str | None]] = []
+        documents: dict[str, str] = {}
+        for index, p in enumerate(prepared):
+            try:
+                if isinstance(p, errors.TraceChainError):
+                    raise p
+                request, document = p
+                key = (to_hex(request.record_hash), request.kind)
+                if key in first:
+                    raise DuplicateRecordError(first[key], hint="name each record once per request")
+                submitter = signatures.check(request)
+            except errors.TraceChainError as exc:
+                raise RecordRefusedError.at(index, exc) from exc
+            first[key] = index
+            rows.append((key[0], key[1], submitter))
+            if document is not None:
+                documents[key[0]] = document
+        new = self._insert_queued(rows, documents)
+        return [QueuedRecord(i, h, kind, (h, kind) in new) for i, (h, kind, _) in enumerate(rows)]
+
+    @staticmethod
+    def _signed_record_hash(r: SignedRecord) -> tuple[bytes, str | None]:
+        """The record hash of a signed record, and the record's body to keep, if it was given."""
+        given = parse_bytes32(r.record_hash) if r.record_hash is not None else None
+        if r.record is None:
+            if given is None:
+                raise errors.InvalidInputError("give the record or its hash")
+            return given, None
+        digest, body = document_row(r.record)
+        return _agreeing(parse_bytes32(digest), given), body
 
     # ---------------------------------------------------------------- single and co-signed
     def notarize_single(self, signer: LocalAccount, record_hash: bytes, kind: str) -> Notarization:
@@ -210,6 +278,20 @@ class NotaryService(BatchQueue):
                 raise NotarizationNotFoundError(f"notarization {n.id} is no longer on the chain")
             return receipt
         return self._batched_receipt(n)
+
+
+def _agreeing(digest: bytes, given: bytes | None) -> bytes:
+    """`digest`, the hash of a record, when it is the record hash given with it (or none was).
+
+    Raises:
+        RecordHashMismatchError: they differ.
+    """
+    if given is not None and given != digest:
+        raise RecordHashMismatchError(
+            f"the record hashes to {to_hex(digest)}, not {to_hex(given)}",
+            hint="the record hash is keccak256 of the record's RFC 8785 canonical JSON",
+        )
+    return digest
 
 
 def _from_row(row: NotarizationRow) -> Notarization:
