@@ -89,8 +89,28 @@ class Demo:
         return tcv.bind(self.node, json.loads(self.manifest.read_text()))
 
     def require(self, chapter: str) -> None:
-        if chapter in self.failed:
-            pytest.xfail(f"the demo's {chapter} chapter does not run on this branch yet: {self.failed[chapter]}")
+        """Go on only if `chapter` ran; a chapter still waiting for another engineer's protocol v2 work
+        (PENDING) is an expected failure, any other failure a real one."""
+        if chapter not in self.failed:
+            return
+        if PENDING[chapter]():
+            pytest.xfail(f"the demo's {chapter} chapter waits for protocol v2 services: {self.failed[chapter]}")
+        pytest.fail(f"the demo's {chapter} chapter failed: {self.failed[chapter]}")
+
+
+def _notary_v1() -> bool:
+    from tracechain.services import receipts
+
+    return receipts.RECEIPT_VERSION < 2  # the notary engineer's NotaryService and receipts v2
+
+
+def _rights_v1() -> bool:
+    from tracechain.chain import rights
+
+    return not hasattr(rights, "dataset_id_of")  # the rights engineer's content-hash registration
+
+
+PENDING: dict[str, Callable[[], bool]] = {"provenance": lambda: False, "notary": _notary_v1, "rights": _rights_v1}
 
 
 def _serve(runtime: Runtime) -> tuple[uvicorn.Server, threading.Thread, str]:
