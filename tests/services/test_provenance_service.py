@@ -424,8 +424,13 @@ def test_relayed_events_must_match_their_documents(any_net, any_runtime) -> None
     wrong_call = _sign(service, m, service.register_call("opaque:x"))
     with pytest.raises(errors.RequestMismatchError, match="createSubjects"):
         service.relay_events(wrong_call, [doc], PID)
-    with pytest.raises(errors.RequestMismatchError, match="targets"):
+    with pytest.raises(errors.ERC2771ForwarderInvalidSigner):  # re-pointed: the signature no longer holds
         service.relay_events(replace(request, to=net.deployment.address("ActorRegistry")), [doc], PID)
+    elsewhere = runtime.transactor.sign_request(
+        m, net.contract("ActorRegistry").functions.updateActor(m.address, "Manufacturer", bytes(32))
+    )
+    with pytest.raises(errors.RequestMismatchError, match="targets"):
+        service.relay_events(elsewhere, [doc], PID)
     with pytest.raises(errors.RequestMismatchError, match="do not name it"):
         service.relay_events(request, [doc], "opaque:another")
 
@@ -433,8 +438,11 @@ def test_relayed_events_must_match_their_documents(any_net, any_runtime) -> None
     trace = reader.trace(PID)
     assert [e.event_hash_id for e in trace.events] == list(receipt.event_hash_ids)
     assert trace.events[0].actor == m.address  # the signer, not the relaying operator
+    with pytest.raises(errors.ERC2771ForwarderInvalidSigner):
+        service.relay_events(request, [doc], PID)  # replay: the nonce is spent (checked first)
+    again = _sign(service, m, service.events_call([doc]))
     with pytest.raises(errors.EventAlreadyRecordedError):
-        service.relay_events(request, [doc], PID)  # replay: the event is already there
+        service.relay_events(again, [doc], PID)  # signed anew: the event is already there
     transfer = _sign(service, m, service.transfer_call(PID, net.accounts["logistics"].address))
     service.relay_transfer(transfer, PID)
     with pytest.raises(errors.ERC2771ForwarderInvalidSigner):
@@ -585,3 +593,32 @@ def test_a_capture_larger_than_the_cap_is_refused_before_it_is_read(net, service
     doc = epcis_document([event_doc([f"opaque:Y-{i}"], "commissioning", i, "active") for i in range(3)])
     with pytest.raises(errors.InvalidInputError, match="at most 2"):
         service.import_epcis(net.accounts["manufacturer"], doc)
+
+
+def test_an_error_declaration_marks_the_event_and_both_stay_in_the_chain(net, service, reader) -> None:  # noqa: ANN001
+    m = net.accounts["manufacturer"]
+    service.register(m, PID)
+    wrong = event_doc([PID], "shipping", 60, "in_transit")
+    service.record_events(m, [wrong])
+    corrected = event_doc([PID], "shipping", 65, "in_transit")
+    corrected["eventID"] = "urn:uuid:6f5e9c1a-2b0a-4c7e-9a51-2f1d0c3e4b5a"
+    declaration = {
+        **wrong,
+        "errorDeclaration": {
+            "declarationTime": "2026-03-01T10:00:00.000Z",
+            "reason": "incorrect_data",
+            "correctiveEventIDs": [corrected["eventID"]],
+        },
+    }
+    service.record_events(m, [declaration, corrected])
+    trace = reader.trace(PID)
+    kinds = [(e.kind, e.index) for e in reversed(trace.entries)]
+    assert kinds == [("event", 0), ("error_declaration", 1), ("event", 2)]
+    original = trace.entries[-1]
+    assert original.declared_erroneous is not None
+    assert (original.declared_erroneous.index, original.declared_erroneous.reason) == (1, "incorrect_data")
+    assert original.declared_erroneous.corrective_event_ids == (corrected["eventID"],)
+    assert trace.entries[1].ref == original.ref  # the declaration names the event it corrects
+    assert trace.verification.verified
+    with pytest.raises(errors.EventAlreadyRecordedError):
+        service.record_events(m, [declaration])  # a declaration, too, is recorded once

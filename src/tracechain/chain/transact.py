@@ -8,9 +8,11 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
+from eth_utils import function_signature_to_4byte_selector
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
@@ -116,6 +118,47 @@ class ForwardRequest:
         )
 
 
+class EncodedCall:
+    """A contract call ABI-encoded directly with eth_abi: for large batches, where web3's argument
+    normalisation costs seconds. It offers what the send path uses of a web3 ContractFunction."""
+
+    def __init__(self, contract: Contract, fn_name: str, args: tuple[Any, ...]) -> None:
+        (abi,) = [i for i in contract.abi if i.get("type") == "function" and i.get("name") == fn_name]
+        types = [_abi_type(p) for p in abi["inputs"]]  # type: ignore[typeddict-item]
+        selector = function_signature_to_4byte_selector(f"{fn_name}({','.join(types)})")
+        self.w3 = contract.w3
+        self.address = str(contract.address)
+        self.fn_name = fn_name
+        self.data = "0x" + (selector + abi_encode(types, list(args))).hex()
+
+    def _encode_transaction_data(self) -> str:
+        return self.data
+
+    def call(self, params: Any = None) -> Any:
+        tx: Any = {**(params or {}), "to": self.address, "data": self.data}
+        return self.w3.eth.call(tx)
+
+    def estimate_gas(self, params: Any = None) -> int:
+        tx: Any = {**(params or {}), "to": self.address, "data": self.data}
+        return int(self.w3.eth.estimate_gas(tx))
+
+    def build_transaction(self, params: Any) -> Any:
+        from web3._utils.transactions import fill_transaction_defaults
+
+        return fill_transaction_defaults(self.w3, {**params, "to": self.address, "data": self.data})
+
+
+def _abi_type(param: Any) -> str:
+    """The canonical ABI type of a parameter, tuples spelled out (`(uint8,bytes32[])[]`)."""
+    kind = str(param["type"])
+    if kind.startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in param["components"]) + ")" + kind[len("tuple") :]
+    return kind
+
+
+Call = ContractFunction | EncodedCall  # what the send path takes
+
+
 class Transactor:
     """Sends contract calls signed by local accounts and turns failures into TraceChain errors.
 
@@ -151,7 +194,7 @@ class Transactor:
     def send(
         self,
         sender: LocalAccount,
-        call: ContractFunction,
+        call: Call,
         *,
         value: int = 0,
         gas: int | None = None,
@@ -191,7 +234,7 @@ class Transactor:
         receipt = self.w3.eth.get_transaction_receipt(result.tx_hash)  # type: ignore[arg-type]
         return str(receipt["contractAddress"]), result
 
-    def estimate(self, sender: str, call: ContractFunction, *, value: int = 0) -> int:
+    def estimate(self, sender: str, call: Call, *, value: int = 0) -> int:
         """Gas for `call` from `sender`, with margin; a revert raises its decoded error.
 
         On the embedded chain the call is simulated once and given a fixed allowance instead: its
@@ -206,7 +249,7 @@ class Transactor:
         except Exception as exc:
             raise self._translate(exc) from exc
 
-    def simulate(self, sender: str, call: ContractFunction, *, value: int = 0, gas: int | None = None) -> None:
+    def simulate(self, sender: str, call: Call, *, value: int = 0, gas: int | None = None) -> None:
         """Run `call` from `sender` without sending it; a revert raises its decoded error."""
         try:
             params: Any = {"from": sender, "value": value}
@@ -218,7 +261,7 @@ class Transactor:
 
     # ---------------------------------------------------------------- relayed (ERC-2771)
     def sign_request(
-        self, signer: LocalAccount, call: ContractFunction, *, value: int = 0, ttl: int = DEFAULT_REQUEST_TTL
+        self, signer: LocalAccount, call: Call, *, value: int = 0, ttl: int = DEFAULT_REQUEST_TTL
     ) -> ForwardRequest:
         """Build and sign a forward request for `call` (first checking it would succeed)."""
         return self.sign(signer, self.build_request(signer.address, call, value=value, ttl=ttl))
@@ -226,7 +269,7 @@ class Transactor:
     def build_request(
         self,
         sender: str,
-        call: ContractFunction,
+        call: Call,
         *,
         value: int = 0,
         ttl: int = DEFAULT_REQUEST_TTL,

@@ -239,6 +239,14 @@ def known_subjects(session: Session, keys: list[str]) -> dict[str, SubjectRow]:
     return found
 
 
+def known_facts(session: Session, document_hashes: list[str]) -> set[str]:
+    """Of `document_hashes`, those whose EPCIS facts are stored."""
+    found: set[str] = set()
+    for chunk in _chunks(document_hashes):
+        found.update(session.scalars(select(EventFactsRow.document_hash).where(EventFactsRow.document_hash.in_(chunk))))
+    return found
+
+
 def recorded_events(session: Session, event_ids: list[str]) -> dict[str, int]:
     """Of `event_ids` (0x-hex digests), those the index holds as recorded events, with the block."""
     found: dict[str, int] = {}
@@ -278,6 +286,18 @@ def entry_at(session: Session, subject_key: str, seq: int) -> EntryRow | None:
 def entries_of(session: Session, subject_key: str) -> list[EntryRow]:
     """Every entry of a subject, in chain order."""
     return list(session.scalars(select(EntryRow).where(EntryRow.subject_key == subject_key).order_by(EntryRow.seq)))
+
+
+def declarations_of(session: Session, subject_key: str, event_ids: list[str]) -> list[EntryRow]:
+    """The ERROR_DECLARATION entries of a subject that declare any of `event_ids` erroneous."""
+    if not event_ids:
+        return []
+    query = select(EntryRow).where(
+        EntryRow.subject_key == subject_key,
+        EntryRow.kind == EntryKind.ERROR_DECLARATION,
+        EntryRow.ref.in_(event_ids[:900]),
+    )
+    return list(session.scalars(query))
 
 
 def recall_entry(session: Session, subject_key: str) -> EntryRow | None:

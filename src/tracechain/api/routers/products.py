@@ -13,6 +13,8 @@ from fastapi.responses import RedirectResponse
 from tracechain.api.deps import RuntimeDep
 from tracechain.api.schemas.common import ErrorPublic
 from tracechain.api.schemas.products import (
+    AffectedPagePublic,
+    AffectedPublic,
     CustodyCreate,
     EpcisCapture,
     ImportPublic,
@@ -24,9 +26,10 @@ from tracechain.api.schemas.products import (
     RequestPrepared,
     WriteReceiptPublic,
 )
+from tracechain.epcis.identifiers import parse_product_id
 from tracechain.errors import InvalidInputError
-from tracechain.product_ids import parse_product_id
 from tracechain.services.provenance import ProvenanceService, TraceReader
+from tracechain.services.provenance.lineage import LineageReader
 from tracechain.services.runtime import Runtime
 
 router = APIRouter(tags=["products"])
@@ -53,7 +56,10 @@ def _service(runtime: Runtime) -> ProvenanceService:
 
 def _trace(runtime: Runtime, product_id: str, limit: int = 50, before: int | None = None) -> ProductPublic:
     trace = TraceReader(runtime).trace(product_id, limit=limit, before=before)
-    return ProductPublic.of(trace, runtime.settings.public_base_url)
+    lineage = LineageReader(runtime).lineage(trace.product_key)
+    via = lineage.recall_path
+    reason = runtime.store.get_document(via.reason_hash) if via and via.reason_hash else None
+    return ProductPublic.of(trace, runtime.settings.public_base_url, lineage, reason)
 
 
 # ---------------------------------------------------------------- writers
@@ -171,6 +177,38 @@ def product_qr(product_id: str, runtime: RuntimeDep) -> Response:
     """A QR code (SVG) to print on the product: it carries the product's GS1 Digital Link on this server."""
     url = scan_url(runtime.settings.public_base_url, product_id)
     return Response(qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get(
+    "/v1/recalls/{product_id:path}/affected",
+    response_model=AffectedPagePublic,
+    responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}, **ERRORS},
+)
+def recall_affected(
+    product_id: str,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",  # noqa: A002 - the query parameter's name
+) -> AffectedPagePublic | Response:
+    """Everything a recall of this subject reaches: what was made from it (through any depth of
+    transformations and lots) and what was inside it when it was recalled. Paged; `format=csv` for a
+    spreadsheet of the whole reach."""
+    trace = TraceReader(runtime).trace(product_id, limit=1)
+    reader = LineageReader(runtime)
+    if format == "csv":
+        items, _ = reader.affected(trace.product_key, limit=10_000_000)
+        lines = ["identifier,subject_key,via,depth,path"]
+        lines += [f'{a.identifier},{a.subject_key},{a.via},{a.depth},"{" > ".join(a.path)}"' for a in items]
+        return Response("\n".join(lines) + "\n", media_type="text/csv")
+    items, total = reader.affected(trace.product_key, limit=limit, offset=offset)
+    recalled_at = trace.recall.timestamp if trace.recall else None
+    return AffectedPagePublic(
+        recalled=trace.product_id,
+        recalled_at=recalled_at,
+        total=total,
+        items=[AffectedPublic.model_validate(a) for a in items],
+    )
 
 
 @router.get("/v1/products/{product_id:path}", response_model=ProductPublic, responses=ERRORS)

@@ -24,13 +24,11 @@ from tracechain.chain.provenance import (
     genesis_head,
     next_head,
 )
-from tracechain.epcis import event_hash_id, event_hash_id_digest, validate_object_event
+from tracechain.epcis import PreparedEvent, ProductId, parse_product_id, prepare_event
 from tracechain.hashing import canonical_json, document_hash, parse_bytes32, to_hex
-from tracechain.product_ids import ProductId, parse_product_id
-from tracechain.services.provenance.events import prepare_event
 from tracechain.services.runtime import Runtime
 from tracechain.store import provenance as index
-from tracechain.store.db import Checkpoint
+from tracechain.store.db import Checkpoint, IndexedBlock
 from tracechain.store.indexer import STREAM
 from tracechain.types import to_address
 
@@ -66,6 +64,17 @@ class TraceEntry:
     document_verified: bool
     custodian: str | None = None  # the new custodian, for custody entries
     custodian_name: str | None = None
+    declared_erroneous: ErrorNotice | None = None  # events: a later entry declared this one erroneous
+
+
+@dataclass(frozen=True)
+class ErrorNotice:
+    """An EPCIS error declaration of an event: which entry declares it, when, why, and its corrections."""
+
+    index: int  # the declaration's entry in the same chain
+    declaration_time: str | None  # as the declaration states it (ISO 8601)
+    reason: str | None
+    corrective_event_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -182,7 +191,7 @@ class TraceReader:
             raise errors.InvalidInputError(f"limit must be 1..{MAX_PAGE}")
         if before is not None and before < 0:
             raise errors.InvalidInputError("before must be a non-negative entry index")
-        self.runtime.sync()
+        self.runtime.refresh()
         key = to_hex(pid.key)
         # Rows and checkpoint are read together, so a sync in another thread cannot slip between
         # them and make an honest trace look altered.
@@ -195,9 +204,12 @@ class TraceReader:
             previous = index.entry_at(s, key, oldest - 1) if oldest else None
             following = index.entry_at(s, key, page[0].seq + 1) if page else None
             checkpoint = s.get(Checkpoint, STREAM)
+            block = checkpoint.block_number if checkpoint else int(self.runtime.chain.w3.eth.block_number)
+            indexed = s.get(IndexedBlock, block)
             s.expunge_all()
-        block = checkpoint.block_number if checkpoint else int(self.runtime.chain.w3.eth.block_number)
-        chain = self.client.get_subject(pid.key, block)
+        # Keyed by the block's hash, not its number: after a reorganisation the same number is another block.
+        block_id = indexed.hash if indexed is not None else f"#{block}"
+        chain = self.runtime.memo(("subject", key, block_id), lambda: self.client.get_subject(pid.key, block))
         return self._assemble(pid, subject, page, previous, following, chain, block)
 
     # ---------------------------------------------------------------- internals
@@ -243,9 +255,10 @@ class TraceReader:
                                             "from the entry before it", row.seq, row.ref))
             prior = row.head
 
+        declared = self._declarations(subject.subject_key, page)
         entries = []
         for row in page:
-            entry, entry_problems = self._entry(row, pid, names)
+            entry, entry_problems = self._entry(row, pid, names, declared.get(row.ref) if row.kind == 1 else None)
             entries.append(entry)
             problems += entry_problems
 
@@ -300,7 +313,29 @@ class TraceReader:
             ),
         )
 
-    def _entry(self, row: index.EntryRow, pid: ProductId, names: dict[str, str]) -> tuple[TraceEntry, list[Problem]]:
+    def _declarations(self, subject_key: str, page: list[index.EntryRow]) -> dict[str, ErrorNotice]:
+        """Error declarations (anywhere in the chain) of the page's events, by event id."""
+        refs = [row.ref for row in page if row.kind == EntryKind.EVENT]
+        with self.store.session() as s:
+            rows = index.declarations_of(s, subject_key, refs)
+            s.expunge_all()
+        notices: dict[str, ErrorNotice] = {}
+        for row in rows:
+            doc = self.store.get_document(row.document_hash)
+            declaration = doc.get("errorDeclaration") if isinstance(doc, dict) else None
+            declaration = declaration if isinstance(declaration, dict) else {}
+            corrective = declaration.get("correctiveEventIDs")
+            notices[row.ref] = ErrorNotice(
+                index=row.seq,
+                declaration_time=declaration.get("declarationTime"),
+                reason=declaration.get("reason"),
+                corrective_event_ids=tuple(corrective) if isinstance(corrective, list) else (),
+            )
+        return notices
+
+    def _entry(
+        self, row: index.EntryRow, pid: ProductId, names: dict[str, str], declared: ErrorNotice | None = None
+    ) -> tuple[TraceEntry, list[Problem]]:
         kind = EntryKind(row.kind).label if row.kind in {k.value for k in EntryKind} else f"kind_{row.kind}"
         problems: list[Problem] = []
         doc = None
@@ -331,6 +366,7 @@ class TraceReader:
             document_verified=not problems,
             custodian=custodian,
             custodian_name=names.get(custodian) if custodian else None,
+            declared_erroneous=declared,
         )
         return entry, problems
 
@@ -412,23 +448,22 @@ def _event_claim_problems(doc: Any, row: index.EntryRow, pid: ProductId) -> list
     """What an authentic event document contradicts in its on-chain entry: the Event Hash ID, the
     business step, or the subject (a writer talking to the contract directly could commit any)."""
     try:
-        prepared = prepare_event(doc)
-        claimed_id = _event_id_of_canonical(canonical_json(validate_object_event(doc)))
+        prepared = _prepared(canonical_json(doc))
     except errors.InvalidInputError as exc:
         return [Problem("event_invalid", f"entry #{row.seq}'s document is not a valid EPCIS event: {exc.message}")]
     problems = []
-    if row.kind == EntryKind.EVENT and claimed_id != row.ref:
+    if to_hex(prepared.event_id) != row.ref:
         problems.append(Problem("event_id_mismatch", f"entry #{row.seq}'s document has Event Hash ID digest "
-                                f"{claimed_id}, the chain records {row.ref}"))
+                                f"{to_hex(prepared.event_id)}, the chain records {row.ref}"))
     if prepared.biz_step_code != row.code:
         problems.append(Problem("biz_step_mismatch", f"entry #{row.seq}'s document says {prepared.biz_step}, "
                                 f"the chain records {biz_step_name(row.code)}"))
-    if pid.key not in {s.key for s in prepared.subjects}:
+    if pid.key not in {s.identifier.key for s in prepared.subjects}:
         problems.append(Problem("product_mismatch", f"entry #{row.seq}'s document does not name {pid.canonical}"))
     return problems
 
 
-@lru_cache(maxsize=65_536)
-def _event_id_of_canonical(canonical: bytes) -> str:
-    """Memoised: traces recheck the same documents."""
-    return to_hex(event_hash_id_digest(event_hash_id(json.loads(canonical))))
+@lru_cache(maxsize=16_384)
+def _prepared(canonical: bytes) -> PreparedEvent:
+    """Memoised by content: traces recheck the same documents."""
+    return prepare_event(json.loads(canonical), schema=False)
