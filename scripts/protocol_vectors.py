@@ -150,9 +150,9 @@ def canonical_vectors() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- subject keys
-# (form, category, open, canonical, other spellings that normalise to it, implemented by the
-# EPCIS package only): the canonical identifier is normative; its key is keccak256(utf8(canonical)).
-SUBJECTS: list[tuple[str, str, bool, str, list[str], bool]] = [
+# (form, category, open, canonical, other spellings that normalise to it): the canonical identifier
+# is normative; its key is keccak256(utf8(canonical)).
+SUBJECTS: list[tuple[str, str, bool, str, list[str]]] = [
     (
         "sgtin",
         "item",
@@ -164,7 +164,6 @@ SUBJECTS: list[tuple[str, str, bool, str, list[str], bool]] = [
             "/01/09506000134352/21/SN-0001",
             "01/09506000134352/21/SN-0001",
         ],
-        False,
     ),
     (
         "sgtin with a serial that needs percent-encoding",
@@ -172,7 +171,6 @@ SUBJECTS: list[tuple[str, str, bool, str, list[str], bool]] = [
         False,
         "01/09506000134352/21/A%2Fb",
         ["https://id.example.com/01/09506000134352/21/A%2fb", "urn:epc:id:sgtin:9506000.013435.A%2Fb"],
-        False,
     ),
     (
         "lgtin (lot)",
@@ -180,7 +178,6 @@ SUBJECTS: list[tuple[str, str, bool, str, list[str], bool]] = [
         True,
         "01/09506000134352/10/L-17",
         ["urn:epc:class:lgtin:9506000.013435.L-17", "https://id.example.com/01/09506000134352/10/L-17"],
-        True,
     ),
     (
         "gtin (product class)",
@@ -188,7 +185,6 @@ SUBJECTS: list[tuple[str, str, bool, str, list[str], bool]] = [
         True,
         "01/09506000134352",
         ["urn:epc:idpat:sgtin:9506000.013435.*", "/01/09506000134352"],
-        True,
     ),
     (
         "sscc (logistic unit)",
@@ -196,7 +192,6 @@ SUBJECTS: list[tuple[str, str, bool, str, list[str], bool]] = [
         False,
         "00/095060000000000176",
         ["urn:epc:id:sscc:9506000.0000000017", "https://id.example.com/00/095060000000000176"],
-        True,
     ),
     (
         "sgln (location)",
@@ -204,7 +199,6 @@ SUBJECTS: list[tuple[str, str, bool, str, list[str], bool]] = [
         True,
         "414/9506000134352",
         ["urn:epc:id:sgln:9506000.13435.0", "https://id.example.com/414/9506000134352"],
-        True,
     ),
     (
         "sgln with extension",
@@ -212,7 +206,6 @@ SUBJECTS: list[tuple[str, str, bool, str, list[str], bool]] = [
         True,
         "414/9506000134352/254/7",
         ["urn:epc:id:sgln:9506000.13435.7", "https://id.example.com/414/9506000134352/254/7"],
-        True,
     ),
     (
         "grai (returnable asset)",
@@ -220,12 +213,17 @@ SUBJECTS: list[tuple[str, str, bool, str, list[str], bool]] = [
         False,
         "8003/09506000134352RC-7",
         ["urn:epc:id:grai:9506000.13435.RC-7", "https://id.example.com/8003/09506000134352RC-7"],
-        True,
     ),
-    ("giai (individual asset)", "asset", False, "8004/9506000A-1", ["urn:epc:id:giai:9506000.A-1"], True),
-    ("pgln (party)", "party", True, "417/9506000134352", ["urn:epc:id:pgln:9506000.13435"], True),
-    ("opaque", "opaque", False, "opaque:SKU-2024-000123", ["SKU-2024-000123", "opaque:SKU-2024-000123"], False),
-    ("opaque URI named in an event", "opaque", False, "opaque:https://example.com/asset/7", [], True),
+    ("giai (individual asset)", "asset", False, "8004/9506000A-1", ["urn:epc:id:giai:9506000.A-1"]),
+    ("pgln (party)", "party", True, "417/9506000134352", ["urn:epc:id:pgln:9506000.13435"]),
+    ("opaque", "opaque", False, "opaque:SKU-2024-000123", ["SKU-2024-000123", "opaque:SKU-2024-000123"]),
+    (
+        "opaque URI named in an event",
+        "opaque",
+        False,
+        "opaque:https://example.com/asset/7",
+        ["https://example.com/asset/7"],
+    ),
 ]
 
 
@@ -238,9 +236,8 @@ def subject_vectors() -> dict[str, Any]:
             "canonical": canonical,
             "inputs": inputs,
             "subjectKey": hx(keccak(canonical.encode("utf-8"))),
-            **({"requires": "epcis-package"} if epcis_only else {}),
         }
-        for form, category, is_open, canonical, inputs, epcis_only in SUBJECTS
+        for form, category, is_open, canonical, inputs in SUBJECTS
     ]
     return {
         **header(
@@ -559,11 +556,6 @@ def reference_hashes(document: dict[str, Any], ignore_fields: list[str]) -> tupl
     return hashes, prehashes
 
 
-# Cases the first implementation (ObjectEvents of SGTINs, tracechain/epcis.py) already computes;
-# the others need the EPCIS package (every event type and identifier, ignoreFields).
-_FIRST_IMPLEMENTATION = ("object-event", "object-event-digital-link", "error-declaration")
-
-
 def event_hash_vectors() -> dict[str, Any]:
     from importlib.metadata import version
 
@@ -574,8 +566,6 @@ def event_hash_vectors() -> dict[str, Any]:
             {"index": i, "eventHashId": h, "eventId": "0x" + h.split(";", 1)[1].split("?", 1)[0], "preHash": p}
             for i, (h, p) in enumerate(zip(hashes, prehashes, strict=True))
         ]
-        if case["name"] not in _FIRST_IMPLEMENTATION:
-            case["requires"] = "epcis-package"
         vectors.append(case)
     by_name = {v["name"]: v["events"][0]["eventHashId"] for v in vectors}
     assert by_name["object-event"] == by_name["object-event-digital-link"] == by_name["error-declaration"]

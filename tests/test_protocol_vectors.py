@@ -21,6 +21,7 @@ from tracechain import errors
 from tracechain.chain import notary as notary_client
 from tracechain.chain import rights as rights_client
 from tracechain.chain.provenance import genesis_head, next_head, subject_key_of
+from tracechain.epcis import parse_identifier, pre_hash_string, prepare_document
 from tracechain.hashing import canonical_json, document_hash, keccak_text, to_hex
 from tracechain.merkle import StandardMerkleTree, leaf_hash, verify_proof
 from tracechain.types import Role
@@ -52,18 +53,6 @@ def vectors(name: str) -> dict[str, Any]:
 
 def b(value: str) -> bytes:
     return bytes.fromhex(value.removeprefix("0x"))
-
-
-def _epcis_package() -> bool:
-    """Whether the EPCIS package (every identifier form and event type) has landed."""
-    import tracechain.epcis as epcis
-
-    return hasattr(epcis, "prepare_document")
-
-
-def _needs(vector: dict[str, Any]) -> None:
-    if vector.get("requires") == "epcis-package" and not _epcis_package():
-        pytest.skip(f"{vector.get('name') or vector.get('form')}: needs the EPCIS package (tracechain.epcis)")
 
 
 # ---------------------------------------------------------------- the files themselves
@@ -103,23 +92,16 @@ def test_canonical_json_and_document_hashes() -> None:
 
 
 # ---------------------------------------------------------------- §5.1 subject keys
-def _canonical(raw: str) -> str:
-    if _epcis_package():
-        from tracechain.epcis import parse_identifier  # type: ignore[attr-defined]
-
-        return str(parse_identifier(raw, any_uri=True).canonical)
-    from tracechain.product_ids import parse_product_id
-
-    return parse_product_id(raw).canonical
-
-
 @pytest.mark.parametrize("vector", vectors("subject-keys.json")["vectors"], ids=lambda v: v["form"])
 def test_subject_keys_of_every_identifier_form(vector: dict[str, Any]) -> None:
     assert to_hex(keccak_text(vector["canonical"])) == vector["subjectKey"]
     assert to_hex(subject_key_of(vector["canonical"])) == vector["subjectKey"]
-    _needs(vector)
     for raw in [vector["canonical"], *vector["inputs"]]:
-        assert _canonical(raw) == vector["canonical"], raw
+        identifier = parse_identifier(raw, any_uri=True)
+        assert identifier.canonical == vector["canonical"], raw
+        assert to_hex(identifier.key) == vector["subjectKey"], raw
+        assert identifier.category == vector["category"], raw
+        assert (not identifier.instance_level) == vector["open"], raw
 
 
 def test_subject_keys_on_chain(net) -> None:  # noqa: ANN001
@@ -176,23 +158,15 @@ def test_hash_chain_on_chain(net) -> None:  # noqa: ANN001
 
 
 # ---------------------------------------------------------------- §5.2 Event Hash IDs
-def _code_hash_ids(document: dict[str, Any]) -> list[str]:
-    if _epcis_package():
-        from tracechain.epcis import prepare_document  # type: ignore[attr-defined]
-
-        return [e.event_hash_id for e in prepare_document(document).events]
-    from tracechain.services.provenance.events import prepare_epcis_document
-
-    return [e.event_hash_id for e in prepare_epcis_document(document)]
-
-
 @pytest.mark.parametrize("vector", vectors("event-hash-ids.json")["vectors"], ids=lambda v: v["name"])
 def test_event_hash_ids(vector: dict[str, Any]) -> None:
     for event in vector["events"]:
         digest = event["eventHashId"].removeprefix("ni:///sha-256;").removesuffix("?ver=CBV2.0")
         assert event["eventId"] == "0x" + digest
-    _needs(vector)
-    assert _code_hash_ids(vector["document"]) == [e["eventHashId"] for e in vector["events"]]
+    prepared = prepare_document(vector["document"]).events
+    assert [e.event_hash_id for e in prepared] == [e["eventHashId"] for e in vector["events"]]
+    assert [to_hex(e.event_id) for e in prepared] == [e["eventId"] for e in vector["events"]]
+    assert [pre_hash_string(e.document) for e in prepared] == [e["preHash"] for e in vector["events"]]
 
 
 def test_event_hash_id_vectors_cover_every_epcis_event_type() -> None:

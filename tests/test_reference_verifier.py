@@ -477,3 +477,65 @@ def test_the_command_line_runs_without_tracechain_importable(demo: Demo) -> None
     wrong.write_text(json.dumps({**json.loads(demo.manifest.read_text()), "chainId": 1}))
     done = subprocess.run([*base[:-1], str(wrong), "trace", str(forged)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and "UNUSABLE" in done.stdout, done.stdout + done.stderr
+
+
+# ---------------------------------------------------------------- lineage and recall paths (§6)
+def test_lineage_and_a_recall_path_verify_as_the_service_says(net, runtime, tmp_path: Path) -> None:  # noqa: ANN001
+    from tests.services.test_lineage import CASE, LOT_A, OTHER_WHEEL, WHEELS, dairy_story
+    from tracechain.services.provenance import ProvenanceService
+
+    service = ProvenanceService(runtime)
+    dairy_story(net, service)
+    service.recall(net.accounts["manufacturer"], LOT_A, {"reason": "Listeria in farm A's milk"})
+    server, thread, url = _serve(runtime)
+    try:
+        manifest = tmp_path / "deployment.json"
+        manifest.write_text(json.dumps(net.deployment.to_json()))
+        node = tcv.Node(f"{url}/v1/rpc")
+        deployment = tcv.bind(node, json.loads(manifest.read_text()))
+        for identifier in (WHEELS[0], WHEELS[2], CASE, LOT_A, OTHER_WHEEL):
+            verdict = tcv.verify_lineage_deep(node, deployment, url, identifier)
+            assert verdict.ok, verdict.summary()
+        wheel = tcv.fetch_trace(url, WHEELS[0])[0]
+        assert wheel["recalled"] and wheel["recalled_via"]["recalled"] == LOT_A and wheel["recalled_via"]["verified"]
+        assert wheel["lineage"]["containers"] and wheel["lineage"]["inputs"]
+        case = tcv.fetch_trace(url, CASE)[0]
+        assert case["lineage"]["inherited"], "the case inherits the pallet's events"
+        validate(wheel, "product-trace")
+        validate(case, "product-trace")
+
+        def forged(page: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+            copied = copy.deepcopy(page)
+            change(copied)
+            return copied
+
+        other_event = wheel["lineage"]["containers"][0]["event_hash_id"]
+        cases = {
+            "an input's event swapped": forged(
+                wheel, lambda p: p["lineage"]["inputs"][0].__setitem__("event_hash_id", other_event)
+            ),
+            "an input's document hash altered": forged(
+                wheel, lambda p: p["lineage"]["inputs"][0].__setitem__("document_hash", "0x" + "ab" * 32)
+            ),
+            "a container named that never held it": forged(
+                wheel,
+                lambda p: p["lineage"]["containers"][0].update(
+                    identifier=OTHER_WHEEL, subject_key=tcv.hx(tcv.keccak(OTHER_WHEEL.encode()))
+                ),
+            ),
+            "the recall path's source not recalled": forged(
+                wheel,
+                lambda p: p["recalled_via"]["links"][0].update(
+                    identifier=WHEELS[1], subject_key=tcv.hx(tcv.keccak(WHEELS[1].encode()))
+                ),
+            ),
+            "the recall notice altered": forged(wheel, lambda p: p["recalled_via"]["reason"].update(reason="none")),
+            "an inherited document altered": forged(
+                case, lambda p: p["lineage"]["inherited"][0]["document"].__setitem__("bizStep", "receiving")
+            ),
+        }
+        for name, page in cases.items():
+            assert not tcv.verify_lineage(node, deployment, page).ok, name
+    finally:
+        server.should_exit = True
+        thread.join(10)

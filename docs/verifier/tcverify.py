@@ -9,13 +9,15 @@ manifest (PROTOCOL.md §4) it checks
                every document's hash, the subject's state and recall (§5.7);
   receipt      a notary receipt, version 2 (§7.4);
   certificate  a data-rights certificate and, optionally, its served answer and terms (§8);
-  right        a served right check: hasRight at the block it names (§8).
+  right        a served right check: hasRight at the block it names (§8);
+  lineage      a served trace's links, inherited events and recall path (§6).
 
     python tcverify.py --rpc URL --manifest MANIFEST.json trace TRACE.json [MORE_PAGES.json ...]
     python tcverify.py --rpc URL --manifest MANIFEST.json trace --api BASE_URL ID
     python tcverify.py --rpc URL --manifest MANIFEST.json receipt RECEIPT.json [--record RECORD.json]
     python tcverify.py --rpc URL --manifest MANIFEST.json certificate ID [--answer FILE | --api BASE_URL] [--terms FILE]
     python tcverify.py --rpc URL --manifest MANIFEST.json right ANSWER.json
+    python tcverify.py --rpc URL --manifest MANIFEST.json lineage --api BASE_URL ID
 
 Exit code 0: verified; 1: not verified (the reason is printed); 2: unusable input (malformed
 manifest or document, a node that does not serve the manifest's chain).
@@ -429,6 +431,115 @@ def _locate(node: Node, deployment: Deployment, key: bytes, entries: list[dict[s
     return TAMPERED, "the recomputed head is not the chain's head (an entry's time or the creation was altered)"
 
 
+# ---------------------------------------------------------------- §6 lineage and recall paths
+LINK_GROUPS = ("containers", "contents", "inputs", "outputs", "lots", "items")
+_HASH_ID = re.compile(r"ni:///sha-256;([0-9a-f]{64})\?ver=CBV2\.0")
+
+
+def event_id_of(hash_id: str) -> bytes:
+    match = _HASH_ID.fullmatch(hash_id) if isinstance(hash_id, str) else None
+    if match is None:
+        raise Unusable(f"not a CBV 2.0 Event Hash ID: {hash_id!r}")
+    return bytes.fromhex(match.group(1))
+
+
+def entry_in_chain(
+    node: Node, deployment: Deployment, subject_key: bytes, event_id: bytes, doc: str, block: int
+) -> bool:
+    """§5.4: the subject's chain holds an event entry (kind 1 or 2) with this eventId and document hash."""
+    logs = node.logs(
+        deployment.addresses["ProvenanceRegistry"],
+        [ENTRY_APPENDED, hx(subject_key), hx(event_id)],
+        deployment.blocks["ProvenanceRegistry"],
+        block,
+    )
+    for log in logs:
+        kind, _code, document_hash_ = decode(["uint8", "uint8", "bytes32"], _data(log))
+        if kind in (1, 2) and hx(document_hash_) == doc.lower():
+            return True
+    return False
+
+
+def verify_lineage(node: Node, deployment: Deployment, answer: dict[str, Any], block: int | str = "latest") -> Verdict:
+    """§6: every served link, inherited event and recall path is proved by entries of the chains of
+    the subjects it joins (the stating event is an entry of both); a recall path starts at a subject
+    the chain holds recalled. Each linked subject's own trace is checked with verify_trace."""
+    block = int(node.block(block)["number"]) if isinstance(block, str) else block
+    this = keccak(answer["product_id"].encode("utf-8"))
+    v = Verdict(f"lineage of {answer['product_id']}")
+    lineage = answer.get("lineage") or {}
+
+    def link(item: dict[str, Any], downstream: bytes, what: str) -> None:
+        other = b32(item["subject_key"])
+        v.check(
+            keccak(item["identifier"].encode("utf-8")) == other,
+            f"{what}: subject key of {item['identifier']}",
+            f"{what}: subject_key is not keccak256(utf8({item['identifier']}))",
+        )
+        event_id = event_id_of(item["event_hash_id"])
+        for key, whose in ((other, item["identifier"]), (downstream, "its other end")):
+            v.check(
+                entry_in_chain(node, deployment, key, event_id, item["document_hash"], block),
+                f"{what}: the stating event is in the chain of {whose}",
+                f"{what}: the chain of {whose} holds no entry of event {item['event_hash_id']}",
+            )
+
+    links = 0
+    for group in LINK_GROUPS:
+        for item in lineage.get(group, []):
+            link(item, this, f"{group} {item['identifier']}")
+            links += 1
+    for item in lineage.get("inherited", []):
+        what = f"inherited event #{item['index']} of {item['container']}"
+        event_id = event_id_of(item["event_hash_id"])
+        v.check(
+            entry_in_chain(node, deployment, b32(item["container_key"]), event_id, item["document_hash"], block),
+            f"{what} is in the container's chain",
+            f"{what}: the container's chain holds no such entry",
+        )
+        if item.get("document") is not None:
+            v.check(
+                document_hash(item["document"]) == item["document_hash"].lower(),
+                f"{what}: document hash",
+                f"{what}: its document does not hash to its document_hash",
+            )
+    via = answer.get("recalled_via")
+    if via:
+        path = via["links"]
+        recalled = b32(via["recalled_key"])
+        v.check(
+            bool(path) and path[0]["subject_key"].lower() == hx(recalled),
+            "the recall path starts at the recalled subject",
+            "the recall path does not start at the recalled subject",
+        )
+        for j, item in enumerate(path):
+            downstream = b32(path[j + 1]["subject_key"]) if j + 1 < len(path) else this
+            link(item, downstream, f"recall path link {j} ({item['identifier']})")
+        _, status, _, _, _, _ = node.call(
+            deployment.addresses["ProvenanceRegistry"], "getSubject(bytes32)", [recalled], SUBJECT, block
+        )
+        v.check(status == 2, f"{via['recalled']} is recalled on-chain", f"{via['recalled']} is not recalled on-chain")
+        reason = hx(
+            node.call(
+                deployment.addresses["ProvenanceRegistry"], "recallReason(bytes32)", [recalled], ["bytes32"], block
+            )
+        )
+        if via.get("reason_hash") is not None:
+            v.check(
+                via["reason_hash"].lower() == reason,
+                "the path's reason hash is recallReason",
+                "the path's reason hash is not the chain's",
+            )
+        if via.get("reason") is not None:
+            v.check(
+                document_hash(via["reason"]) == reason,
+                "the recall notice hashes to recallReason",
+                "the recall notice does not hash to recallReason",
+            )
+    v.facts.update(links=links, inherited=len(lineage.get("inherited", [])), recalled_via=(via or {}).get("recalled"))
+    return v
+
+
 # ---------------------------------------------------------------- §7.4 receipts
 EVENTS = {
     "single": topic("RecordNotarized(bytes32,bytes32,address)"),
@@ -746,6 +857,28 @@ def fetch_trace(api: str, identifier: str) -> list[dict[str, Any]]:
     return pages
 
 
+def verify_lineage_deep(node: Node, deployment: Deployment, api: str, identifier: str) -> Verdict:
+    """The subject's trace, its lineage, and the trace of every subject it links to (their verdicts
+    must be the ones served)."""
+    pages = fetch_trace(api, identifier)
+    block = int(node.block("latest")["number"])
+    verdict = verify_trace(node, deployment, pages, block)
+    lineage = verify_lineage(node, deployment, pages[0], block)
+    verdict.problems += lineage.problems
+    verdict.checks += lineage.checks
+    linked = [i for g in LINK_GROUPS for i in (pages[0].get("lineage") or {}).get(g, [])]
+    linked += (pages[0].get("recalled_via") or {}).get("links", [])
+    for item in {i["identifier"]: i for i in linked}.values():
+        other = verify_trace(node, deployment, fetch_trace(api, item["identifier"]), block)
+        verdict.check(
+            other.verdict == item["verdict"] or item["verdict"] == "unknown",
+            f"{item['identifier']}: {other.verdict}, as served",
+            f"{item['identifier']} is {other.verdict}, served as {item['verdict']}",
+        )
+    verdict.facts.update(lineage.facts)
+    return verdict
+
+
 def _load(path: str) -> Any:
     with open(path, encoding="utf-8") as f:
         return json.load(f)
@@ -770,6 +903,9 @@ def main(argv: list[str] | None = None) -> int:
     certificate.add_argument("--terms", help="the terms document")
     right = sub.add_parser("right", help="verify a served right check (PROTOCOL.md §8)")
     right.add_argument("answer")
+    lineage = sub.add_parser("lineage", help="verify a served trace's lineage and recall path (PROTOCOL.md §6)")
+    lineage.add_argument("identifier")
+    lineage.add_argument("--api", required=True, help="the TraceChain server to read the traces from")
     args = parser.parse_args(argv)
     try:
         node = Node(args.rpc)
@@ -791,8 +927,10 @@ def main(argv: list[str] | None = None) -> int:
                 answer = fetch_json(f"{args.api.rstrip('/')}/v1/certificates/{args.certificate_id}")
             terms = _load(args.terms) if args.terms else None
             verdict = verify_certificate(node, deployment, args.certificate_id, answer, terms)
-        else:
+        elif args.command == "right":
             verdict = verify_right_check(node, deployment, _load(args.answer))
+        else:
+            verdict = verify_lineage_deep(node, deployment, args.api, args.identifier)
     except Unusable as exc:
         print(f"UNUSABLE: {exc}")
         return 2
