@@ -8,7 +8,7 @@ STAMPS := .install-stamps
 
 .PHONY: install demo test lint compile clean
 
-install: $(STAMPS)/python $(STAMPS)/node
+install: $(STAMPS)/python $(STAMPS)/node $(STAMPS)/system
 
 $(STAMPS)/python: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,14 @@ $(STAMPS)/python: pyproject.toml
 
 $(STAMPS)/node: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(STAMPS) && touch $@
+
+# Debian packages the tests drive: PostgreSQL's server (a throwaway cluster per test session).
+$(STAMPS)/system:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; \
+		elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq postgresql >/dev/null; \
+		else echo "install Debian's postgresql package (the tests start a throwaway cluster)" >&2; exit 1; fi; }
 	@mkdir -p $(STAMPS) && touch $@
 
 demo: install

@@ -29,6 +29,7 @@ MADE_FROM, MADE_INTO = "made_from", "made_into"
 IN_LOT, LOT_OF = "in_lot", "lot_of"
 MAX_LINKS = 200  # links of one kind served with a trace; a recall's reach is paged separately
 MAX_INHERITED = 200
+MAX_CONTAINMENT_DEPTH = 5  # a wheel in a case on a pallet in a container on a ship...
 ILMD_LOT_KEYS = ("cbvmda:lotNumber", "urn:epcglobal:cbv:mda:lotNumber", "https://ref.gs1.org/cbv/lotNumber",
                  "gs1:lotNumber", "lotNumber")  # fmt: skip
 
@@ -269,6 +270,22 @@ class LineageReader:
                     queue.append((edge.to_key, depth + 1, (*path, edge.to_id), at))
         return reached[offset : offset + limit], len(reached)
 
+    def current_contents(self, subject_key: str) -> list[str]:
+        """The keys of everything inside the subject now (children still packed, and theirs)."""
+        found: list[str] = []
+        queue = deque([subject_key])
+        seen = {subject_key}
+        with self.store.session() as s:
+            while queue:
+                key = queue.popleft()
+                released = graph.releases(s, key)
+                for edge in graph.edges_from(s, key, (graph.CONTAINS,)):
+                    if edge.to_key not in seen and _until_released(edge, released) is None:
+                        seen.add(edge.to_key)
+                        found.append(edge.to_key)
+                        queue.append(edge.to_key)
+        return found
+
     # ---------------------------------------------------------------- internals
     def _link(
         self,
@@ -328,20 +345,19 @@ class LineageReader:
         return _until_released(edge, graph.releases(session, edge.from_key))
 
     def _inherited(self, containers: Sequence[Link]) -> Iterator[InheritedEvent]:
-        """The containers' own events while this subject was inside, verified against their chains."""
+        """The events of every container the subject sat in — and of their containers, while both
+        held — each verified against its container's own chain."""
         served = 0
-        for container in containers:
+        for container, start, end in self._container_windows(containers):
             if served >= MAX_INHERITED:
                 return
             with self.store.session() as s:
-                rows = graph.entries_between(s, container.subject_key, container.event_time_ms, container.until_ms,
-                                             MAX_INHERITED - served)  # fmt: skip
+                rows = graph.entries_between(s, container.subject_key, start, end, MAX_INHERITED - served)
                 s.expunge_all()
             for entry, facts in rows:
                 if entry.document_hash == container.document_hash:
                     continue  # the packing event itself is already in the subject's own history
                 doc = self.store.get_document(entry.document_hash)
-                verified = doc is not None and _doc_hash(doc) == entry.document_hash
                 served += 1
                 yield InheritedEvent(
                     container=container.identifier,
@@ -357,9 +373,32 @@ class LineageReader:
                     tx_hash=entry.tx_hash,
                     block_number=entry.block_number,
                     document=doc,
-                    document_verified=verified,
+                    document_verified=doc is not None and _doc_hash(doc) == entry.document_hash,
                     container_verdict=container.verdict,
                 )
+
+    def _container_windows(self, containers: Sequence[Link]) -> Iterator[tuple[Link, int, int | None]]:
+        """Each container with the time window the subject sat in it, then the containers of those
+        containers with the windows intersected (a wheel in a case on a pallet rides the pallet)."""
+        queue = deque((c, c.event_time_ms, c.until_ms, 0) for c in containers)
+        seen: set[str] = set()
+        while queue:
+            container, start, end, depth = queue.popleft()
+            if container.subject_key in seen:
+                continue
+            seen.add(container.subject_key)
+            yield container, start, end
+            if depth >= MAX_CONTAINMENT_DEPTH:
+                continue
+            with self.store.session() as s:
+                outer = graph.edges_to(s, container.subject_key, (graph.CONTAINS,), MAX_LINKS)
+                windows = [(edge, self._until(s, edge)) for edge in outer]
+            for edge, until in windows:
+                lo = max(start, edge.event_time_ms)
+                hi = until if end is None else (end if until is None else min(end, until))
+                if hi is None or lo < hi:
+                    link = self._link(CONTAINED_IN, edge.from_id, edge.from_key, edge, until)
+                    queue.append((link, lo, hi, depth + 1))
 
 
 def _until_released(edge: graph.Edge, released: Sequence[graph.Edge]) -> int | None:
