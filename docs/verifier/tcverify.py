@@ -318,12 +318,14 @@ def verify_trace(node: Node, deployment: Deployment, pages: Sequence[dict[str, A
         "subjectKey = keccak256(utf8(product_id))",
         "product_key is not keccak256(utf8(product_id))",
     )
-    custodian, status, is_open, _created, originator, chain_head = node.call(
+    custodian, status, is_open, _created, originator, subject_head = node.call(
         registry, "getSubject(bytes32)", [key], SUBJECT, block
     )
     if status == 0:
         v.problems.append((INCOMPLETE, f"the contract holds no subject {identifier}"))
         return v
+    chain_head = node.call(registry, "headOf(bytes32)", [key], ["bytes32"], block)
+    v.check(bytes(chain_head) == bytes(subject_head), "headOf = getSubject().head", "headOf disagrees with getSubject")
     served = (trace["open"], trace["originator"], trace["custodian"], trace["status"])
     chain = (is_open, originator, None if is_open else custodian, STATUS.get(status, str(status)))
     v.check(
