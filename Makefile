@@ -6,9 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .install-stamps
 
-.PHONY: install demo test lint compile clean
+.PHONY: install demo test lint compile clean forge slither
 
 install: $(STAMPS)/python $(STAMPS)/node $(STAMPS)/system
+	@echo "installed: run 'source .venv/bin/activate' to use tracechain by name (or call .venv/bin/tracechain)"
 
 $(STAMPS)/python: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,12 +32,35 @@ $(STAMPS)/system:
 demo: install
 	$(BIN)/tracechain demo
 
-lint: install
+lint: install slither
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy src
 
-test: lint
+test: lint forge
 	$(BIN)/pytest
+
+# Property-based contract tests (test/forge/, settings in foundry.toml): forge from npm, compiling
+# with the npm solc through scripts/solc-shim.js. forge's cache recompiles only what changed.
+forge: install
+	node_modules/.bin/forge test
+
+# slither on contracts/ (triage in slither.config.json), compiled by forge under the `slither`
+# profile so its `forge clean` leaves the test build alone. It runs in its own venv (see
+# scripts/slither-requirements.txt) and only when the contracts or its settings changed.
+SLITHER_VENV := .venv-slither
+SLITHER_INPUTS := $(wildcard contracts/*.sol contracts/*/*.sol slither.db.json) slither.config.json foundry.toml \
+	package-lock.json scripts/solc-shim.js
+
+slither: $(STAMPS)/slither-passed
+
+$(STAMPS)/slither-tool: scripts/slither-requirements.txt
+	@test -x $(SLITHER_VENV)/bin/python || $(PYTHON) -m venv $(SLITHER_VENV)
+	$(SLITHER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/slither-requirements.txt
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/slither-passed: $(STAMPS)/slither-tool $(SLITHER_INPUTS) | install
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" FOUNDRY_PROFILE=slither $(SLITHER_VENV)/bin/slither .
+	@touch $@
 
 compile: install
 	$(BIN)/tracechain compile

@@ -107,6 +107,16 @@ class TransactionError(TraceChainError):
     code = "transaction_failed"
 
 
+class TransactionPendingError(UnavailableError):
+    """A transaction was sent but not mined in time; it may still be mined (look it up before resending)."""
+
+    code = "transaction_pending"
+
+    def __init__(self, message: str, tx_hash: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.tx_hash = tx_hash
+
+
 class SignatureError(PermissionDeniedError):
     """A signature or signed request is invalid, expired or already used."""
 
@@ -259,11 +269,12 @@ class ActorRegistryNotSelfOrGovernance(ContractRevertError, PermissionDeniedErro
 
 # Notary
 class NotaryRecordExists(ContractRevertError, ConflictError):
-    """The record hash is already notarized (see blockNumber and timestamp for when)."""
+    """This notarization (same record hash, kind and notary, or same parties) already exists (see
+    blockNumber and timestamp for when)."""
 
 
 class NotaryBatchExists(ContractRevertError, ConflictError):
-    """A batch with this Merkle root is already anchored (see blockNumber and timestamp for when)."""
+    """This notary already anchored a batch with this Merkle root (see blockNumber and timestamp for when)."""
 
 
 class NotaryEmptyKind(ContractRevertError, InvalidInputError):
@@ -517,12 +528,6 @@ class RecordHashMismatchError(InvalidInputError):
     code = "record_hash_mismatch"
 
 
-class RecordAlreadyNotarizedError(ConflictError):
-    """The record is already notarized (or queued with another kind)."""
-
-    code = "record_already_notarized"
-
-
 class NotarizationNotFoundError(NotFoundError):
     """No notarization of this record hash is known to the chain or the batch queue."""
 
@@ -530,7 +535,8 @@ class NotarizationNotFoundError(NotFoundError):
 
 
 class ReceiptNotReadyError(NotFoundError):
-    """The record is queued for a batch that is not anchored yet, so it has no receipt yet."""
+    """The record is queued for a batch the chain does not hold (not anchored yet, or its anchor
+    was rolled back), so it has no receipt yet."""
 
     code = "receipt_not_ready"
 

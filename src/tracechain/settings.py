@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
     manifest_path: Path | None = Field(default=None, description="Deployment manifest; default per chain")
     rpc_timeout_seconds: float = Field(default=5.0, gt=0, le=600, description="Longest wait for one RPC call")
+    mining_timeout_seconds: float = Field(
+        default=120.0, gt=0, le=3600, description="Longest wait for a sent transaction to be mined"
+    )
     confirmations: int | None = Field(
         default=None, ge=0, description="Blocks the indexer stays behind the head; default 0 on dev chains, else 12"
     )
@@ -35,6 +38,20 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_base_url: str = Field(default="http://127.0.0.1:8000", description="Base of printed URLs")
+    # Limits of the HTTP API: a hostile request is refused before it costs memory, stack or CPU.
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, description="Largest request body (413 above)")
+    max_json_depth: int = Field(
+        default=64, ge=8, le=512, description="Deepest JSON nesting of a request body (400 json_too_deep above)"
+    )
+    proxy_max_block_range: int = Field(default=10_000, ge=1, description="/v1/rpc: most blocks one eth_getLogs spans")
+    proxy_max_logs: int = Field(default=10_000, ge=1, description="/v1/rpc: most logs one eth_getLogs returns")
+    proxy_gas_cap: int = Field(
+        default=30_000_000, ge=100_000, description="/v1/rpc: gas limit of eth_call / eth_estimateGas (lower ones kept)"
+    )
+    proxy_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=60, description="/v1/rpc: wall time one HTTP request (a whole batch) may take"
+    )
+    proxy_max_batch: int = Field(default=100, ge=1, description="/v1/rpc: most calls in one JSON-RPC batch")
 
     def confirmations_for(self, dev_chain: bool) -> int:
         """`confirmations`, or its default: 0 on local dev chains (nothing reorganises them), 12

@@ -164,3 +164,37 @@ def test_two_processes_relay_for_one_operator_at_once(node_with_state) -> None: 
     assert failures == []
     reader = TraceReader(first)
     assert all(reader.trace(pid).verification.verified for pid in pids)
+
+
+def test_a_write_not_mined_in_time_is_neither_lost_nor_recorded_twice(node_with_state) -> None:  # noqa: ANN001
+    """The node takes the transaction but does not mine it (a congested network): the writer hears
+    "pending" with the transaction hash; a retry while it is pending is refused as being recorded;
+    once mined, a retry is refused as recorded; one the node dropped may be sent again."""
+    node, tmp = node_with_state
+    m = _accounts()["manufacturer"]
+    runtime = _runtime(node.url, tmp / "data")
+    service = ProvenanceService(runtime)
+    service.register(m, PID)  # type: ignore[arg-type]
+    rpc = runtime.chain.w3.provider.make_request
+    rpc("evm_setAutomine", [False])  # type: ignore[arg-type]
+    runtime.chain.mining_timeout = 0.2  # nothing is mined until the test says so: no race with the clock
+
+    shipping = [event_doc([PID], "shipping", 10, "in_transit")]
+    with pytest.raises(errors.TransactionPendingError) as pending:
+        service.record_events(m, shipping)  # type: ignore[arg-type]
+    with pytest.raises(errors.EventBeingRecordedError):
+        service.record_events(m, shipping)  # type: ignore[arg-type]
+    rpc("evm_mine", [])  # type: ignore[arg-type]
+    assert runtime.chain.w3.eth.get_transaction_receipt(pending.value.tx_hash)["status"] == 1  # type: ignore[arg-type]
+    with pytest.raises(errors.EventAlreadyRecordedError):
+        service.record_events(m, shipping)  # type: ignore[arg-type]
+
+    receiving = [event_doc([PID], "receiving", 20)]
+    with pytest.raises(errors.TransactionPendingError) as dropped:
+        service.record_events(m, receiving)  # type: ignore[arg-type]
+    rpc("anvil_dropTransaction", [dropped.value.tx_hash])  # type: ignore[arg-type]
+    rpc("evm_setAutomine", [True])  # type: ignore[arg-type]
+    runtime.chain.mining_timeout = 120
+    service.record_events(m, receiving)  # type: ignore[arg-type]
+    trace = TraceReader(runtime).trace(PID)
+    assert [e.biz_step for e in trace.events] == ["shipping", "receiving"] and trace.verification.verified

@@ -15,6 +15,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
+from web3.exceptions import TimeExhausted
 
 from tracechain import errors
 from tracechain.chain.artifact import Artifact
@@ -199,27 +200,30 @@ class Transactor:
         value: int = 0,
         gas: int | None = None,
         before_send: Callable[[], None] | None = None,
+        on_sent: Callable[[str], None] | None = None,
     ) -> TxResult:
         """Send `call` as `sender` (or as a relayed request signed by `sender`). Everything is
         checked first (one simulation); then `before_send` runs (e.g. to store the documents the call
-        commits to, so a refused write stores nothing), then the transaction is sent.
+        commits to, so a refused write stores nothing), then the transaction is sent and `on_sent`
+        gets its hash before it is waited for.
 
         `gas` skips estimation when the caller knows an upper bound for the call's shape.
 
         Raises:
             ContractRevertError: the contract refused, decoded to its named subclass.
             TransactionError: the transaction failed for another reason.
+            TransactionPendingError: sent, but not mined within the chain's mining timeout.
         """
         if self.relayer is not None:
             request = self.sign(sender, self.build_request(sender.address, call, value=value, gas=gas))
-            return self.relay(request, before_send=before_send)
+            return self.relay(request, before_send=before_send, on_sent=on_sent)
         limit = gas if gas is not None else self.estimate(sender.address, call, value=value)
         if gas is not None:
             self.simulate(sender.address, call, value=value, gas=limit)
         if before_send is not None:
             before_send()
         params: Any = {"from": sender.address, "value": value, "gas": limit, "chainId": self.chain.chain_id}
-        return self._submit(sender, lambda nonce: call.build_transaction(_with_nonce(params, nonce)))
+        return self._submit(sender, lambda nonce: call.build_transaction(_with_nonce(params, nonce)), on_sent)
 
     def deploy(self, sender: LocalAccount, artifact: Artifact, *args: Any) -> tuple[str, TxResult]:
         """Deploy `artifact` with constructor `args`; returns (address, result)."""
@@ -308,9 +312,10 @@ class Transactor:
         relayer: LocalAccount | None = None,
         *,
         before_send: Callable[[], None] | None = None,
+        on_sent: Callable[[str], None] | None = None,
     ) -> TxResult:
         """Check and submit a signed forward request, paid by `relayer` (default: ours); `before_send`
-        runs once every check passed, just before the transaction is sent.
+        runs once every check passed, just before the transaction is sent, `on_sent` with its hash.
 
         Raises:
             SignatureError: the signature is not the sender's, the nonce is used, or it expired.
@@ -324,7 +329,7 @@ class Transactor:
         if before_send is not None:
             before_send()
         params: Any = {"from": relayer.address, "value": 0, "gas": gas, "chainId": self.chain.chain_id}
-        return self._submit(relayer, lambda nonce: call.build_transaction(_with_nonce(params, nonce)))
+        return self._submit(relayer, lambda nonce: call.build_transaction(_with_nonce(params, nonce)), on_sent)
 
     def check_signature(self, request: ForwardRequest) -> int:
         """The cheap checks of a signed request, before any work is spent on what it carries: no
@@ -390,8 +395,11 @@ class Transactor:
     def _nonce(self, address: str) -> int:
         return int(self.w3.eth.get_transaction_count(address, "pending"))  # type: ignore[arg-type]
 
-    def _submit(self, sender: LocalAccount, build: Callable[[int], Any]) -> TxResult:
-        """Build the transaction with the sender's next nonce, sign, send and wait for it.
+    def _submit(
+        self, sender: LocalAccount, build: Callable[[int], Any], on_sent: Callable[[str], None] | None = None
+    ) -> TxResult:
+        """Build the transaction with the sender's next nonce, sign, send, tell `on_sent` its hash,
+        and wait (up to the chain's mining timeout) for it to be mined.
 
         Nonce, signing and sending happen under the chain's send lock and the sender lock (shared by
         every process over one store), so threads and processes sharing an account never reuse a
@@ -408,7 +416,17 @@ class Transactor:
                 except Exception as exc:
                     if attempt == 2 or not _nonce_taken(exc):
                         raise
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.05)
+            if on_sent is not None:
+                on_sent("0x" + bytes(tx_hash).hex())
+            timeout = self.chain.mining_timeout
+            try:
+                receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.05)
+            except TimeExhausted:
+                raise errors.TransactionPendingError(
+                    f"transaction 0x{bytes(tx_hash).hex()} was sent but not mined within {timeout:g} s",
+                    "0x" + bytes(tx_hash).hex(),
+                    hint="it may still be mined: look it up before sending the write again",
+                ) from None
         except Exception as exc:
             raise self._translate(exc) from exc
         if receipt["status"] != 1:
@@ -467,4 +485,3 @@ def decode_request(
     if fn.fn_name not in functions:
         raise errors.RequestMismatchError(f"the signed request calls {fn.fn_name}, expected {' or '.join(functions)}")
     return str(fn.fn_name), dict(args)
-

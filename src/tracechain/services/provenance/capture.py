@@ -19,6 +19,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
+from web3.exceptions import TransactionNotFound
 
 from tracechain import errors
 from tracechain.chain.provenance import (
@@ -173,9 +174,7 @@ class ProvenanceService:
             moved = [row.identifier for row in index.known_subjects(s, [to_hex(k) for k in keys[1:]]).values()]
         return WriteReceipt(tx, (pid.canonical, *moved))
 
-    def force_custody(
-        self, sender: LocalAccount, product_id: str, to: str, reason: dict[str, Any]
-    ) -> WriteReceipt:
+    def force_custody(self, sender: LocalAccount, product_id: str, to: str, reason: dict[str, Any]) -> WriteReceipt:
         """Governance moves custody of a subject whose custodian cannot act (suspended, key lost);
         `reason` (a document) is stored, its hash goes on-chain.
 
@@ -185,8 +184,7 @@ class ProvenanceService:
         """
         pid = self._require_known(parse_product_id(product_id))
         reason_hash = self._document_hash(reason, "reason")
-        key = pid.key
-        call = self.client.contract.functions.forceCustody(key, to_address(to), reason_hash)
+        call = self.client.contract.functions.forceCustody(pid.key, to_address(to), reason_hash)
         tx = self._send(sender, call, [reason])
         return WriteReceipt(tx, (pid.canonical,), document_hashes=(to_hex(reason_hash),))
 
@@ -221,8 +219,18 @@ class ProvenanceService:
             raise errors.EventAlreadyRecordedError("every event of the document is recorded already")
         return [CallToSign(self.client.record_call(b.chain_inputs(), b.create), b.gas) for b in batches]
 
-    def transfer_call(self, product_id: str, to: str) -> CallToSign:
-        return CallToSign(self.client.transfer_call([parse_product_id(product_id).key], to_address(to)))
+    def transfer_call(self, product_id: str, to: str, holder: str | None = None) -> CallToSign:
+        """The transferCustody call for `product_id` — with what is packed inside it that `holder`
+        holds, as `transfer` does."""
+        pid = self._require_known(parse_product_id(product_id))
+        contents = self._held_contents(pid, to_address(holder)) if holder else []
+        return CallToSign(self.client.transfer_call([pid.key, *contents], to_address(to)))
+
+    def force_custody_call(self, product_id: str, to: str, reason: dict[str, Any]) -> CallToSign:
+        """The forceCustody call governance signs to move `product_id` to `to` for `reason`."""
+        pid = self._require_known(parse_product_id(product_id))
+        reason_hash = self._document_hash(reason, "reason")
+        return CallToSign(self.client.contract.functions.forceCustody(pid.key, to_address(to), reason_hash))
 
     def recall_call(self, product_id: str, notice: dict[str, Any]) -> CallToSign:
         reason = self._document_hash(notice, "recall notice")
@@ -317,12 +325,28 @@ class ProvenanceService:
         return ImportReport(tuple(receipts), len(prepared), 0)
 
     def relay_transfer(self, request: ForwardRequest, product_id: str) -> WriteReceipt:
-        """Relay a signed `transferCustody` of `product_id`."""
+        """Relay a signed `transferCustody` of `product_id` (first), with any of its contents after it."""
         pid = self._require_known(parse_product_id(product_id))
-        args = self._decode(request, "transferCustody")
-        if [bytes(k) for k in args["subjectKeys"]] != [pid.key]:
+        keys = [bytes(k) for k in self._decode(request, "transferCustody")["subjectKeys"]]
+        if not keys or keys[0] != pid.key:
             raise errors.RequestMismatchError(f"the signed request hands over other subjects than {pid.canonical}")
-        return WriteReceipt(self._relay(request, []), (pid.canonical,))
+        with self.store.session() as s:
+            known = index.known_subjects(s, [to_hex(k) for k in keys[1:]])
+        if len(known) != len(set(keys[1:])):
+            raise errors.RequestMismatchError("the signed request hands over subjects this service does not know")
+        moved = tuple(known[to_hex(k)].identifier for k in keys[1:])
+        return WriteReceipt(self._relay(request, []), (pid.canonical, *moved))
+
+    def relay_force_custody(self, request: ForwardRequest, product_id: str, reason: dict[str, Any]) -> WriteReceipt:
+        """Relay governance's signed `forceCustody` of `product_id` whose reason hash is the hash of `reason`."""
+        pid = self._require_known(parse_product_id(product_id))
+        args = self._decode(request, "forceCustody")
+        if bytes(args["subjectKey"]) != pid.key:
+            raise errors.RequestMismatchError(f"the signed request moves another subject than {pid.canonical}")
+        reason_hash = self._document_hash(reason, "reason")
+        if bytes(args["reasonHash"]) != reason_hash:
+            raise errors.RequestMismatchError("the signed reason hash is not the hash of the reason sent")
+        return WriteReceipt(self._relay(request, [reason]), (pid.canonical,), document_hashes=(to_hex(reason_hash),))
 
     def relay_recall(self, request: ForwardRequest, product_id: str, notice: dict[str, Any]) -> WriteReceipt:
         """Relay a signed `recall` of `product_id` whose reason hash is the hash of `notice`."""
@@ -396,8 +420,9 @@ class ProvenanceService:
     def _record_batch(self, sender: LocalAccount, batch: Batch) -> WriteReceipt:
         call = self.client.record_call(batch.chain_inputs(), batch.create)
         with self._reserved(batch.events) as sent:
-            tx = self.client.tx.send(sender, call, gas=batch.gas, before_send=lambda: self._keep_events(batch.events))
-            sent(tx.tx_hash)
+            tx = self.client.tx.send(
+                sender, call, gas=batch.gas, before_send=lambda: self._keep_events(batch.events), on_sent=sent
+            )
         self.runtime.sync()  # read-your-writes: the index holds the batch before we answer
         return self._receipt(tx, batch.events)
 
@@ -422,8 +447,7 @@ class ProvenanceService:
                     "(as that identifier, open or held)"
                 )
         with self._reserved(prepared) as sent:
-            tx = self._relay(request, [], keep=lambda: self._keep_events(prepared))
-            sent(tx.tx_hash)
+            tx = self._relay(request, [], keep=lambda: self._keep_events(prepared), on_sent=sent)
         self.runtime.sync()
         return self._receipt(tx, prepared)
 
@@ -501,21 +525,28 @@ class ProvenanceService:
             raise
 
     def _stale(self, row: index.ReservationRow, now: datetime) -> bool:
-        """A reservation no longer holds when its transaction is not on the chain (rolled back or
-        never mined), or when it was never sent and is older than RESERVATION_TTL. A reservation whose
-        transaction is mined holds: the event is recorded (the index may not have it yet)."""
+        """A reservation no longer holds when the node knows nothing of its transaction (rolled back
+        or dropped) or it failed, or when it was never sent and is older than RESERVATION_TTL. It
+        holds while its transaction is pending; once it is mined the event is recorded (the index
+        may not have it yet). A node that does not answer leaves it holding (raises unavailable)."""
         if row.tx_hash is None:
             reserved = row.reserved_at if row.reserved_at.tzinfo else row.reserved_at.replace(tzinfo=UTC)
             return now - reserved > RESERVATION_TTL
+        eth = self.runtime.chain.w3.eth
         try:
-            receipt = self.runtime.chain.w3.eth.get_transaction_receipt(row.tx_hash)  # type: ignore[arg-type]
-        except Exception:  # TransactionNotFound: dropped or forgotten by the chain
-            return True
+            try:
+                receipt = eth.get_transaction_receipt(row.tx_hash)  # type: ignore[arg-type]
+            except TransactionNotFound:
+                try:
+                    eth.get_transaction(row.tx_hash)  # type: ignore[arg-type]
+                except TransactionNotFound:
+                    return True  # dropped, or forgotten by a node that rolled back
+                return False  # pending: it may still be mined
+        except Exception as exc:
+            raise errors.ChainUnavailableError(f"{self.runtime.chain.label()} did not answer: {exc}") from exc
         if int(receipt["status"]) != 1:
             return True
-        raise errors.EventAlreadyRecordedError(
-            f"event {row.event_id} is already recorded (transaction {row.tx_hash})"
-        )
+        raise errors.EventAlreadyRecordedError(f"event {row.event_id} is already recorded (transaction {row.tx_hash})")
 
     def _receipt(self, tx: TxResult, prepared: Sequence[PreparedEvent]) -> WriteReceipt:
         ids = tuple(dict.fromkeys(s.identifier.canonical for p in prepared for s in p.subjects))
@@ -531,7 +562,11 @@ class ProvenanceService:
         return tx
 
     def _relay(
-        self, request: ForwardRequest, documents: Sequence[Any], keep: Callable[[], None] | None = None
+        self,
+        request: ForwardRequest,
+        documents: Sequence[Any],
+        keep: Callable[[], None] | None = None,
+        on_sent: Callable[[str], None] | None = None,
     ) -> TxResult:
         """Relay the signed request paid by the operator; its documents are stored once it passed every
         check (signature, nonce, deadline, the call itself)."""
@@ -541,7 +576,7 @@ class ProvenanceService:
             if keep is not None:
                 keep()
 
-        tx = self.runtime.transactor.relay(request, self.runtime.operator, before_send=before_send)
+        tx = self.runtime.transactor.relay(request, self.runtime.operator, before_send=before_send, on_sent=on_sent)
         self.runtime.sync()
         return tx
 
