@@ -72,6 +72,17 @@ def test_large_floats_round_trip_to_the_same_hash(store_url: str, tmp_path: Path
     assert to_hex(document_hash(store.get_document(digest))) == digest
 
 
+def test_a_double_of_2_to_the_53_round_trips_to_the_same_hash(store_url: str) -> None:
+    """The double 2^53 must read back as a double: as the integer 9007199254740992 it would be one
+    TraceChain refuses to hash (docs/PROTOCOL.md §1: integers within ±(2^53-1))."""
+    store = Store(store_url)
+    doc = {"edge": 9007199254740992.0, "below": -9007199254740992.0, "safe": 9007199254740991}
+    digest = store.put_document(doc)
+    served = store.get_document(digest)
+    assert to_hex(document_hash(served)) == digest
+    assert isinstance(served["safe"], int) and isinstance(served["edge"], float)
+
+
 def test_concurrent_indexers_on_one_store_apply_each_log_once(store_url: str, net, tmp_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 

@@ -297,9 +297,10 @@ def document_row(doc: Any) -> tuple[str, str]:
 
 def _json_int(text: str) -> int | float:
     """JCS writes large floats as plain digits (1e17 -> 100000000000000000); read those back as
-    floats so the document re-hashes to the same value."""
+    floats so the document re-hashes to the same value. Integers are only ever within ±(2^53-1)
+    (docs/PROTOCOL.md §1), so 2^53 itself was a float too."""
     value = int(text)
-    return value if abs(value) <= 2**53 else float(value)
+    return value if abs(value) < 2**53 else float(value)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
