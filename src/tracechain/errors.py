@@ -609,3 +609,35 @@ class ActorNotFoundError(NotFoundError):
     """No registered actor has this address."""
 
     code = "actor_not_found"
+
+
+# Procurement cases (domain)
+class CaseNotFoundError(NotFoundError):
+    """No procurement case has this id."""
+
+    code = "case_not_found"
+
+
+class CaseTemplateError(InvalidInputError):
+    """The process template is not a valid TraceChain case template."""
+
+    code = "invalid_case_template"
+
+
+class CaseTemplateNotFoundError(NotFoundError):
+    """The case's template document is not known to this server (neither built in nor stored)."""
+
+    code = "case_template_not_found"
+
+
+class StepDocumentError(InvalidInputError):
+    """The step's document does not fit its kind (schema, case, kind, or an EPCIS event that does not
+    name the purchase order)."""
+
+    code = "invalid_step_document"
+
+
+class StepSignatureError(SignatureError):
+    """A step signature is missing, or not the signature of the party it is given for."""
+
+    code = "invalid_step_signature"

@@ -24,7 +24,7 @@ from tracechain.chain.artifact import load_artifact
 from tracechain.chain.connect import Chain
 from tracechain.chain.deploy import Deployment
 from tracechain.hashing import to_hex
-from tracechain.store import actors, notary, provenance, rights
+from tracechain.store import actors, cases, notary, provenance, rights
 from tracechain.store.db import Activity, Checkpoint, IndexedBlock, Store
 
 STREAM = "contracts"
@@ -71,7 +71,7 @@ class Rewind:
 
 
 Rewinder = Callable[[Rewind], None]
-MODULES = (actors, provenance, notary, rights)
+MODULES = (actors, provenance, notary, rights, cases)
 
 
 def default_handlers() -> dict[tuple[str, str], Handler]:
