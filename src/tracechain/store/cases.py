@@ -342,6 +342,14 @@ def price_points(
     return list(session.scalars(query))
 
 
+def recorded_event_documents(session: Session, event_id: str) -> set[str]:
+    """The document hashes the provenance chain recorded event `event_id` (0x-hex digest) with."""
+    from tracechain.store.provenance import EntryRow
+
+    query = select(EntryRow.document_hash).where(EntryRow.ref == event_id, EntryRow.kind == 1).distinct()
+    return set(session.scalars(query))
+
+
 def buyer_orders(session: Session, buyer: str, gtin: str) -> list[CasePricePointRow]:
     """Every effective ordered line of `gtin` by `buyer`, oldest first."""
     query = (
