@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tracechain import __version__
 from tracechain.api.errors import install_error_handlers
-from tracechain.api.routers import notary, products, rights, system
+from tracechain.api.routers import cases, notary, products, rights, system
 from tracechain.services.notary import NotaryService
 from tracechain.services.runtime import Runtime
 
@@ -60,7 +60,7 @@ def create_app(runtime: Runtime, *, batch_interval: float | None = None) -> Fast
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (system, products, notary, rights):
+    for module in (system, products, notary, rights, cases):
         app.include_router(module.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
