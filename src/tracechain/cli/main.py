@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from tracechain.cli import actors, common, notary, product, rights
+from tracechain.cli import actors, cases, common, notary, product, rights
 from tracechain.cli.common import RpcOption, TraceChainGroup
 
 app = typer.Typer(
@@ -139,7 +139,7 @@ def demo(
         uvicorn.run(create_app(runtime), host=settings.api_host, port=settings.api_port, log_level="warning")
 
 
-for feature in (actors, product, notary, rights):
+for feature in (actors, product, notary, rights, cases):
     feature.register(app)
 
 
