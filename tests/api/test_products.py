@@ -187,7 +187,7 @@ def _raw_request(net, signer, data: str) -> dict[str, Any]:  # noqa: ANN001
 def test_unauthorised_signed_event_is_refused(api: TestClient, net, service) -> None:  # noqa: ANN001
     service.register(net.accounts["manufacturer"], PID)
     events = [event_doc([PID], "shipping")]
-    data = service.events_call(events)._encode_transaction_data()
+    data = service.events_call(events).call._encode_transaction_data()
     response = api.post(
         f"/v1/products/{PID}/events",
         json={"request": _raw_request(net, net.accounts["logistics"], data), "events": events},
@@ -212,7 +212,7 @@ def test_bad_signature_replay_and_mismatch_are_refused(api: TestClient, net, ser
 
     assert api.post(f"/v1/products/{PID}/events", json={"request": request, "events": events}).status_code == 201
     resent = api.post(f"/v1/products/{PID}/events", json={"request": request, "events": events})
-    assert resent.status_code == 409  # the same event again: refused before the forwarder is asked
+    assert resent.status_code == 401  # the same request again: its nonce is spent (checked before anything else)
 
     transfer = _signed(api, m, action="transfer", product_id=PID, to=net.accounts["logistics"].address)
     assert api.post(f"/v1/products/{PID}/custody", json={"request": transfer}).status_code == 201

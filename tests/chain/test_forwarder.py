@@ -58,11 +58,15 @@ def test_request_carrying_ether_is_refused_before_paying(net) -> None:
 
 def test_request_with_too_little_gas_is_refused_before_paying(net) -> None:
     m, relayer = net.accounts["manufacturer"], net.accounts["relayer"]
-    request = net.relayed.sign_request(m, _update_call(net, "Starved"))
-    starved = net.relayed.sign(m, replace(request, gas=5_000, signature=""))
+    request = net.relayed.sign_request(m, _update_call(net, "Starved " * 40))  # ~10 new storage slots
     balance, block = net.chain.w3.eth.get_balance(relayer.address), net.chain.w3.eth.block_number
-    with pytest.raises(errors.TransactionError, match="sign the request with more gas"):
-        net.relayed.relay(starved)
+    starved = net.relayed.sign(m, replace(request, gas=5_000, signature=""))
+    with pytest.raises(errors.RequestGasError, match="outside"):
+        net.relayed.relay(starved)  # below what any call needs
+    starved = net.relayed.sign(m, replace(request, gas=30_000, signature=""))
+    with pytest.raises(errors.RequestGasError, match="sign the request with more gas") as info:
+        net.relayed.relay(starved)  # too little for this call
+    assert isinstance(info.value, errors.InvalidInputError)  # the client's to fix: a 4xx, not a 500
     assert net.chain.w3.eth.get_balance(relayer.address) == balance  # nothing was sent
     assert net.chain.w3.eth.block_number == block
 

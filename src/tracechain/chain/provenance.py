@@ -15,7 +15,7 @@ from web3.contract.contract import ContractFunction
 from web3.types import BlockIdentifier
 
 from tracechain.chain.client import ContractClient
-from tracechain.chain.transact import TxResult
+from tracechain.chain.transact import Call, EncodedCall, TxResult
 from tracechain.errors import InvalidInputError
 from tracechain.hashing import keccak_text, parse_bytes32, to_hex
 from tracechain.types import to_address
@@ -201,12 +201,15 @@ class ProvenanceRegistryClient(ContractClient):
     def create_call(self, subjects: Sequence[NewSubject]) -> ContractFunction:
         return self.contract.functions.createSubjects([s.as_tuple() for s in subjects])
 
-    def record_call(self, events: Sequence[EventInput], create: Sequence[NewSubject] = ()) -> ContractFunction:
-        """`recordEvent` for one plain event on one subject, else `recordEvents`."""
+    def record_call(
+        self, events: Sequence[EventInput], create: Sequence[NewSubject] = ()
+    ) -> Call:
+        """`recordEvent` for one plain event on one subject, else `recordEvents` (encoded directly)."""
         if not create and len(events) == 1 and len(events[0].subjects) == 1 and events[0].kind == EntryKind.EVENT:
             e = events[0]
             return self.contract.functions.recordEvent(e.subjects[0], e.event_id, e.document_hash, e.biz_step)
-        return self.contract.functions.recordEvents([s.as_tuple() for s in create], [e.as_tuple() for e in events])
+        args = ([s.as_tuple() for s in create], [e.as_tuple() for e in events])
+        return EncodedCall(self.contract, "recordEvents", args)
 
     def transfer_call(self, subject_keys: Sequence[bytes], to: str) -> ContractFunction:
         return self.contract.functions.transferCustody([parse_bytes32(k) for k in subject_keys], to_address(to))

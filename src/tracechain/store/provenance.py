@@ -239,6 +239,14 @@ def known_subjects(session: Session, keys: list[str]) -> dict[str, SubjectRow]:
     return found
 
 
+def known_facts(session: Session, document_hashes: list[str]) -> set[str]:
+    """Of `document_hashes`, those whose EPCIS facts are stored."""
+    found: set[str] = set()
+    for chunk in _chunks(document_hashes):
+        found.update(session.scalars(select(EventFactsRow.document_hash).where(EventFactsRow.document_hash.in_(chunk))))
+    return found
+
+
 def recorded_events(session: Session, event_ids: list[str]) -> dict[str, int]:
     """Of `event_ids` (0x-hex digests), those the index holds as recorded events, with the block."""
     found: dict[str, int] = {}

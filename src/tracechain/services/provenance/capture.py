@@ -19,7 +19,6 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
-from web3.contract.contract import ContractFunction
 
 from tracechain import errors
 from tracechain.chain.provenance import (
@@ -28,7 +27,7 @@ from tracechain.chain.provenance import (
     NewSubject,
     ProvenanceRegistryClient,
 )
-from tracechain.chain.transact import ForwardRequest, Transactor, TxResult, decode_request
+from tracechain.chain.transact import Call, ForwardRequest, Transactor, TxResult, decode_request
 from tracechain.hashing import document_hash, keccak_text, parse_bytes32, to_hex
 from tracechain.product_ids import ProductId, parse_product_id
 from tracechain.services.provenance.events import (
@@ -73,6 +72,14 @@ class ImportReport:
 
 
 Progress = Callable[[int, int], None]  # (events done, events in all)
+
+
+@dataclass(frozen=True)
+class CallToSign:
+    """A contract call an actor signs as a forward request, with the gas it needs when known."""
+
+    call: Call
+    gas: int | None = None
 
 
 class ProvenanceService:
@@ -188,47 +195,49 @@ class ProvenanceService:
         return WriteReceipt(tx, (pid.canonical,), document_hashes=(to_hex(reason),))
 
     # ---------------------------------------------------------------- calls to sign (for clients)
-    def register_call(self, product_id: str, metadata: dict[str, Any] | None = None) -> ContractFunction:
+    def register_call(self, product_id: str, metadata: dict[str, Any] | None = None) -> CallToSign:
         """The createSubjects call an actor signs for `product_id` and `metadata`."""
         subjects, _ = self._new_subjects([(product_id, metadata)])
-        return self.client.create_call(subjects)
+        return CallToSign(self.client.create_call(subjects))
 
-    def events_call(self, documents: Sequence[dict[str, Any]]) -> ContractFunction:
+    def events_call(self, documents: Sequence[dict[str, Any]]) -> CallToSign:
         """The recordEvent(s) call an actor signs to record `documents` in one transaction."""
         batch = self._single_batch(prepare_events(documents), check_recorded=False)
-        return self.client.record_call(batch.chain_inputs(), batch.create)
+        return CallToSign(self.client.record_call(batch.chain_inputs(), batch.create), batch.gas)
 
-    def epcis_calls(self, epcis_doc: dict[str, Any]) -> list[ContractFunction]:
+    def epcis_calls(self, epcis_doc: dict[str, Any]) -> list[CallToSign]:
         """The recordEvents calls, in order, an actor signs to import the unrecorded events of an
         EPCISDocument (one per transaction)."""
         batches = self._plan(self._unrecorded(self._prepare_document(epcis_doc)))
         if not batches:
             raise errors.EventAlreadyRecordedError("every event of the document is recorded already")
-        return [self.client.record_call(b.chain_inputs(), b.create) for b in batches]
+        return [CallToSign(self.client.record_call(b.chain_inputs(), b.create), b.gas) for b in batches]
 
-    def transfer_call(self, product_id: str, to: str) -> ContractFunction:
-        return self.client.transfer_call([parse_product_id(product_id).key], to_address(to))
+    def transfer_call(self, product_id: str, to: str) -> CallToSign:
+        return CallToSign(self.client.transfer_call([parse_product_id(product_id).key], to_address(to)))
 
-    def recall_call(self, product_id: str, notice: dict[str, Any]) -> ContractFunction:
-        return self.client.recall_call(parse_product_id(product_id).key, self._document_hash(notice, "recall notice"))
+    def recall_call(self, product_id: str, notice: dict[str, Any]) -> CallToSign:
+        reason = self._document_hash(notice, "recall notice")
+        return CallToSign(self.client.recall_call(parse_product_id(product_id).key, reason))
 
-    def unsigned_requests(
-        self, sender: str, calls: Sequence[ContractFunction], ttl: int = 3600
-    ) -> list[ForwardRequest]:
-        """The forward requests `sender` signs for `calls`, with consecutive nonces (the first is
-        checked against the chain: a refusal raises now).
+    def unsigned_requests(self, sender: str, calls: Sequence[CallToSign], ttl: int = 3600) -> list[ForwardRequest]:
+        """The forward requests `sender` signs for `calls`, with consecutive nonces. The first is
+        checked against the chain now (a refusal raises); later ones depend on the earlier being mined.
 
         Raises:
             ContractRevertError: the contract would refuse the first call from `sender`.
         """
         transactor = self.runtime.transactor
-        first = transactor.build_request(to_address(sender), calls[0], ttl=ttl)
-        requests = [first]
-        for i, call in enumerate(calls[1:], start=1):
-            data = call._encode_transaction_data()
-            requests.append(
-                ForwardRequest(first.sender, first.to, 0, _gas_for(call, first), first.nonce + i, first.deadline, data)
-            )
+        sender = to_address(sender)
+        first = calls[0]
+        if first.gas is not None:
+            transactor.simulate(sender, first.call, gas=first.gas)
+        head = transactor.build_request(sender, first.call, ttl=ttl, gas=first.gas)
+        requests = [head]
+        for i, later in enumerate(calls[1:], start=1):
+            gas = later.gas if later.gas is not None else head.gas
+            data = later.call._encode_transaction_data()
+            requests.append(ForwardRequest(sender, later.call.address, 0, gas, head.nonce + i, head.deadline, data))
         return requests
 
     # ---------------------------------------------------------------- relayed writes (pre-signed requests)
@@ -379,9 +388,7 @@ class ProvenanceService:
     def _record_batch(self, sender: LocalAccount, batch: Batch) -> WriteReceipt:
         call = self.client.record_call(batch.chain_inputs(), batch.create)
         with self._reserved(batch.events) as sent:
-            self._check_call(sender.address, call)
-            self._keep_events(batch.events)
-            tx = self.client.tx.send(sender, call)
+            tx = self.client.tx.send(sender, call, gas=batch.gas, before_send=lambda: self._keep_events(batch.events))
             sent(tx.tx_hash)
         return self._receipt(tx, batch.events)
 
@@ -418,25 +425,26 @@ class ProvenanceService:
         return [_new_subject(s) for s in args["create"]], [_event_input(e) for e in args["events"]]
 
     def _keep_events(self, prepared: Sequence[PreparedEvent]) -> None:
-        """Store each event document and the facts queries and lineage read."""
+        """Store each event document and the facts queries and lineage read (one transaction each)."""
         now = datetime.now(UTC)
-        for p in prepared:
-            self.store.put_document(p.document)
+        self.store.put_documents([p.document for p in prepared])
         with self.store.session() as s:
+            known = index.known_facts(s, [to_hex(p.document_hash) for p in prepared])
             for p in prepared:
                 digest = to_hex(p.document_hash)
-                if s.get(index.EventFactsRow, digest) is not None:
+                if digest in known:
                     continue
+                known.add(digest)
                 s.add(_facts(p, digest, now))
-                for subject in dict.fromkeys(p.subjects):
-                    s.add(
-                        index.EventSubjectRow(
-                            document_hash=digest,
-                            subject_key=to_hex(subject.key),
-                            identifier=subject.identifier.canonical,
-                            role=subject.role,
-                        )
+                s.add_all(
+                    index.EventSubjectRow(
+                        document_hash=digest,
+                        subject_key=to_hex(subject.key),
+                        identifier=subject.identifier.canonical,
+                        role=subject.role,
                     )
+                    for subject in dict.fromkeys(p.subjects)
+                )
 
     @contextmanager
     def _reserved(self, prepared: Sequence[PreparedEvent]) -> Iterator[Callable[[str], None]]:
@@ -504,30 +512,25 @@ class ProvenanceService:
         )
 
     # ---------------------------------------------------------------- internals: sending
-    def _send(self, sender: LocalAccount, call: ContractFunction, documents: Sequence[Any]) -> TxResult:
-        """Check the call would succeed, store its documents, then send it: a refused write stores nothing."""
-        self._check_call(sender.address, call)
-        for doc in documents:
-            if doc is not None:
-                self.store.put_document(doc)
-        return self.client.tx.send(sender, call)
-
-    def _check_call(self, sender: str, call: ContractFunction) -> None:
-        self.client.tx.estimate(sender, call)
+    def _send(self, sender: LocalAccount, call: Call, documents: Sequence[Any]) -> TxResult:
+        """Send the call; its documents are stored once it passed every check: a refused write stores nothing."""
+        return self.client.tx.send(sender, call, before_send=lambda: self._keep(documents))
 
     def _relay(
         self, request: ForwardRequest, documents: Sequence[Any], keep: Callable[[], None] | None = None
     ) -> TxResult:
-        """Check the signed request fully (signature, nonce, deadline, the call itself) before storing
-        anything, then store the documents and relay it paid by the operator."""
-        transactor = self.runtime.transactor
-        transactor.check_request(request)
-        for doc in documents:
-            if doc is not None:
-                self.store.put_document(doc)
-        if keep is not None:
-            keep()
-        return transactor.relay(request, self.runtime.operator)
+        """Relay the signed request paid by the operator; its documents are stored once it passed every
+        check (signature, nonce, deadline, the call itself)."""
+
+        def before_send() -> None:
+            self._keep(documents)
+            if keep is not None:
+                keep()
+
+        return self.runtime.transactor.relay(request, self.runtime.operator, before_send=before_send)
+
+    def _keep(self, documents: Sequence[Any]) -> None:
+        self.store.put_documents([doc for doc in documents if doc is not None])
 
     def _decode(self, request: ForwardRequest, function: str) -> dict[str, Any]:
         return decode_request(self.client.contract, request, (function,))[1]
@@ -605,10 +608,3 @@ def _event_input(decoded: dict[str, Any]) -> EventInput:
         raise errors.RequestMismatchError(f"the signed request records entry kind {kind}, not an event")
     subjects = tuple(bytes(k) for k in decoded["subjects"])
     return EventInput(decoded["eventId"], decoded["documentHash"], int(decoded["bizStep"]), subjects, EntryKind(kind))
-
-
-def _gas_for(call: ContractFunction, first: ForwardRequest) -> int:
-    """The gas a later request of a multi-request import is signed with: the first's estimate scaled
-    by calldata size (later batches cannot be estimated before the earlier ones are mined)."""
-    data = len(call._encode_transaction_data())
-    return max(first.gas, int(first.gas * data / max(len(first.data), 1) * 1.1))
