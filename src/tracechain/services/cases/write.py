@@ -97,11 +97,11 @@ class CaseService:
             ActorRegistryMissingRole: `governance` is not an active governor.
         """
         template = template or default_template()
-        self.store.put_document(template.document)
         if self.client.template_rules(template.hash_bytes) != ZERO32:
+            self.store.put_document(template.document)
             return None
         call = self.client.register_template_call(template.hash_bytes, template.rules, template.kind_names)
-        return self.client.tx.send(governance, call)
+        return self.client.tx.send(governance, call, before_send=lambda: self.store.put_document(template.document))
 
     def template(self, template_hash: str | None = None) -> CaseTemplate:
         """A template by hash (built in, or stored when registered); the default without a hash.
@@ -131,8 +131,8 @@ class CaseService:
         """
         template = template or default_template()
         call, metadata_hash = self._open_call(biz_transaction, template, metadata, supplier)
-        tx = self.client.tx.send(buyer, call)  # simulated first: a refusal raises before anything is kept
-        return self._opened(tx, biz_transaction, buyer.address, template, metadata, metadata_hash)
+        tx = self.client.tx.send(buyer, call, before_send=lambda: self._keep(template, metadata))
+        return self._opened(tx, biz_transaction, buyer.address, template, metadata_hash)
 
     def open_call(
         self,
@@ -171,9 +171,8 @@ class CaseService:
                 "the signed request opens another case (order, template, supplier or metadata) than the one sent",
                 hint="sign openCase(bizTransaction, templateHash, supplier, documentHash(metadata))",
             )
-        transactor.check_request(request)
-        tx = transactor.relay(request, self.runtime.operator)
-        return self._opened(tx, biz_transaction, request.sender, template, metadata, metadata_hash)
+        tx = transactor.relay(request, self.runtime.operator, before_send=lambda: self._keep(template, metadata))
+        return self._opened(tx, biz_transaction, request.sender, template, metadata_hash)
 
     def _open_call(
         self, biz_transaction: str, template: CaseTemplate, metadata: dict[str, Any] | None, supplier: str | None
@@ -189,18 +188,16 @@ class CaseService:
         call = self.client.open_call(biz_transaction, template.hash_bytes, supplier or ZERO_ADDRESS, metadata_hash)
         return call, metadata_hash
 
-    def _opened(
-        self,
-        tx: TxResult,
-        biz_transaction: str,
-        buyer: str,
-        template: CaseTemplate,
-        metadata: dict[str, Any] | None,
-        metadata_hash: bytes,
-    ) -> CaseOpening:
+    def _keep(self, template: CaseTemplate, metadata: dict[str, Any] | None) -> None:
+        """Store what an opening commits to, once every check passed (a refused opening keeps nothing)."""
         self.store.put_document(template.document)
         if metadata is not None:
             self.store.put_document(metadata)
+
+    @staticmethod
+    def _opened(
+        tx: TxResult, biz_transaction: str, buyer: str, template: CaseTemplate, metadata_hash: bytes
+    ) -> CaseOpening:
         return CaseOpening(
             case_id=to_hex(case_id_of(biz_transaction, buyer)),
             biz_transaction=biz_transaction,
@@ -321,10 +318,13 @@ class CaseService:
         call = self.submitter.append_call(
             parse_bytes32(prepared.case_id), prepared.state, prepared.step, prepared.signers, prepared.deadline, sigs
         )
-        # `send` simulates first: the contract's own refusal raises before anything is sent or kept.
-        tx = self.submitter.tx.send(self.runtime.operator, call)
-        if prepared.document is not None:
-            self.store.put_document(prepared.document)
+        document = prepared.document
+
+        def keep() -> None:  # after every check passed, before the transaction is sent
+            if document is not None:
+                self.store.put_document(document)
+
+        tx = self.submitter.tx.send(self.runtime.operator, call, before_send=keep)
         self.runtime.sync()
         with self.store.session() as s:
             refresh_facts(s, self.store, prepared.case_id)
