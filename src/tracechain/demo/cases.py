@@ -200,8 +200,8 @@ def register_parties(ctx: DemoContext) -> None:
             profile = document_hash({"name": display, "roles": [r.value for r in roles]})
             runtime.actors.register_actor(governance, account.address, display, roles, profile)
         if runtime.chain.is_dev and runtime.chain.w3.eth.get_balance(account.address) == 0:
-            tx = runtime.chain.w3.eth.send_transaction({"from": governance.address, "to": account.address,
-                                                        "value": 10**17})  # fmt: skip
+            funding: Any = {"from": governance.address, "to": account.address, "value": 10**17}
+            tx = runtime.chain.w3.eth.send_transaction(funding)
             runtime.chain.w3.eth.wait_for_transaction_receipt(tx)
         ctx.out(f"  {name:15} {account.address}  {display} [{', '.join(roles)}]")
 
@@ -216,8 +216,8 @@ def run(ctx: DemoContext) -> list[Order]:
     gas = f"gas {registered.gas_used}" if registered else "already registered"
     ctx.out(f"template {template.label} {template.hash} ({len(template.steps)} step kinds, {gas})")
 
-    for i, (days_ago, price, buyer, supplier) in enumerate(HISTORY):
-        earlier = Order(f"PO-{2025 + i // 3}-{700 + i}", story.today - timedelta(days=days_ago), 4, Decimal(price),
+    for i, (days_ago, unit_price, buyer, supplier) in enumerate(HISTORY):
+        earlier = Order(f"PO-{2025 + i // 3}-{700 + i}", story.today - timedelta(days=days_ago), 4, Decimal(unit_price),
                         buyer, supplier)  # fmt: skip
         story.open(earlier, budget="900000.00")
         story.run_course(earlier, received=4, invoiced=4, epcis=False)

@@ -101,7 +101,10 @@ class CaseService:
             self.store.put_document(template.document)
             return None
         call = self.client.register_template_call(template.hash_bytes, template.rules, template.kind_names)
-        return self.client.tx.send(governance, call, before_send=lambda: self.store.put_document(template.document))
+        def keep() -> None:
+            self.store.put_document(template.document)
+
+        return self.client.tx.send(governance, call, before_send=keep)
 
     def template(self, template_hash: str | None = None) -> CaseTemplate:
         """A template by hash (built in, or stored when registered); the default without a hash.
