@@ -86,6 +86,9 @@ def build_world(net: Net, runtime: Runtime) -> World:
     amended.inspection()
     amended.delivery()
     amended.acceptance()
+    raised = doc("approval", amended.po, amended.date(50), plan="Grid upgrade 2026",
+                 budget={"amount": "2500000.00", "currency": "EUR"})  # fmt: skip
+    amended.add("approval", ("retailer",), raised, amends=amended.steps["approval"])  # the budget raised, late on
     return World(net, runtime, history, clean, short, pricey, splits, disorderly, amended, costly)
 
 

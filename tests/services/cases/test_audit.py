@@ -102,6 +102,10 @@ def test_an_amendment_replaces_the_step_it_amends(world: World) -> None:
     assert first.superseded_by == second.index and second.amends == first.index
     (row,) = view.reconciliation.lines
     assert row.ordered == 8 and row.shipped == 8 and row.received == 8
+    approval, raised = (s for s in view.timeline if s.kind == "approval")
+    assert approval.superseded_by == raised.index == len(view.timeline)
+    assert view.reconciliation.budget == Decimal("2500000.00")  # the amended budget
+    # An amendment takes the place of the step it amends: no "approval after the contract" finding.
     assert view.verification.verified and not view.findings, [f.message for f in view.findings]
 
 

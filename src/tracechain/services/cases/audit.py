@@ -98,6 +98,17 @@ def _effective(case: CaseContext) -> list[TimelineStep]:
     return [s for s in case.timeline if s.superseded_by is None]
 
 
+def _roots(case: CaseContext) -> dict[int, TimelineStep]:
+    """Each step's original: an amendment takes the place (and the date) of the step it amends, so
+    correcting a document never makes it look out of order or late."""
+    by_index = {s.index: s for s in case.timeline}
+    roots: dict[int, TimelineStep] = {}
+    for s in case.timeline:  # in chain order: an amended step's root is known before its amendment
+        amended = by_index.get(s.amends or 0)
+        roots[s.index] = roots.get(amended.index, amended) if amended is not None else s
+    return roots
+
+
 def _when(step: TimelineStep) -> date:
     if step.facts is not None and step.facts.date is not None:
         return step.facts.date
@@ -147,7 +158,8 @@ def completeness_findings(case: CaseContext) -> list[Finding]:
     """Missing steps (needed by a later one, or by a closed case), steps out of the template's order,
     late against a promised date, and overdue ones not there yet."""
     findings: list[Finding] = []
-    steps = _effective(case)
+    roots = _roots(case)
+    steps = sorted(_effective(case), key=lambda s: roots[s.index].index)
     known = {k.kind for k in case.template.steps}
     missing_reported: set[str] = set()
     for position, s in enumerate(steps):
@@ -182,12 +194,16 @@ def completeness_findings(case: CaseContext) -> list[Finding]:
                     Finding(FindingCode.MISSING_STEP, Severity.HIGH,
                             f"the case is closed without a {kind.kind} step", evidence(case, closing[-1:]))
                 )  # fmt: skip
-    findings += _date_findings(case, steps)
+    findings += _date_findings(case, _effective(case), roots)
     return findings
 
 
-def _date_findings(case: CaseContext, steps: list[TimelineStep]) -> list[Finding]:
+def _date_findings(case: CaseContext, steps: list[TimelineStep], roots: dict[int, TimelineStep]) -> list[Finding]:
     findings: list[Finding] = []
+
+    def done_on(step: TimelineStep) -> date:
+        return _when(roots[step.index])
+
     promised: dict[str, tuple[date, TimelineStep]] = {}
     for s in steps:  # in chain order: a later document's promise replaces an earlier one
         if s.facts is not None:
@@ -196,12 +212,13 @@ def _date_findings(case: CaseContext, steps: list[TimelineStep]) -> list[Finding
     for kind, (due, source) in sorted(promised.items()):
         done = [t for t in steps if t.kind == kind]
         if done:
-            first = min(done, key=_when)
-            if _when(first) > due:
-                days = (_when(first) - due).days
+            first = min(done, key=done_on)
+            if done_on(first) > due:
+                days = (done_on(first) - due).days
                 findings.append(
                     Finding(FindingCode.LATE_STEP, Severity.MEDIUM if days > 7 else Severity.LOW,
-                            f"{kind} on {_when(first)}, {days} day(s) after the {due} promised in step {source.index}",
+                            f"{kind} on {done_on(first)}, {days} day(s) after the {due} promised in step "
+                            f"{source.index}",
                             evidence(case, [source, first]), values={"due": due.isoformat(), "days_late": str(days)})
                 )  # fmt: skip
         elif case.today > due:
@@ -218,11 +235,11 @@ def _date_findings(case: CaseContext, steps: list[TimelineStep]) -> list[Finding
             if line.delivery_date is None:
                 continue
             deliveries = [t for t in steps if t.kind in shipped_kinds and t.facts and t.facts.quantities()[line.gtin]]
-            if deliveries and _when(deliveries[0]) > line.delivery_date:
-                days = (_when(deliveries[0]) - line.delivery_date).days
+            if deliveries and done_on(deliveries[0]) > line.delivery_date:
+                days = (done_on(deliveries[0]) - line.delivery_date).days
                 findings.append(
                     Finding(FindingCode.LATE_STEP, Severity.MEDIUM if days > 7 else Severity.LOW,
-                            f"{line.gtin} first shipped on {_when(deliveries[0])}, {days} day(s) after the "
+                            f"{line.gtin} first shipped on {done_on(deliveries[0])}, {days} day(s) after the "
                             f"{line.delivery_date} of step {s.index}", evidence(case, [s, deliveries[0]]),
                             gtin=line.gtin, values={"due": line.delivery_date.isoformat(), "days_late": str(days)})
                 )  # fmt: skip

@@ -101,6 +101,7 @@ class CaseService:
             self.store.put_document(template.document)
             return None
         call = self.client.register_template_call(template.hash_bytes, template.rules, template.kind_names)
+
         def keep() -> None:
             self.store.put_document(template.document)
 
