@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import IntFlag
+from functools import lru_cache
 from typing import Any
 
 from eth_abi import encode as abi_encode
@@ -21,9 +22,18 @@ from tracechain.chain.client import ContractClient
 from tracechain.chain.transact import TxResult
 from tracechain.errors import InvalidInputError
 from tracechain.hashing import keccak_text, parse_bytes32, to_hex
-from tracechain.types import to_address
+from tracechain.types import to_address as _to_address
 
 CONTRACT = "CaseRegistry"
+
+
+@lru_cache(maxsize=4096)
+def to_address(value: str) -> str:
+    """`types.to_address`, memoised: folding a case checksums the same few parties again and again."""
+    return _to_address(value)
+
+
+
 DOMAIN_NAME = "TraceChainCases"
 DOMAIN_VERSION = "1"
 MAX_KINDS = 31

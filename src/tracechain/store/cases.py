@@ -5,7 +5,7 @@ cached audit outcome that lets case lists filter by finding."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -348,6 +348,19 @@ def recorded_event_documents(session: Session, event_id: str) -> set[str]:
 
     query = select(EntryRow.document_hash).where(EntryRow.ref == event_id, EntryRow.kind == 1).distinct()
     return set(session.scalars(query))
+
+
+def documents(session: Session, hashes: list[str]) -> dict[str, Any]:
+    """The stored documents among `hashes` (as stored: they may have been altered since), in one query."""
+    import json
+
+    from tracechain.store.db import Document, _json_int
+
+    found: dict[str, Any] = {}
+    for i in range(0, len(hashes), 900):
+        for row in session.scalars(select(Document).where(Document.hash.in_(hashes[i : i + 900]))):
+            found[row.hash] = json.loads(row.body, parse_int=_json_int)
+    return found
 
 
 def buyer_orders(session: Session, buyer: str, gtin: str) -> list[CasePricePointRow]:

@@ -46,10 +46,13 @@ def superseded(steps: Iterable[index.CaseStepRow]) -> dict[int, int]:
     return replaced
 
 
-def facts_of(store: Store, row: index.CaseStepRow) -> tuple[StepFacts | None, Any]:
-    """The facts of a step and its document as stored — None facts when the document is missing or no
-    longer hashes to what the chain committed (unverified documents never feed a check)."""
-    doc = store.get_document(row.document_hash)
+def facts_of(
+    store: Store, row: index.CaseStepRow, loaded: dict[str, Any] | None = None
+) -> tuple[StepFacts | None, Any]:
+    """The facts of a step and its document as stored (from `loaded` when the caller read them all at
+    once) — None facts when the document is missing or no longer hashes to what the chain committed
+    (unverified documents never feed a check)."""
+    doc = loaded.get(row.document_hash) if loaded is not None else store.get_document(row.document_hash)
     if doc is None or not isinstance(doc, dict) or to_hex(document_hash(doc)) != row.document_hash:
         return None, doc
     if row.ref != ZERO_HASH:

@@ -170,12 +170,13 @@ class CaseReader:
             if case is None:
                 raise errors.CaseNotFoundError(f"no case {key} is open")
             rows = index.steps_of(s, key)
+            loaded = index.documents(s, sorted({r.document_hash for r in rows}))
             checkpoint = s.get(Checkpoint, STREAM)
             mark = index.watermark(s)
             s.expunge_all()
         template = template_of(self.store, case.template_hash)
         block = checkpoint.block_number if checkpoint else int(self.runtime.chain.w3.eth.block_number)
-        timeline, problems, state = self._timeline(case, template, rows)
+        timeline, problems, state = self._timeline(case, template, rows, loaded)
         stored = self.client.state_hash_of(parse_bytes32(key), block)
         if to_hex(state.hash) != stored:
             problems += self._locate(case, rows, block)
@@ -239,7 +240,7 @@ class CaseReader:
                 )
 
     def _timeline(
-        self, case: index.CaseRow, template: CaseTemplate, rows: list[index.CaseStepRow]
+        self, case: index.CaseRow, template: CaseTemplate, rows: list[index.CaseStepRow], loaded: dict[str, Any]
     ) -> tuple[tuple[TimelineStep, ...], list[Problem], CaseState]:
         """Every step verified, and the state folded from the steps' own fields (never the index's heads)."""
         problems: list[Problem] = []
@@ -263,7 +264,7 @@ class CaseReader:
                 step_problems.append(Problem("step_altered", "the step's fields do not give the head the index "
                                              "recorded for it", row.seq))  # fmt: skip
             kind = _kind(template, row)
-            facts, doc = facts_of(self.store, row)
+            facts, doc = facts_of(self.store, row, loaded)
             step_problems += self._check_step(case, template, kind, row, doc, facts is not None, supplier_before)
             roles = kind.signers if kind else tuple("?" for _ in row.signer_list)
             timeline.append(
