@@ -152,3 +152,21 @@ def test_parse_bytes32_accepts_hex_any_case_and_raw_bytes() -> None:
 def test_parse_bytes32_rejects(bad: Any) -> None:
     with pytest.raises(InvalidInputError):
         parse_bytes32(bad)
+
+
+@given(json_values)
+def test_fast_path_writes_exactly_the_rfc8785_bytes(value: Any) -> None:
+    import rfc8785
+
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [1.0, -0.0, 4.5, 1e-4, 9.99e-5, 1e16, 1e21, 2.0**53, 0.1 + 0.2, {"é": 1, "z": 2}, {"\ue000": 1, "\U0001f600": 2},
+     "\x00\x1f\"\\\u2028", [1, [2.5, {"b": None, "a": True}]]],
+)
+def test_fast_path_edge_values(value: Any) -> None:
+    import rfc8785
+
+    assert canonical_json(value) == rfc8785.dumps(value)

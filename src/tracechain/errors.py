@@ -541,6 +541,26 @@ class EventBeingRecordedError(ConflictError):
     code = "event_being_recorded"
 
 
+# EPCIS documents (domain)
+class EpcisDocumentError(InvalidInputError):
+    """An EPCIS document or event breaks EPCIS 2.0; `pointer` (RFC 6901) locates the offending value and
+    `event_index` the event in the document's eventList, when there is one."""
+
+    code = "epcis_invalid"
+
+    def __init__(self, detail: str, *, pointer: str = "", event_index: int | None = None, hint: str | None = None):
+        self.detail = detail
+        self.pointer = pointer
+        self.event_index = event_index
+        super().__init__(f"{pointer or '/'}: {detail}", hint=hint)
+
+
+class EpcisSchemaError(EpcisDocumentError):
+    """An EPCIS document does not conform to GS1's EPCIS 2.0 JSON schema."""
+
+    code = "epcis_schema_violation"
+
+
 # Notarization: receipts (domain)
 class InvalidReceiptError(InvalidInputError):
     """The receipt is not a well-formed TraceChain notary receipt."""

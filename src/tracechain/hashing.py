@@ -6,6 +6,7 @@ JSON value always gives the same 32 bytes, whatever its key order or number spel
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -17,9 +18,51 @@ from tracechain.errors import InvalidInputError
 _HEX32 = re.compile(r"0[xX][0-9a-fA-F]{64}")
 
 
+_SAFE_INT = 2**53 - 1
+
+
+class _NotPlain(Exception):
+    """The value holds something json.dumps would not write as RFC 8785 does."""
+
+
+def _plain(value: Any) -> Any:
+    """`value` with integral floats as ints, if the standard library's json.dumps (sorted keys, compact,
+    UTF-8) then writes exactly the RFC 8785 bytes: ASCII keys (sorted alike by code point and by UTF-16
+    unit), safe integers, floats whose shortest repr is fixed-point in both Python and ECMAScript."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is int:
+        if -_SAFE_INT <= value <= _SAFE_INT:
+            return value
+        raise _NotPlain
+    if kind is float:
+        if value.is_integer() and abs(value) <= _SAFE_INT:
+            return int(value)
+        if not value.is_integer() and 1e-4 <= abs(value) < 1e16:  # repr == ECMAScript Number::toString
+            return value
+        raise _NotPlain
+    if kind is list:
+        return [_plain(v) for v in value]
+    if kind is dict:
+        result = {}
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii():
+                raise _NotPlain
+            result[key] = _plain(item)
+        return result
+    raise _NotPlain
+
+
 def canonical_json(doc: Any) -> bytes:
-    """The RFC 8785 (JCS) canonical UTF-8 serialisation of a JSON value."""
+    """The RFC 8785 (JCS) canonical UTF-8 serialisation of a JSON value (through the standard library's
+    C encoder when that gives the same bytes, else the rfc8785 package)."""
     try:
+        try:
+            plain = _plain(doc)
+            return json.dumps(plain, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        except (_NotPlain, UnicodeEncodeError):
+            pass
         return rfc8785.dumps(doc)
     except rfc8785.CanonicalizationError as exc:
         raise InvalidInputError(

@@ -438,8 +438,11 @@ def test_relayed_events_must_match_their_documents(any_net, any_runtime) -> None
     trace = reader.trace(PID)
     assert [e.event_hash_id for e in trace.events] == list(receipt.event_hash_ids)
     assert trace.events[0].actor == m.address  # the signer, not the relaying operator
+    with pytest.raises(errors.ERC2771ForwarderInvalidSigner):
+        service.relay_events(request, [doc], PID)  # replay: the nonce is spent (checked first)
+    again = _sign(service, m, service.events_call([doc]))
     with pytest.raises(errors.EventAlreadyRecordedError):
-        service.relay_events(request, [doc], PID)  # replay: the event is already there
+        service.relay_events(again, [doc], PID)  # signed anew: the event is already there
     transfer = _sign(service, m, service.transfer_call(PID, net.accounts["logistics"].address))
     service.relay_transfer(transfer, PID)
     with pytest.raises(errors.ERC2771ForwarderInvalidSigner):

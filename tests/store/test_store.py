@@ -31,6 +31,17 @@ def test_documents_are_stored_under_their_canonical_hash(tmp_path: Path) -> None
     assert store.get_document("0x" + "00" * 32) is None
 
 
+def test_documents_come_back_in_their_captured_key_order(tmp_path: Path) -> None:
+    # Hashed as canonical JSON, kept as captured: tools that read JSON in order (GS1's Event Hash ID
+    # generator pairs a bizTransaction's keys in document order) must see what was committed.
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    doc = {"type": "po", "bizTransaction": "urn:x", "list": [{"z": 1, "a": 2.5}], "é": "ü"}
+    digest = store.put_document(doc)
+    back = store.get_document(digest)
+    assert list(back) == ["type", "bizTransaction", "list", "é"] and list(back["list"][0]) == ["z", "a"]
+    assert back == doc and to_hex(document_hash(back)) == digest
+
+
 def test_indexer_rebuilds_actors_and_resumes_without_duplicates(net, tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 's.db'}")
     gov = net.accounts["governance"]

@@ -35,21 +35,53 @@ async def anchor_due_batches(runtime: Runtime, interval: float) -> None:
             log.info("notary batch %s", outcome)
 
 
-def create_app(runtime: Runtime, *, batch_interval: float | None = None) -> FastAPI:
+async def follow_chain(runtime: Runtime, interval: float) -> None:
+    """Index new blocks as they come, so no read request does indexing work. Only the process that
+    holds the store's indexer lease does this; the others read what it writes."""
+    lease = await run_in_threadpool(runtime.store.try_indexer_lease)
+    if lease is None:  # another process follows the chain for this store
+        log.info("another process indexes this store; this one only reads")
+        return
+    try:
+        while True:
+            await asyncio.sleep(interval)  # the app indexed once at start-up
+            try:
+                await run_in_threadpool(runtime.sync)
+            except Exception:  # keep following; the next round retries (a node restart, say)
+                log.exception("indexing new blocks failed")
+    finally:
+        runtime.store.release_lease(lease)
+
+
+def create_app(
+    runtime: Runtime, *, batch_interval: float | None = None, index_interval: float | None = None
+) -> FastAPI:
     """The API for `runtime`: consumers, auditors and writers, with docs at /docs.
 
-    While it runs, a background task anchors notary batches that are due by age, every
-    `batch_interval` seconds (default: a quarter of the batch age limit, at most 30 s).
+    While it runs, one background task follows the chain into the index every `index_interval`
+    seconds (default 0.5; reads answer at the index's checkpoint) and another anchors notary batches
+    that are due by age, every `batch_interval` seconds (default: a quarter of the batch age limit,
+    at most 30 s).
     """
     interval = batch_interval or min(30.0, runtime.settings.batch_max_age_seconds / 4)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(anchor_due_batches(runtime, interval))
+        try:
+            await run_in_threadpool(runtime.sync)  # the index is current before the first request
+        except Exception:  # a node that does not answer yet: requests say so (503); the follower retries
+            log.exception("indexing at start-up failed")
+        runtime.following = True  # reads answer at the checkpoint this process (or another) keeps
+        tasks = [
+            asyncio.create_task(anchor_due_batches(runtime, interval)),
+            asyncio.create_task(follow_chain(runtime, index_interval or 0.5)),
+        ]
         try:
             yield
         finally:
-            task.cancel()
+            for task in tasks:
+                task.cancel()
+            runtime.following = False
 
     app = FastAPI(
         lifespan=lifespan,

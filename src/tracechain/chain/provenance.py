@@ -16,53 +16,15 @@ from web3.types import BlockIdentifier
 
 from tracechain.chain.client import ContractClient
 from tracechain.chain.transact import Call, EncodedCall, TxResult
+
+# The business-step codes (CBV steps 1-41, 255 extension, 0 none) live with the CBV vocabulary.
+from tracechain.epcis.vocabulary import biz_step_code as biz_step_code
+from tracechain.epcis.vocabulary import biz_step_name as biz_step_name
 from tracechain.errors import InvalidInputError
 from tracechain.hashing import keccak_text, parse_bytes32, to_hex
 from tracechain.types import to_address
 
 ZERO32 = bytes(32)
-
-# GS1 CBV 2.0 business steps in the CBV's alphabetical order: code = position + 1 (1..41).
-# The table is part of the protocol (docs/PROTOCOL.md): append only, never reorder.
-CBV_BIZ_STEPS: tuple[str, ...] = tuple(
-    """accepting arriving assembling collecting commissioning consigning creating_class_instance
-    cycle_counting decommissioning departing destroying disassembling dispensing encoding entering_exiting
-    holding inspecting installing killing loading other packing picking receiving removing repackaging
-    repairing replacing reserving retail_selling sampling sensor_reporting shipping staging_outbound
-    stock_taking stocking storing transporting unloading unpacking void_shipping""".split()
-)
-EXTENSION_BIZ_STEP = 255  # a non-CBV business step (a URI named in the event document)
-_CODES = {name: i + 1 for i, name in enumerate(CBV_BIZ_STEPS)}
-_CBV_PREFIXES = ("urn:epcglobal:cbv:bizstep:", "https://ref.gs1.org/cbv/BizStep-", "cbv:BizStep-", "gs1:BizStep-")
-
-
-def biz_step_code(biz_step: str) -> int:
-    """The one-byte code of a business step: 1-41 for CBV steps (bare, URN, URI or CURIE form),
-    255 for any other URI (an extension step).
-
-    Raises:
-        InvalidInputError: neither a CBV step nor a URI.
-    """
-    value = biz_step.strip() if isinstance(biz_step, str) else ""
-    for prefix in _CBV_PREFIXES:
-        if value.startswith(prefix):
-            value = value[len(prefix) :]
-            break
-    if value in _CODES:
-        return _CODES[value]
-    if ":" in value and " " not in value:
-        return EXTENSION_BIZ_STEP
-    raise InvalidInputError(
-        f"unknown business step {biz_step!r}", hint="use a CBV 2.0 bizStep (e.g. 'shipping') or a URI"
-    )
-
-
-def biz_step_name(code: int) -> str:
-    """The CBV name of `code` ('extension' for 255, 'invalid' otherwise)."""
-    if 1 <= code <= len(CBV_BIZ_STEPS):
-        return CBV_BIZ_STEPS[code - 1]
-    return "extension" if code == EXTENSION_BIZ_STEP else "invalid"
-
 
 # ---------------------------------------------------------------- hash chain
 class EntryKind(IntEnum):

@@ -16,8 +16,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from tracechain.epcis import make_object_event
+from tracechain.epcis.identifiers import gtin_check_digit
 from tracechain.hashing import document_hash, keccak_text
-from tracechain.product_ids import gtin_check_digit
 from tracechain.services.cases import CaseReader, CaseService, CaseView
 from tracechain.services.provenance import ProvenanceService
 from tracechain.types import Role
@@ -183,7 +183,7 @@ class Story:
 
     @staticmethod
     def _key(serial: str) -> bytes:
-        from tracechain.product_ids import parse_product_id
+        from tracechain.epcis import parse_product_id
 
         return parse_product_id(serial).key
 

@@ -3,9 +3,13 @@ and tests — never at import time."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any, TypeVar
 
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
@@ -18,6 +22,20 @@ from tracechain.errors import DeploymentError
 from tracechain.settings import Settings
 from tracechain.store.db import Store
 from tracechain.store.indexer import Indexer
+
+_T = TypeVar("_T")
+MEMO_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class IndexLag:
+    """Where the index stands against the chain head."""
+
+    head_block: int
+    indexed_block: int | None
+    blocks: int | None
+    seconds: int | None
+    following: bool
 
 
 @dataclass
@@ -34,7 +52,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         # Built eagerly: one indexer (and its lock) per runtime, whichever thread asks first.
-        confirmations = self.settings.confirmations_for(self.chain.is_dev)
+        confirmations = lambda: self.settings.confirmations_for(self.chain.is_dev)  # noqa: E731 - asked lazily
         self.indexer = Indexer(self.chain, self.deployment, self.store, confirmations=confirmations)
 
     def contract(self, name: str) -> Contract:
@@ -59,9 +77,50 @@ class Runtime:
     def actors(self) -> ActorRegistryClient:
         return ActorRegistryClient(self.contract("ActorRegistry"), self.transactor)
 
+    # Set while a background task follows the chain for this runtime (the API): reads then answer
+    # at the index's checkpoint instead of indexing inside the request.
+    following: bool = field(default=False, init=False)
+    _memo: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict, init=False, repr=False)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
     def sync(self) -> int:
         """Bring the store's index up to the chain head; returns the number of logs applied."""
         return self.indexer.sync()
+
+    def refresh(self) -> None:
+        """Before a read: index new blocks, unless a background task does that already."""
+        if not self.following:
+            self.sync()
+
+    def memo(self, key: tuple[Any, ...], compute: Callable[[], _T]) -> _T:
+        """`compute()`, remembered under `key` (small LRU shared by every request of this runtime).
+        Keys that name a block (a chain read at the index's checkpoint) stay true forever, so a burst
+        of scans of one product costs one chain read per block."""
+        with self._memo_lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+        value = compute()
+        with self._memo_lock:
+            self._memo[key] = value
+            while len(self._memo) > MEMO_SIZE:
+                self._memo.popitem(last=False)
+        return value
+
+    def index_lag(self) -> IndexLag:
+        """How far the index is behind the chain head, in blocks and seconds."""
+        w3 = self.chain.w3
+        head = w3.eth.get_block("latest")
+        checkpoint = self.indexer.checkpoint()
+        indexed = w3.eth.get_block(checkpoint) if checkpoint is not None and checkpoint <= head["number"] else None
+        behind_seconds = int(head["timestamp"]) - int(indexed["timestamp"]) if indexed is not None else None
+        return IndexLag(
+            head_block=int(head["number"]),
+            indexed_block=checkpoint,
+            blocks=int(head["number"]) - checkpoint if checkpoint is not None else None,
+            seconds=behind_seconds,
+            following=self.following,
+        )
 
 
 def open_runtime(settings: Settings, chain: Chain | None = None, *, deploy_missing: bool = True) -> Runtime:

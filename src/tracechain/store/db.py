@@ -51,7 +51,8 @@ class IndexedBlock(Base):
 
 
 class Document(Base):
-    """An off-chain document, stored as its RFC 8785 canonical JSON under its keccak-256 hash."""
+    """An off-chain document under the keccak-256 of its RFC 8785 canonical JSON, its body kept as
+    captured (original key order), so a reader gets back the very document that was committed."""
 
     __tablename__ = "documents"
     hash: Mapped[str] = mapped_column(String(66), primary_key=True)
@@ -143,6 +144,38 @@ class Store:
                 finally:
                     fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def try_indexer_lease(self) -> Any | None:
+        """Try to become the one process that follows the chain for this store; returns a lease to
+        keep (and `release_lease` at exit), or None when another process holds it. PostgreSQL: a
+        session advisory lock on a connection kept open; SQLite: an exclusive lock on a file beside
+        the database; other databases and in-memory SQLite: always granted (one process)."""
+        if self.engine.dialect.name == "postgresql":
+            conn = self.engine.connect()
+            key = int.from_bytes(keccak(text="tracechain-indexer")[:8], "big", signed=True)
+            if conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
+                return conn
+            conn.close()
+            return None
+        database = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or not database or database == ":memory:":
+            return object()
+        import fcntl
+
+        handle = open(f"{database}.indexer.lock", "a+")  # noqa: SIM115 - held for the lease's life
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return None
+        return handle
+
+    @staticmethod
+    def release_lease(lease: Any) -> None:
+        """Give up a lease `try_indexer_lease` granted."""
+        close = getattr(lease, "close", None)
+        if close is not None:
+            close()
+
     def bind_chain(self, chain_id: int, anchor_hash: str) -> None:
         """Record the deployment this store indexes (its chain id and anchor block hash, see
         `Deployment`), or check it is the recorded one.
@@ -168,14 +201,21 @@ class Store:
 
     def put_documents(self, docs: list[Any]) -> list[str]:
         """Store each document under its canonical hash, in one database transaction (idempotent);
-        returns their 0x-hex hashes in order."""
+        returns their 0x-hex hashes in order.
+
+        The hash is keccak256 of the RFC 8785 canonical JSON; the body keeps the document's own key
+        order (tools that hash JSON by reading it in order, like GS1's Event Hash ID generator, must
+        see the document as it was captured, not re-sorted).
+
+        Raises:
+            InvalidInputError: a document is not plain JSON (see `canonical_json`).
+        """
         rows: dict[str, str] = {}
         digests = []
         for doc in docs:
-            body = canonical_json(doc)
-            digest = to_hex(keccak(body))
+            digest = to_hex(keccak(canonical_json(doc)))
             digests.append(digest)
-            rows[digest] = body.decode()
+            rows[digest] = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         now = datetime.now(UTC)
         try:
             with self.session() as s:
@@ -192,7 +232,8 @@ class Store:
         return digests
 
     def get_document(self, digest: str) -> Any | None:
-        """The document stored under `digest`, as stored (it may have been altered since)."""
+        """The document stored under `digest`, as stored, in its captured key order (it may have been
+        altered since)."""
         with self.session() as s:
             row = s.get(Document, digest.lower())
             return None if row is None else json.loads(row.body, parse_int=_json_int)

@@ -97,14 +97,14 @@ class Indexer:
         handlers: Mapping[tuple[str, str], Handler] | None = None,
         *,
         chunk_blocks: int = 2000,
-        confirmations: int = 0,
+        confirmations: int | Callable[[], int] = 0,
     ) -> None:
         self.chain = chain
         self.store = store
         self.handlers = dict(default_handlers() if handlers is None else handlers)
         self.rewinders: list[Rewinder] = [module.rewind for module in MODULES if hasattr(module, "rewind")]  # TEMP
         self.chunk_blocks = chunk_blocks
-        self.confirmations = confirmations
+        self._confirmations = confirmations
         self.start_block = deployment.start_block
         self._events: dict[tuple[str, bytes], tuple[str, dict[str, Any]]] = {}
         self._addresses_by_name: dict[str, str] = {}
@@ -148,6 +148,13 @@ class Indexer:
                 if self._next_block() == start:  # not a race with another indexer: a real error
                     raise
         return applied
+
+    @property
+    def confirmations(self) -> int:
+        """Blocks the index stays behind the head (decided on first use when given as a function)."""
+        if callable(self._confirmations):
+            self._confirmations = self._confirmations()
+        return self._confirmations
 
     def checkpoint(self) -> int | None:
         """The last block indexed."""

@@ -15,9 +15,8 @@ from tests.conftest import Net
 from tests.services.cases.kit import GTIN, Procurement, doc, line
 from tracechain import errors
 from tracechain.chain.cases import CaseRegistryClient
-from tracechain.epcis import make_object_event
+from tracechain.epcis import make_object_event, parse_product_id
 from tracechain.hashing import document_hash, parse_bytes32, to_hex
-from tracechain.product_ids import parse_product_id
 from tracechain.services.cases import CaseReader, CaseService, FindingCode
 from tracechain.services.provenance import ProvenanceService
 from tracechain.services.runtime import Runtime

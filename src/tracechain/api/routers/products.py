@@ -24,8 +24,8 @@ from tracechain.api.schemas.products import (
     RequestPrepared,
     WriteReceiptPublic,
 )
+from tracechain.epcis.identifiers import parse_product_id
 from tracechain.errors import InvalidInputError
-from tracechain.product_ids import parse_product_id
 from tracechain.services.provenance import ProvenanceService, TraceReader
 from tracechain.services.runtime import Runtime
 

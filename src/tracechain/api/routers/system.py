@@ -17,8 +17,20 @@ router = APIRouter(prefix="/v1", tags=["system"])
 
 @router.get("/health")
 def health(runtime: RuntimeDep) -> dict[str, object]:
-    """Liveness plus the chain head the index has reached."""
-    return {"status": "ok", "chain_id": runtime.chain.chain_id, "block": int(runtime.chain.w3.eth.block_number)}
+    """Liveness, the chain head, and how far the index (which every read answers from) lags behind
+    it, in blocks and in seconds of chain time."""
+    lag = runtime.index_lag()
+    return {
+        "status": "ok",
+        "chain_id": runtime.chain.chain_id,
+        "block": lag.head_block,
+        "index": {
+            "block": lag.indexed_block,
+            "lag_blocks": lag.blocks,
+            "lag_seconds": lag.seconds,
+            "following": lag.following,
+        },
+    }
 
 
 @router.get("/deployment", response_model=DeploymentPublic)
@@ -52,7 +64,7 @@ def _public(row: ActorRow) -> ActorPublic:
 @router.get("/actors", response_model=list[ActorPublic])
 def list_actors(runtime: RuntimeDep) -> list[ActorPublic]:
     """Every registered actor, from the index."""
-    runtime.sync()
+    runtime.refresh()
     with runtime.store.session() as s:
         return [_public(r) for r in s.scalars(select(ActorRow).order_by(ActorRow.registered_block))]
 
@@ -60,7 +72,7 @@ def list_actors(runtime: RuntimeDep) -> list[ActorPublic]:
 @router.get("/actors/{address}", response_model=ActorPublic)
 def get_actor(address: str, runtime: RuntimeDep) -> ActorPublic:
     """One registered actor."""
-    runtime.sync()
+    runtime.refresh()
     with runtime.store.session() as s:
         row = s.get(ActorRow, to_address(address))
         if row is None:

@@ -12,12 +12,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from tracechain import errors
-from tracechain.product_ids import gtin_check_digit, is_valid_gtin, parse_product_id
+from tracechain.epcis.identifiers import gtin_check_digit, is_valid_gtin, parse_identifier
 from tracechain.services.cases.templates import CaseTemplate, StepKind
 
 _BIZ_STEP_PREFIXES = ("urn:epcglobal:cbv:bizstep:", "https://ref.gs1.org/cbv/BizStep-", "cbv:BizStep-", "gs1:BizStep-")
-_DL_GTIN = re.compile(r"(?:^|/)01/(\d{14})(?:/|$)")
-_LGTIN = re.compile(r"urn:epc:(?:class:lgtin|idpat:sgtin):(\d+)\.(\d+)\.")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
 MAX_SCHEMA_ERRORS = 5
 Day = date  # the field `StepFacts.date` shadows the type inside the class
@@ -194,28 +192,17 @@ def is_uri(value: Any) -> bool:
 
 # ---------------------------------------------------------------- parsing helpers
 def _gtin_of_epc(epc: Any) -> str | None:
+    """The GTIN of an item (SGTIN) or class-level identifier (LGTIN, GTIN), in any form EPCIS allows."""
     if not isinstance(epc, str):
         return None
     try:
-        return parse_product_id(epc).gtin
+        return parse_identifier(epc, any_uri=True).gtin
     except errors.InvalidInputError:
-        return _gtin_of_class(epc)
+        return None
 
 
 def _gtin_of_class(value: Any) -> str | None:
-    """The GTIN of a class-level identifier: a Digital Link with /01/{gtin}, or an LGTIN/SGTIN pattern URN."""
-    if not isinstance(value, str):
-        return None
-    match = _DL_GTIN.search(value)
-    if match and is_valid_gtin(match.group(1)):
-        return match.group(1)
-    match = _LGTIN.match(value)
-    if match:
-        prefix, item = match.groups()
-        if len(prefix) + len(item) == 13 and item:
-            body = item[0] + prefix + item[1:]
-            return body + str(gtin_check_digit(body))
-    return None
+    return _gtin_of_epc(value)
 
 
 def _str(value: Any) -> str | None:

@@ -44,7 +44,7 @@ from tracechain.services.cases.model import (
 from tracechain.services.cases.templates import CaseTemplate
 from tracechain.services.runtime import Runtime
 from tracechain.store import cases as index
-from tracechain.store.db import Checkpoint
+from tracechain.store.db import Checkpoint, IndexedBlock
 from tracechain.store.indexer import STREAM
 
 MAX_PAGE = 200
@@ -71,7 +71,7 @@ class CaseReader:
             CaseTemplateNotFoundError: the case's template document is unknown here.
         """
         key = to_hex(parse_bytes32(case_id))
-        self.runtime.sync()
+        self.runtime.refresh()
         return self._view(key, policy or self.policy)
 
     # ---------------------------------------------------------------- many cases
@@ -95,7 +95,7 @@ class CaseReader:
             raise errors.InvalidInputError(f"limit must be 1..{MAX_PAGE} and offset >= 0")
         if status is not None and status not in ("open", "closed"):
             raise errors.InvalidInputError("status is open or closed")
-        self.runtime.sync()
+        self.runtime.refresh()
         filters: dict[str, Any] = {"buyer": buyer, "supplier": supplier, "status": status}
         with self.store.session() as s:
             if finding is None:
@@ -135,7 +135,7 @@ class CaseReader:
         finding: str | None = None,
     ) -> list[tuple[CaseView, Finding]]:
         """Every finding of the matching cases (for the CSV export), highest severity first per case."""
-        self.runtime.sync()
+        self.runtime.refresh()
         with self.store.session() as s:
             rows, _ = index.cases_page(s, buyer=buyer, supplier=supplier, status=status, limit=None)
             keys = [r.case_id for r in rows]
@@ -172,15 +172,21 @@ class CaseReader:
             rows = index.steps_of(s, key)
             loaded = index.documents(s, sorted({r.document_hash for r in rows}))
             checkpoint = s.get(Checkpoint, STREAM)
+            block = checkpoint.block_number if checkpoint else int(self.runtime.chain.w3.eth.block_number)
+            indexed = s.get(IndexedBlock, block)
             mark = index.watermark(s)
             s.expunge_all()
         template = template_of(self.store, case.template_hash)
-        block = checkpoint.block_number if checkpoint else int(self.runtime.chain.w3.eth.block_number)
         timeline, problems, state = self._timeline(case, template, rows, loaded)
-        stored = self.client.state_hash_of(parse_bytes32(key), block)
+        # Chain reads keyed by the block's hash, not its number: after a reorganisation it is another block.
+        block_id = indexed.hash if indexed is not None else f"#{block}"
+        stored = self.runtime.memo(("case_state", key, block_id),
+                                   lambda: self.client.state_hash_of(parse_bytes32(key), block))  # fmt: skip
         if to_hex(state.hash) != stored:
             problems += self._locate(case, rows, block)
-        today = datetime.fromtimestamp(int(self.runtime.chain.w3.eth.get_block(block)["timestamp"]), UTC).date()
+        seconds = self.runtime.memo(("block_time", block_id),
+                                    lambda: int(self.runtime.chain.w3.eth.get_block(block)["timestamp"]))  # fmt: skip
+        today = datetime.fromtimestamp(seconds, UTC).date()
         context = CaseContext(key, case.biz_transaction, case.buyer, case.status == "closed", template, timeline, today)
         findings = integrity_findings(context) + completeness_findings(context)
         reconciliation, reconciled = reconcile(context)

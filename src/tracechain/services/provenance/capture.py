@@ -28,14 +28,17 @@ from tracechain.chain.provenance import (
     ProvenanceRegistryClient,
 )
 from tracechain.chain.transact import Call, ForwardRequest, Transactor, TxResult, decode_request
+from tracechain.epcis import PreparedEvent, ProductId, parse_product_id
 from tracechain.hashing import document_hash, keccak_text, parse_bytes32, to_hex
-from tracechain.product_ids import ProductId, parse_product_id
 from tracechain.services.provenance.events import (
     Batch,
-    PreparedEvent,
+    chain_input,
+    entry_kind,
+    is_open,
     plan_batches,
     prepare_epcis_document,
     prepare_events,
+    record_key,
 )
 from tracechain.services.runtime import Runtime
 from tracechain.store import provenance as index
@@ -275,7 +278,7 @@ class ProvenanceService:
         prepared = prepare_events(documents)
         if product_id is not None:
             pid = parse_product_id(product_id)
-            strays = [p.event_hash_id for p in prepared if pid.key not in {s.key for s in p.subjects}]
+            strays = [p.event_hash_id for p in prepared if pid.key not in {s.identifier.key for s in p.subjects}]
             if strays:
                 raise errors.RequestMismatchError(
                     f"events posted for {pid.canonical} do not name it: {', '.join(strays)}",
@@ -342,8 +345,8 @@ class ProvenanceService:
 
     def _single_batch(self, prepared: list[PreparedEvent], *, check_recorded: bool = True) -> Batch:
         if check_recorded:
-            unrecorded = {p.record_key for p in self._unrecorded(prepared)}
-            first = next((p for p in prepared if p.record_key not in unrecorded), None)
+            unrecorded = {record_key(p) for p in self._unrecorded(prepared)}
+            first = next((p for p in prepared if record_key(p) not in unrecorded), None)
             if first is not None:
                 raise errors.EventAlreadyRecordedError(f"event {first.event_hash_id} is already recorded")
         self._refuse_repeats(prepared)
@@ -358,7 +361,7 @@ class ProvenanceService:
     def _plan(self, prepared: list[PreparedEvent]) -> list[Batch]:
         self._refuse_repeats(prepared)
         self.runtime.sync()
-        keys = list({to_hex(s.key) for p in prepared for s in p.subjects})
+        keys = list({to_hex(s.identifier.key) for p in prepared for s in p.subjects})
         with self.store.session() as s:
             existing = {parse_bytes32(k) for k in index.known_subjects(s, keys)}
         return plan_batches(prepared, existing, gas_cap=self._gas_cap())
@@ -371,32 +374,33 @@ class ProvenanceService:
     def _refuse_repeats(prepared: list[PreparedEvent]) -> None:
         seen: dict[str, int] = {}
         for i, p in enumerate(prepared):
-            if p.record_key in seen:
+            if record_key(p) in seen:
                 raise errors.EventAlreadyRecordedError(
-                    f"event {p.event_hash_id} appears twice (events {seen[p.record_key]} and {i})"
+                    f"event {p.event_hash_id} appears twice (events {seen[record_key(p)]} and {i})"
                 )
-            seen[p.record_key] = i
+            seen[record_key(p)] = i
 
     def _unrecorded(self, prepared: list[PreparedEvent]) -> list[PreparedEvent]:
         """The events the index does not hold as recorded (in order)."""
         self.runtime.sync()
-        ids = [to_hex(p.event_id) for p in prepared if p.kind == EntryKind.EVENT]
+        ids = [to_hex(p.event_id) for p in prepared if entry_kind(p) == EntryKind.EVENT]
         with self.store.session() as s:
             recorded = index.recorded_events(s, ids)
-        return [p for p in prepared if p.kind != EntryKind.EVENT or to_hex(p.event_id) not in recorded]
+        return [p for p in prepared if entry_kind(p) != EntryKind.EVENT or to_hex(p.event_id) not in recorded]
 
     def _record_batch(self, sender: LocalAccount, batch: Batch) -> WriteReceipt:
         call = self.client.record_call(batch.chain_inputs(), batch.create)
         with self._reserved(batch.events) as sent:
             tx = self.client.tx.send(sender, call, gas=batch.gas, before_send=lambda: self._keep_events(batch.events))
             sent(tx.tx_hash)
+        self.runtime.sync()  # read-your-writes: the index holds the batch before we answer
         return self._receipt(tx, batch.events)
 
     def _relay_events(self, request: ForwardRequest, prepared: list[PreparedEvent]) -> WriteReceipt:
         if not prepared:
             raise errors.InvalidInputError("no events to record")
         create, signed = self._decode_events(request)
-        expected = [p.chain_input() for p in prepared]
+        expected = [chain_input(p) for p in prepared]
         if signed != expected:
             raise errors.RequestMismatchError(
                 f"the signed request records {len(signed)} event(s) that differ from the {len(expected)} "
@@ -404,10 +408,10 @@ class ProvenanceService:
                 hint="sign, per event in order: kind, bizStep code, event-hash digest, document hash and the "
                 "keys of every identifier it names (POST /v1/provenance/requests builds it)",
             )
-        named = {s.key: s for p in prepared for s in p.subjects}
+        named = {s.identifier.key: s for p in prepared for s in p.subjects}
         for subject in create:
             want = named.get(parse_bytes32(_key_of(subject.identifier)))
-            if want is None or want.identifier.canonical != subject.identifier or want.open != subject.open:
+            if want is None or want.identifier.canonical != subject.identifier or is_open(want) != subject.open:
                 raise errors.RequestMismatchError(
                     f"the signed request creates {subject.identifier!r}, which the events do not name "
                     "(as that identifier, open or held)"
@@ -415,6 +419,7 @@ class ProvenanceService:
         with self._reserved(prepared) as sent:
             tx = self._relay(request, [], keep=lambda: self._keep_events(prepared))
             sent(tx.tx_hash)
+        self.runtime.sync()
         return self._receipt(tx, prepared)
 
     def _decode_events(self, request: ForwardRequest) -> tuple[list[NewSubject], list[EventInput]]:
@@ -439,18 +444,19 @@ class ProvenanceService:
                 s.add_all(
                     index.EventSubjectRow(
                         document_hash=digest,
-                        subject_key=to_hex(subject.key),
+                        subject_key=to_hex(subject.identifier.key),
                         identifier=subject.identifier.canonical,
-                        role=subject.role,
+                        role=str(role),
                     )
-                    for subject in dict.fromkeys(p.subjects)
+                    for subject in p.subjects
+                    for role in subject.roles
                 )
 
     @contextmanager
     def _reserved(self, prepared: Sequence[PreparedEvent]) -> Iterator[Callable[[str], None]]:
         """Reserve the events (atomically, unique by record key) for the block; released if it fails,
         kept with the transaction hash once sent."""
-        keys = [p.record_key for p in prepared]
+        keys = [record_key(p) for p in prepared]
         now = datetime.now(UTC)
         try:
             with self.store.session() as s:
@@ -463,7 +469,7 @@ class ProvenanceService:
                     s.delete(row)
                 s.flush()
                 s.add_all(
-                    index.ReservationRow(event_id=p.record_key, document_hash=to_hex(p.document_hash), reserved_at=now)
+                    index.ReservationRow(event_id=record_key(p), document_hash=to_hex(p.document_hash), reserved_at=now)
                     for p in prepared
                 )
         except DatabaseIntegrityError:
@@ -514,7 +520,9 @@ class ProvenanceService:
     # ---------------------------------------------------------------- internals: sending
     def _send(self, sender: LocalAccount, call: Call, documents: Sequence[Any]) -> TxResult:
         """Send the call; its documents are stored once it passed every check: a refused write stores nothing."""
-        return self.client.tx.send(sender, call, before_send=lambda: self._keep(documents))
+        tx = self.client.tx.send(sender, call, before_send=lambda: self._keep(documents))
+        self.runtime.sync()
+        return tx
 
     def _relay(
         self, request: ForwardRequest, documents: Sequence[Any], keep: Callable[[], None] | None = None
@@ -527,7 +535,9 @@ class ProvenanceService:
             if keep is not None:
                 keep()
 
-        return self.runtime.transactor.relay(request, self.runtime.operator, before_send=before_send)
+        tx = self.runtime.transactor.relay(request, self.runtime.operator, before_send=before_send)
+        self.runtime.sync()
+        return tx
 
     def _keep(self, documents: Sequence[Any]) -> None:
         self.store.put_documents([doc for doc in documents if doc is not None])
@@ -548,7 +558,7 @@ class ProvenanceService:
             if metadata is not None:
                 meta_hash = self._document_hash(metadata, "metadata")
                 documents.append(metadata)
-            subjects.append(NewSubject(pid.canonical, meta_hash, not getattr(pid, "instance_level", True)))
+            subjects.append(NewSubject(pid.canonical, meta_hash, not pid.instance_level))
         if len({s.identifier for s in subjects}) != len(subjects):
             raise errors.InvalidInputError("the same identifier is listed twice")
         return subjects, documents
@@ -567,19 +577,18 @@ class ProvenanceService:
 
 def _facts(p: PreparedEvent, digest: str, now: datetime) -> index.EventFactsRow:
     doc = p.document
-    when = datetime.fromisoformat(str(doc.get("eventTime", "1970-01-01T00:00:00Z")).replace("Z", "+00:00"))
     return index.EventFactsRow(
         document_hash=digest,
         event_id=to_hex(p.event_id),
-        event_type=str(doc.get("type", "")),
-        action=doc.get("action"),
+        event_type=p.event_type,
+        action=p.action,
         biz_step=p.biz_step,
-        disposition=doc.get("disposition"),
+        disposition=p.disposition,
         read_point=(doc.get("readPoint") or {}).get("id"),
         biz_location=(doc.get("bizLocation") or {}).get("id"),
-        event_time_ms=int(when.timestamp() * 1000),
-        event_time_offset=str(doc.get("eventTimeZoneOffset", "+00:00")),
-        error_declaration=p.kind == EntryKind.ERROR_DECLARATION,
+        event_time_ms=int(p.event_time.timestamp() * 1000),
+        event_time_offset=p.event_time_zone_offset,
+        error_declaration=p.is_error_declaration,
         captured_at=now,
     )
 
@@ -589,7 +598,7 @@ def _key_of(identifier: str) -> str:
 
 
 def _event_of(prepared: Sequence[PreparedEvent], key: str) -> str:
-    return next((p.event_hash_id for p in prepared if p.record_key == key), key)
+    return next((p.event_hash_id for p in prepared if record_key(p) == key), key)
 
 
 def _new_subject(decoded: dict[str, Any]) -> NewSubject:

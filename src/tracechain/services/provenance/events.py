@@ -9,17 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracechain import errors
-from tracechain.chain.provenance import EntryKind, EventInput, NewSubject, biz_step_code
+from tracechain.chain.provenance import EntryKind, EventInput, NewSubject
 from tracechain.chain.transact import max_request_gas
-from tracechain.epcis import (
-    event_hash_id,
-    event_hash_id_digest,
-    object_events_from_document,
-    product_ids_of,
-    validate_object_event,
-)
-from tracechain.hashing import document_hash, to_hex
-from tracechain.product_ids import ProductId
+from tracechain.epcis import PreparedEvent, Subject, prepare_document, prepare_event
+from tracechain.hashing import to_hex
 
 # EIP-7825 caps one transaction at 2^24 gas (Ethereum since Osaka; Anvil with --enable-tx-gas-limit).
 TX_GAS_CAP = 2**24
@@ -33,69 +26,29 @@ GAS_PER_NEW_SUBJECT = 60_000
 GAS_PER_IDENTIFIER_BYTE = 60
 
 
-@dataclass(frozen=True)
-class Subject:
-    """An identifier an event names, and in which role (epc, parent, child, input, output, quantity, ...)."""
-
-    identifier: ProductId
-    role: str
-
-    @property
-    def key(self) -> bytes:
-        return self.identifier.key
-
-    @property
-    def open(self) -> bool:
-        """Class-level subjects (lots, classes, locations) are open: anyone may record their events."""
-        return not getattr(self.identifier, "instance_level", True)
+def entry_kind(event: PreparedEvent) -> EntryKind:
+    """The chain entry an event becomes: an error declaration, or a plain event."""
+    return EntryKind.ERROR_DECLARATION if event.is_error_declaration else EntryKind.EVENT
 
 
-@dataclass(frozen=True)
-class PreparedEvent:
-    """A validated EPCIS event with everything the chain commits to."""
-
-    document: dict[str, Any]  # stored and hashed as is
-    event_hash_id: str  # ni:///sha-256;...?ver=CBV2.0
-    event_id: bytes  # its sha-256 digest (bytes32 on chain)
-    document_hash: bytes
-    biz_step: str | None
-    biz_step_code: int
-    subjects: tuple[Subject, ...]
-    kind: EntryKind = EntryKind.EVENT
-
-    @property
-    def record_key(self) -> str:
-        """What makes this record unique: its Event Hash ID (an error declaration: its document)."""
-        return to_hex(self.event_id if self.kind == EntryKind.EVENT else self.document_hash)
-
-    def chain_input(self) -> EventInput:
-        """The event as `recordEvents` takes it: one entry in the chain of every subject it names."""
-        keys = tuple(dict.fromkeys(s.key for s in self.subjects))
-        return EventInput(self.event_id, self.document_hash, self.biz_step_code, keys, self.kind)
+def record_key(event: PreparedEvent) -> str:
+    """What makes a record unique: its Event Hash ID digest (an error declaration: its document hash)."""
+    return to_hex(event.document_hash if event.is_error_declaration else event.event_id)
 
 
-def prepare_event(doc: dict[str, Any]) -> PreparedEvent:
-    """Validate an EPCIS 2.0 event and compute its Event Hash ID, document hash, step code and subjects.
+def is_open(subject: Subject) -> bool:
+    """Class-level subjects (lots, classes, locations) are open: anyone may record their events."""
+    return not subject.identifier.instance_level
 
-    Raises:
-        InvalidInputError: not a valid event, or an identifier it names is not valid.
-    """
-    event = validate_object_event(doc)
-    hash_id = event_hash_id(event)
-    subjects = tuple(Subject(pid, "epc") for pid in dict.fromkeys(product_ids_of(event)))
-    return PreparedEvent(
-        document=event,
-        event_hash_id=hash_id,
-        event_id=event_hash_id_digest(hash_id),
-        document_hash=document_hash(event),
-        biz_step=event.get("bizStep"),
-        biz_step_code=biz_step_code(event["bizStep"]),
-        subjects=subjects,
-    )
+
+def chain_input(event: PreparedEvent) -> EventInput:
+    """The event as `recordEvents` takes it: one entry in the chain of every subject it names."""
+    keys = tuple(dict.fromkeys(s.identifier.key for s in event.subjects))
+    return EventInput(event.event_id, event.document_hash, event.biz_step_code, keys, entry_kind(event))
 
 
 def prepare_events(documents: Sequence[dict[str, Any]]) -> list[PreparedEvent]:
-    """Prepare each event, naming the failing one by its index.
+    """Prepare single EPCIS events (each may carry its own @context), naming a failing one by index.
 
     Raises:
         InvalidInputError: no events, or an invalid one.
@@ -113,20 +66,15 @@ def prepare_events(documents: Sequence[dict[str, Any]]) -> list[PreparedEvent]:
 
 
 def prepare_epcis_document(epcis_doc: dict[str, Any]) -> list[PreparedEvent]:
-    """Every event of an EPCISDocument, prepared, in document order.
+    """Every event of an EPCIS document, prepared, in document order.
 
     Raises:
-        InvalidInputError: not an EPCISDocument, or an invalid event (named by its index).
+        EpcisDocumentError: the document breaks GS1's schema or EPCIS 2.0 (JSON pointer of the problem).
     """
-    prepared = []
-    for i, event in enumerate(object_events_from_document(epcis_doc)):
-        try:
-            prepared.append(prepare_event(event))
-        except errors.InvalidInputError as exc:
-            raise errors.InvalidInputError(f"eventList[{i}]: {exc.message}", hint=exc.hint) from exc
-    if not prepared:
+    events = list(prepare_document(epcis_doc).events)
+    if not events:
         raise errors.InvalidInputError("the EPCIS document holds no events")
-    return prepared
+    return events
 
 
 @dataclass
@@ -138,7 +86,7 @@ class Batch:
     gas: int = GAS_PER_TX
 
     def chain_inputs(self) -> list[EventInput]:
-        return [e.chain_input() for e in self.events]
+        return [chain_input(e) for e in self.events]
 
 
 def plan_batches(
@@ -155,9 +103,9 @@ def plan_batches(
     current = Batch()
     created: set[bytes] = set()
     for event in events:
-        keys = list(dict.fromkeys(s.key for s in event.subjects))
-        new = [s for s in dict.fromkeys(event.subjects) if s.key not in existing and s.key not in created]
-        new = list({s.key: s for s in new}.values())
+        keys = list(dict.fromkeys(s.identifier.key for s in event.subjects))
+        new = [s for s in event.subjects if s.identifier.key not in existing and s.identifier.key not in created]
+        new = list({s.identifier.key: s for s in new}.values())
         cost = GAS_PER_EVENT + GAS_PER_ENTRY * len(keys)
         cost += sum(GAS_PER_NEW_SUBJECT + GAS_PER_IDENTIFIER_BYTE * len(s.identifier.canonical) for s in new)
         if GAS_PER_TX + cost > budget:
@@ -169,9 +117,9 @@ def plan_batches(
             batches.append(current)
             current = Batch()
         current.events.append(event)
-        current.create += [NewSubject(s.identifier.canonical, bytes(32), s.open) for s in new]
+        current.create += [NewSubject(s.identifier.canonical, bytes(32), is_open(s)) for s in new]
         current.gas += cost
-        created.update(s.key for s in new)
+        created.update(s.identifier.key for s in new)
     if current.events:
         batches.append(current)
     return batches

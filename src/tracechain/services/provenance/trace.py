@@ -24,13 +24,11 @@ from tracechain.chain.provenance import (
     genesis_head,
     next_head,
 )
-from tracechain.epcis import event_hash_id, event_hash_id_digest, validate_object_event
+from tracechain.epcis import PreparedEvent, ProductId, parse_product_id, prepare_event
 from tracechain.hashing import canonical_json, document_hash, parse_bytes32, to_hex
-from tracechain.product_ids import ProductId, parse_product_id
-from tracechain.services.provenance.events import prepare_event
 from tracechain.services.runtime import Runtime
 from tracechain.store import provenance as index
-from tracechain.store.db import Checkpoint
+from tracechain.store.db import Checkpoint, IndexedBlock
 from tracechain.store.indexer import STREAM
 from tracechain.types import to_address
 
@@ -182,7 +180,7 @@ class TraceReader:
             raise errors.InvalidInputError(f"limit must be 1..{MAX_PAGE}")
         if before is not None and before < 0:
             raise errors.InvalidInputError("before must be a non-negative entry index")
-        self.runtime.sync()
+        self.runtime.refresh()
         key = to_hex(pid.key)
         # Rows and checkpoint are read together, so a sync in another thread cannot slip between
         # them and make an honest trace look altered.
@@ -195,9 +193,12 @@ class TraceReader:
             previous = index.entry_at(s, key, oldest - 1) if oldest else None
             following = index.entry_at(s, key, page[0].seq + 1) if page else None
             checkpoint = s.get(Checkpoint, STREAM)
+            block = checkpoint.block_number if checkpoint else int(self.runtime.chain.w3.eth.block_number)
+            indexed = s.get(IndexedBlock, block)
             s.expunge_all()
-        block = checkpoint.block_number if checkpoint else int(self.runtime.chain.w3.eth.block_number)
-        chain = self.client.get_subject(pid.key, block)
+        # Keyed by the block's hash, not its number: after a reorganisation the same number is another block.
+        block_id = indexed.hash if indexed is not None else f"#{block}"
+        chain = self.runtime.memo(("subject", key, block_id), lambda: self.client.get_subject(pid.key, block))
         return self._assemble(pid, subject, page, previous, following, chain, block)
 
     # ---------------------------------------------------------------- internals
@@ -412,23 +413,22 @@ def _event_claim_problems(doc: Any, row: index.EntryRow, pid: ProductId) -> list
     """What an authentic event document contradicts in its on-chain entry: the Event Hash ID, the
     business step, or the subject (a writer talking to the contract directly could commit any)."""
     try:
-        prepared = prepare_event(doc)
-        claimed_id = _event_id_of_canonical(canonical_json(validate_object_event(doc)))
+        prepared = _prepared(canonical_json(doc))
     except errors.InvalidInputError as exc:
         return [Problem("event_invalid", f"entry #{row.seq}'s document is not a valid EPCIS event: {exc.message}")]
     problems = []
-    if row.kind == EntryKind.EVENT and claimed_id != row.ref:
+    if to_hex(prepared.event_id) != row.ref:
         problems.append(Problem("event_id_mismatch", f"entry #{row.seq}'s document has Event Hash ID digest "
-                                f"{claimed_id}, the chain records {row.ref}"))
+                                f"{to_hex(prepared.event_id)}, the chain records {row.ref}"))
     if prepared.biz_step_code != row.code:
         problems.append(Problem("biz_step_mismatch", f"entry #{row.seq}'s document says {prepared.biz_step}, "
                                 f"the chain records {biz_step_name(row.code)}"))
-    if pid.key not in {s.key for s in prepared.subjects}:
+    if pid.key not in {s.identifier.key for s in prepared.subjects}:
         problems.append(Problem("product_mismatch", f"entry #{row.seq}'s document does not name {pid.canonical}"))
     return problems
 
 
-@lru_cache(maxsize=65_536)
-def _event_id_of_canonical(canonical: bytes) -> str:
-    """Memoised: traces recheck the same documents."""
-    return to_hex(event_hash_id_digest(event_hash_id(json.loads(canonical))))
+@lru_cache(maxsize=16_384)
+def _prepared(canonical: bytes) -> PreparedEvent:
+    """Memoised by content: traces recheck the same documents."""
+    return prepare_event(json.loads(canonical), schema=False)
