@@ -20,7 +20,7 @@ ORDER = po("PO-T1")
 
 def test_the_built_in_template_is_the_one_the_protocol_documents() -> None:
     t = default_template()
-    assert t.hash == "0x0f55332aa628062fc649d191044790370d860f48fda2940c4480884453276b6e"
+    assert t.hash == "0xefd24606b2ae7f00a4d1f574cbc27c1b33681eb7712103f2c941ef54dbc02788"
     assert "0x" + t.rules.hex()[-22:] == "0x0013020105020403090100"
     assert t.kind_names == ("approval", "award", "contract", "production_inspection", "delivery", "acceptance",
                             "warehousing", "invoice", "settlement")  # fmt: skip
@@ -46,6 +46,8 @@ def test_schemas_accept_good_documents_and_name_what_is_wrong() -> None:
         )
     )
     assert any("kind is" in p for p in check_document(t, t.step("invoice"), contract, ORDER))
+    usd = doc("contract", ORDER, "2026-03-01", [line(10, "185000.00", currency="USD")], currency="EUR")
+    assert any("not the document's currency" in p for p in check_document(t, t.step("contract"), usd, ORDER))
 
 
 @pytest.mark.parametrize(

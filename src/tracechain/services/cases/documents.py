@@ -85,6 +85,9 @@ def check_document(template: CaseTemplate, kind: StepKind, doc: Any, biz_transac
     if doc.get("case") != biz_transaction:
         problems.append(f"case is {doc.get('case')!r}, not this case's order {biz_transaction}")
     for i, line in enumerate(doc.get("lines") or []):
+        currency = line.get("currency") if isinstance(line, dict) else None
+        if currency is not None and currency != doc.get("currency"):
+            problems.append(f"lines/{i}/currency: {currency} is not the document's currency {doc.get('currency')}")
         gtin = line.get("gtin") if isinstance(line, dict) else None
         if isinstance(gtin, str) and gtin.isdigit() and len(gtin) == 14 and not is_valid_gtin(gtin):
             problems.append(f"lines/{i}/gtin: {gtin} has a wrong check digit (expected {gtin_check_digit(gtin[:-1])})")

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 from sqlalchemy.orm import Session
 
 from tracechain import errors
@@ -164,8 +165,9 @@ class CaseReader:
         return out
 
     def _view(self, key: str, policy: AuditPolicy) -> CaseView:
+        with self.runtime.indexer.lock:
+            self._refresh_facts()
         with self.runtime.indexer.lock, self.store.session() as s:
-            _refresh_stale(s, self.store)
             case = s.get(index.CaseRow, key)
             if case is None:
                 raise errors.CaseNotFoundError(f"no case {key} is open")
@@ -231,19 +233,25 @@ class CaseReader:
         if policy != self.policy:
             return  # an ad-hoc band (a query parameter) does not replace the audit lists filter on
         codes = ",".join(sorted({str(f.code) for f in findings}))
-        with self.store.session() as s:
-            row = s.get(index.CaseAuditRow, key)
-            if row is None:
-                s.add(index.CaseAuditRow(case_id=key, watermark=mark, verdict=str(v.verdict), findings=codes,
-                                         finding_count=len(findings), stale=False))  # fmt: skip
-            else:
+        try:
+            with self.store.session() as s:
+                row = s.get(index.CaseAuditRow, key)
+                if row is None:
+                    row = index.CaseAuditRow(case_id=key)
+                    s.add(row)
                 row.watermark, row.verdict, row.findings, row.finding_count, row.stale = (
-                    mark,
-                    str(v.verdict),
-                    codes,
-                    len(findings),
-                    False,
-                )
+                    mark, str(v.verdict), codes, len(findings), False
+                )  # fmt: skip
+        except DatabaseIntegrityError:
+            pass  # another process cached the same audit at the same moment
+
+    def _refresh_facts(self) -> None:
+        """Price points of cases whose steps arrived since; a concurrent refresh elsewhere is as good."""
+        try:
+            with self.store.session() as s:
+                _refresh_stale(s, self.store)
+        except DatabaseIntegrityError:
+            pass
 
     def _timeline(
         self, case: index.CaseRow, template: CaseTemplate, rows: list[index.CaseStepRow], loaded: dict[str, Any]

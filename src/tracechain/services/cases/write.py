@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 from web3.contract.contract import ContractFunction
 
 from tracechain import errors
@@ -329,9 +330,12 @@ class CaseService:
                 self.store.put_document(document)
 
         tx = self.submitter.tx.send(self.runtime.operator, call, before_send=keep)
-        self.runtime.sync()
-        with self.store.session() as s:
-            refresh_facts(s, self.store, prepared.case_id)
+        try:  # the step landed; facts are a convenience the next read rebuilds if this fails
+            self.runtime.sync()
+            with self.store.session() as s:
+                refresh_facts(s, self.store, prepared.case_id)
+        except DatabaseIntegrityError:
+            pass  # another process indexed or refreshed the same rows at the same moment
         return StepWrite(prepared.case_id, prepared.index, prepared.kind.kind, to_hex(prepared.step.document_hash), tx)
 
     def step(
