@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tracechain import errors
 from tracechain.chain.cases import CONTRACT, ZERO_ADDRESS, CaseRegistryClient, CaseState
-from tracechain.hashing import parse_bytes32, to_hex
+from tracechain.hashing import document_hash, parse_bytes32, to_hex
 from tracechain.services.cases.audit import (
     AuditPolicy,
     CaseContext,
@@ -49,7 +49,8 @@ from tracechain.store.db import Checkpoint, IndexedBlock
 from tracechain.store.indexer import STREAM
 
 MAX_PAGE = 200
-_TAMPERING = {"document_altered", "step_altered", "signer_mismatch", "claim_mismatch", "event_id_mismatch"}
+_TAMPERING = {"document_altered", "step_altered", "signer_mismatch", "claim_mismatch", "event_id_mismatch",
+              "metadata_altered"}  # fmt: skip
 _SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
 
 
@@ -197,6 +198,11 @@ class CaseReader:
             checks, priced = price_watch(context, s, self.store, policy)
             findings += priced + frequency_watch(context, s, self.store, policy)
         findings.sort(key=lambda f: (_SEVERITY_ORDER[f.severity], f.code, f.gtin or ""))
+        metadata = None
+        if case.metadata_hash != ZERO_HASH:
+            metadata = self.store.get_document(case.metadata_hash)
+            if metadata is not None and to_hex(document_hash(metadata)) != case.metadata_hash:
+                problems.append(Problem("metadata_altered", "the opening document no longer matches its hash"))
         all_problems = tuple(problems) + tuple(p for t in timeline for p in t.problems)
         verdict = _verdict(all_problems)
         verification = CaseVerification(
@@ -210,7 +216,6 @@ class CaseReader:
             problems=tuple(problems),
         )
         self._cache(key, mark, verification, findings, policy)
-        metadata = self.store.get_document(case.metadata_hash) if case.metadata_hash != ZERO_HASH else None
         return CaseView(
             case_id=key,
             biz_transaction=case.biz_transaction,
