@@ -225,6 +225,7 @@ contract DataRightsRegistry is IDataRightsRegistry, ERC721, ERC2771Context {
         return ERC2771Context._msgSender();
     }
 
+    // slither-disable-next-line dead-code (required to settle Context against ERC2771Context)
     function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
         return ERC2771Context._msgData();
     }

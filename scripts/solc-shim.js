@@ -2,6 +2,8 @@
 // Lets py-solc-x drive the npm `solc` compiler (solc-js): answers `--version` the way the native
 // binary does and `--standard-json` with nothing but the JSON output on stdout, resolving
 // imports (e.g. @openzeppelin/contracts/...) from the project's node_modules and contracts/.
+// forge (foundry.toml, and through it slither) drives it too: it asks `--version` and then
+// `--allow-paths <dirs> --base-path <root> --standard-json` with every source inlined.
 'use strict';
 const fs = require('fs');
 const path = require('path');

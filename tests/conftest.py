@@ -136,6 +136,25 @@ def api(runtime):  # noqa: ANN001, ANN201 - TestClient
         yield client
 
 
+@pytest.fixture(scope="session")
+def pg_cluster():  # noqa: ANN201 - ThrowawayCluster
+    """A throwaway PostgreSQL cluster from Debian's binaries for the whole session (never skipped:
+    `make install` installs them)."""
+    from tracechain.store.pg_cluster import ThrowawayCluster
+
+    cluster = ThrowawayCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty store database: SQLite, and PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return str(request.getfixturevalue("pg_cluster").new_database())
+
+
 @pytest.fixture(autouse=True)
 def _fresh_settings() -> Iterator[None]:
     """Settings are cached per process; each test reads the environment it sets up."""

@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from tests.services.test_provenance_service import GTIN, PID, epcis_document, event_doc, history
 from tracechain.chain.transact import ForwardRequest
-from tracechain.services.provenance import ProvenanceService, prepare_event
+from tracechain.services.provenance import ProvenanceService, TraceReader, prepare_event
 from tracechain.store.db import Document
 
 SERIAL = "SN-0001"
@@ -84,7 +84,8 @@ def test_invalid_product_id_is_422(api: TestClient) -> None:
 
 def test_tampered_history_is_never_served_as_verified(api: TestClient, net, service, runtime) -> None:  # noqa: ANN001
     history(net, service)
-    target = api.get(f"/v1/products/{PID}").json()["entries"][3]
+    # (API answers are computed once per indexed block: tamper before the first read of this block.)
+    target = TraceReader(runtime).trace(PID).entries[3].__dict__
     with runtime.store.session() as s:
         s.execute(update(Document).where(Document.hash == target["document_hash"]).values(body='{"forged":true}'))
     v = api.get(f"/v1/products/{PID}").json()["verification"]

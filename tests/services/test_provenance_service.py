@@ -593,3 +593,32 @@ def test_a_capture_larger_than_the_cap_is_refused_before_it_is_read(net, service
     doc = epcis_document([event_doc([f"opaque:Y-{i}"], "commissioning", i, "active") for i in range(3)])
     with pytest.raises(errors.InvalidInputError, match="at most 2"):
         service.import_epcis(net.accounts["manufacturer"], doc)
+
+
+def test_an_error_declaration_marks_the_event_and_both_stay_in_the_chain(net, service, reader) -> None:  # noqa: ANN001
+    m = net.accounts["manufacturer"]
+    service.register(m, PID)
+    wrong = event_doc([PID], "shipping", 60, "in_transit")
+    service.record_events(m, [wrong])
+    corrected = event_doc([PID], "shipping", 65, "in_transit")
+    corrected["eventID"] = "urn:uuid:6f5e9c1a-2b0a-4c7e-9a51-2f1d0c3e4b5a"
+    declaration = {
+        **wrong,
+        "errorDeclaration": {
+            "declarationTime": "2026-03-01T10:00:00.000Z",
+            "reason": "incorrect_data",
+            "correctiveEventIDs": [corrected["eventID"]],
+        },
+    }
+    service.record_events(m, [declaration, corrected])
+    trace = reader.trace(PID)
+    kinds = [(e.kind, e.index) for e in reversed(trace.entries)]
+    assert kinds == [("event", 0), ("error_declaration", 1), ("event", 2)]
+    original = trace.entries[-1]
+    assert original.declared_erroneous is not None
+    assert (original.declared_erroneous.index, original.declared_erroneous.reason) == (1, "incorrect_data")
+    assert original.declared_erroneous.corrective_event_ids == (corrected["eventID"],)
+    assert trace.entries[1].ref == original.ref  # the declaration names the event it corrects
+    assert trace.verification.verified
+    with pytest.raises(errors.EventAlreadyRecordedError):
+        service.record_events(m, [declaration])  # a declaration, too, is recorded once

@@ -14,16 +14,16 @@ from tracechain.store.indexer import Indexer
 from tracechain.types import Role
 
 
-def test_store_refuses_another_chain(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+def test_store_refuses_another_chain(store_url: str, tmp_path: Path) -> None:
+    store = Store(store_url)
     store.bind_chain(1, "0x" + "aa" * 32)
     store.bind_chain(1, "0x" + "aa" * 32)  # same chain again is fine
     with pytest.raises(errors.StoreChainMismatchError):
-        Store(f"sqlite:///{tmp_path / 's.db'}").bind_chain(1, "0x" + "bb" * 32)
+        Store(store_url).bind_chain(1, "0x" + "bb" * 32)
 
 
-def test_documents_are_stored_under_their_canonical_hash(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+def test_documents_are_stored_under_their_canonical_hash(store_url: str, tmp_path: Path) -> None:
+    store = Store(store_url)
     digest = store.put_document({"b": 1, "a": [True, None]})
     assert digest == to_hex(document_hash({"a": [True, None], "b": 1}))
     assert store.put_document({"a": [True, None], "b": 1}) == digest  # idempotent
@@ -31,10 +31,10 @@ def test_documents_are_stored_under_their_canonical_hash(tmp_path: Path) -> None
     assert store.get_document("0x" + "00" * 32) is None
 
 
-def test_documents_come_back_in_their_captured_key_order(tmp_path: Path) -> None:
+def test_documents_come_back_in_their_captured_key_order(store_url: str, tmp_path: Path) -> None:
     # Hashed as canonical JSON, kept as captured: tools that read JSON in order (GS1's Event Hash ID
     # generator pairs a bizTransaction's keys in document order) must see what was committed.
-    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    store = Store(store_url)
     doc = {"type": "po", "bizTransaction": "urn:x", "list": [{"z": 1, "a": 2.5}], "é": "ü"}
     digest = store.put_document(doc)
     back = store.get_document(digest)
@@ -42,8 +42,8 @@ def test_documents_come_back_in_their_captured_key_order(tmp_path: Path) -> None
     assert back == doc and to_hex(document_hash(back)) == digest
 
 
-def test_indexer_rebuilds_actors_and_resumes_without_duplicates(net, tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+def test_indexer_rebuilds_actors_and_resumes_without_duplicates(store_url: str, net, tmp_path: Path) -> None:
+    store = Store(store_url)
     gov = net.accounts["governance"]
     indexer = Indexer(net.chain, net.deployment, store, chunk_blocks=3)
     first_stop = net.deployment.start_block + 4
@@ -65,14 +65,14 @@ def test_indexer_rebuilds_actors_and_resumes_without_duplicates(net, tmp_path: P
         assert set(filter(None, row.roles.split(","))) == {r.value for r in actor.roles}
 
 
-def test_large_floats_round_trip_to_the_same_hash(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+def test_large_floats_round_trip_to_the_same_hash(store_url: str, tmp_path: Path) -> None:
+    store = Store(store_url)
     doc = {"reading": 7.100185761183819e16, "count": 3}
     digest = store.put_document(doc)
     assert to_hex(document_hash(store.get_document(digest))) == digest
 
 
-def test_concurrent_indexers_on_one_store_apply_each_log_once(net, tmp_path: Path) -> None:
+def test_concurrent_indexers_on_one_store_apply_each_log_once(store_url: str, net, tmp_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from tracechain.store.db import Activity
@@ -80,7 +80,7 @@ def test_concurrent_indexers_on_one_store_apply_each_log_once(net, tmp_path: Pat
     gov = net.accounts["governance"]
     for i in range(3):
         net.actors.update_actor(gov, net.accounts["retailer"].address, f"Retailer {i}")
-    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    store = Store(store_url)
     indexers = [Indexer(net.chain, net.deployment, store, chunk_blocks=2) for _ in range(2)]  # two "processes"
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda i: indexers[i % 2].sync(), range(16)))
@@ -92,7 +92,7 @@ def test_concurrent_indexers_on_one_store_apply_each_log_once(net, tmp_path: Pat
         )
 
 
-def test_a_kind_that_is_not_an_encoded_name_does_not_stall_the_indexer(net, tmp_path: Path) -> None:
+def test_a_kind_that_is_not_an_encoded_name_does_not_stall_the_indexer(store_url: str, net, tmp_path: Path) -> None:
     from tracechain.hashing import keccak_text
     from tracechain.store.notary import NotaryRecordRow
 
@@ -100,7 +100,7 @@ def test_a_kind_that_is_not_an_encoded_name_does_not_stall_the_indexer(net, tmp_
     odd_kind = b"A" + bytes(31)  # upper case: not a kind name the Python side would encode
     net.tx.send(net.accounts["notary"], notary.notarize(keccak_text("odd"), odd_kind))
     net.actors.update_actor(net.accounts["retailer"], net.accounts["retailer"].address, "After The Odd One")
-    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    store = Store(store_url)
     Indexer(net.chain, net.deployment, store).sync()
     with store.session() as s:
         assert s.get(NotaryRecordRow, to_hex(keccak_text("odd"))).kind == to_hex(odd_kind)

@@ -100,3 +100,12 @@ def create_app(
         return resources.files("tracechain.api").joinpath("static/index.html").read_text()
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker of `tracechain serve --workers N`: settings from the environment, the
+    deployment from its manifest (the parent process deployed or checked it)."""
+    from tracechain.services.runtime import open_runtime
+    from tracechain.settings import get_settings
+
+    return create_app(open_runtime(get_settings(), deploy_missing=False))

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from tracechain import errors
 from tracechain.cli import actors, cases, common, notary, product, rights
 from tracechain.cli.common import RpcOption, TraceChainGroup
 
@@ -102,17 +103,32 @@ def serve(
     rpc: RpcOption = None,
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (more than 1 needs --rpc).")] = 1,
 ) -> None:
-    """Serve the HTTP API (and web page) over the chain; embedded chain unless --rpc."""
+    """Serve the HTTP API (and web page) over the chain; embedded chain unless --rpc. With several
+    workers, one of them follows the chain into the index and all of them answer from it."""
+    import os
+
     import uvicorn
 
     from tracechain.api.app import create_app
     from tracechain.services.runtime import open_runtime
 
     settings = common.settings_with(rpc)
+    if workers > 1 and not settings.rpc_url:
+        raise errors.InvalidInputError(
+            "several workers need a shared chain", hint="pass --rpc URL (start one with `tracechain node`)"
+        )
     runtime = open_runtime(settings)
     runtime.sync()
-    uvicorn.run(create_app(runtime), host=host or settings.api_host, port=port or settings.api_port)
+    listen_host, listen_port = host or settings.api_host, port or settings.api_port
+    if workers == 1:
+        uvicorn.run(create_app(runtime), host=listen_host, port=listen_port)
+        return
+    os.environ["TRACECHAIN_RPC_URL"] = str(settings.rpc_url)  # the workers read their settings from it
+    uvicorn.run(
+        "tracechain.api.app:app_from_environment", factory=True, workers=workers, host=listen_host, port=listen_port
+    )
 
 
 @app.command()

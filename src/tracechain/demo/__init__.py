@@ -64,7 +64,7 @@ def register_cast(ctx: DemoContext) -> None:
 
 def run_demo(runtime: Runtime, out: Callable[[str], None] = print) -> DemoContext:
     """Run the whole story; returns the context (accounts) for callers that continue."""
-    from tracechain.demo import cases, notary, provenance, rights
+    from tracechain.demo import cases, notary, provenance, rights, supply_chain
 
     ctx = DemoContext(runtime=runtime, out=out)
     ctx.heading("Deployment")
@@ -72,7 +72,7 @@ def run_demo(runtime: Runtime, out: Callable[[str], None] = print) -> DemoContex
     for name, contract in runtime.deployment.contracts.items():
         out(f"  {name:22} {contract.address}")
     register_cast(ctx)
-    for chapter in (provenance, notary, rights, cases):
+    for chapter in (provenance, supply_chain, notary, rights, cases):
         chapter.run(ctx)
     runtime.sync()
     out(f"\nindexed up to block {runtime.chain.w3.eth.block_number}")

@@ -107,6 +107,10 @@ class Runtime:
                 self._memo.popitem(last=False)
         return value
 
+    def indexed_block_id(self) -> str:
+        """The hash of the block the index has reached (a reorganised block number is another block)."""
+        return self.indexer.checkpoint_hash() or "none"
+
     def index_lag(self) -> IndexLag:
         """How far the index is behind the chain head, in blocks and seconds."""
         w3 = self.chain.w3

@@ -160,6 +160,15 @@ class Indexer:
         """The last block indexed."""
         return self.store.checkpoint(STREAM)
 
+    def checkpoint_hash(self) -> str | None:
+        """The hash of the last block indexed (one query)."""
+        with self.store.session() as s:
+            row = s.execute(
+                select(IndexedBlock.hash).join(Checkpoint, Checkpoint.block_number == IndexedBlock.number)
+                .where(Checkpoint.name == STREAM)
+            ).first()
+            return None if row is None else str(row[0])
+
     # ---------------------------------------------------------------- rewinds
     def _follow_rewinds(self, chain_head: int) -> None:
         """Rewind the index when the chain no longer holds the checkpoint block it indexed."""

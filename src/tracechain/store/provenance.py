@@ -288,6 +288,18 @@ def entries_of(session: Session, subject_key: str) -> list[EntryRow]:
     return list(session.scalars(select(EntryRow).where(EntryRow.subject_key == subject_key).order_by(EntryRow.seq)))
 
 
+def declarations_of(session: Session, subject_key: str, event_ids: list[str]) -> list[EntryRow]:
+    """The ERROR_DECLARATION entries of a subject that declare any of `event_ids` erroneous."""
+    if not event_ids:
+        return []
+    query = select(EntryRow).where(
+        EntryRow.subject_key == subject_key,
+        EntryRow.kind == EntryKind.ERROR_DECLARATION,
+        EntryRow.ref.in_(event_ids[:900]),
+    )
+    return list(session.scalars(query))
+
+
 def recall_entry(session: Session, subject_key: str) -> EntryRow | None:
     """The RECALL entry of a subject, if it was recalled."""
     query = select(EntryRow).where(EntryRow.subject_key == subject_key, EntryRow.kind == EntryKind.RECALL)

@@ -13,6 +13,8 @@ from fastapi.responses import RedirectResponse
 from tracechain.api.deps import RuntimeDep
 from tracechain.api.schemas.common import ErrorPublic
 from tracechain.api.schemas.products import (
+    AffectedPagePublic,
+    AffectedPublic,
     CustodyCreate,
     EpcisCapture,
     ImportPublic,
@@ -27,6 +29,7 @@ from tracechain.api.schemas.products import (
 from tracechain.epcis.identifiers import parse_product_id
 from tracechain.errors import InvalidInputError
 from tracechain.services.provenance import ProvenanceService, TraceReader
+from tracechain.services.provenance.lineage import LineageReader
 from tracechain.services.runtime import Runtime
 
 router = APIRouter(tags=["products"])
@@ -51,9 +54,22 @@ def _service(runtime: Runtime) -> ProvenanceService:
     return ProvenanceService(runtime)
 
 
-def _trace(runtime: Runtime, product_id: str, limit: int = 50, before: int | None = None) -> ProductPublic:
-    trace = TraceReader(runtime).trace(product_id, limit=limit, before=before)
-    return ProductPublic.of(trace, runtime.settings.public_base_url)
+def _trace(runtime: Runtime, product_id: str, limit: int = 50, before: int | None = None) -> Response:
+    """The rendered trace, computed once per product, page and indexed block (the index holds nothing
+    newer until the next block, so a burst of scans is answered from memory)."""
+    canonical = parse_product_id(product_id).canonical
+    runtime.refresh()
+
+    def render() -> bytes:
+        trace = TraceReader(runtime).trace(canonical, limit=limit, before=before)
+        lineage = LineageReader(runtime).lineage(trace.product_key)
+        via = lineage.recall_path
+        reason = runtime.store.get_document(via.reason_hash) if via and via.reason_hash else None
+        public = ProductPublic.of(trace, runtime.settings.public_base_url, lineage, reason)
+        return public.model_dump_json().encode()
+
+    body = runtime.memo(("product", canonical, limit, before, runtime.indexed_block_id()), render)
+    return Response(body, media_type="application/json", headers={"Cache-Control": CACHE_CONTROL})
 
 
 # ---------------------------------------------------------------- writers
@@ -173,18 +189,48 @@ def product_qr(product_id: str, runtime: RuntimeDep) -> Response:
     return Response(qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
+@router.get(
+    "/v1/recalls/{product_id:path}/affected",
+    response_model=AffectedPagePublic,
+    responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}, **ERRORS},
+)
+def recall_affected(
+    product_id: str,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",  # noqa: A002 - the query parameter's name
+) -> AffectedPagePublic | Response:
+    """Everything a recall of this subject reaches: what was made from it (through any depth of
+    transformations and lots) and what was inside it when it was recalled. Paged; `format=csv` for a
+    spreadsheet of the whole reach."""
+    trace = TraceReader(runtime).trace(product_id, limit=1)
+    reader = LineageReader(runtime)
+    if format == "csv":
+        items, _ = reader.affected(trace.product_key, limit=10_000_000)
+        lines = ["identifier,subject_key,via,depth,path"]
+        lines += [f'{a.identifier},{a.subject_key},{a.via},{a.depth},"{" > ".join(a.path)}"' for a in items]
+        return Response("\n".join(lines) + "\n", media_type="text/csv")
+    items, total = reader.affected(trace.product_key, limit=limit, offset=offset)
+    recalled_at = trace.recall.timestamp if trace.recall else None
+    return AffectedPagePublic(
+        recalled=trace.product_id,
+        recalled_at=recalled_at,
+        total=total,
+        items=[AffectedPublic.model_validate(a) for a in items],
+    )
+
+
 @router.get("/v1/products/{product_id:path}", response_model=ProductPublic, responses=ERRORS)
 def get_product(
     product_id: str,
     runtime: RuntimeDep,
-    response: Response,
     limit: Annotated[int, Query(ge=1, le=500, description="entries per page")] = 50,
     before: Annotated[int | None, Query(ge=0, le=2**32, description="next_cursor of the previous page")] = None,
-) -> ProductPublic:
-    """The subject's history, one page at a time (newest first), with documents, its status and a
-    verification block checked live against the chain for the whole history. Accepts GS1 Digital
-    Link URIs or paths, EPC URNs and opaque IDs."""
-    response.headers["Cache-Control"] = CACHE_CONTROL
+) -> Response:
+    """The subject's history, one page at a time (newest first), with documents, its status, its
+    lineage and a verification block checked against the chain for the whole history. Accepts GS1
+    Digital Link URIs or paths, EPC URNs and opaque IDs."""
     return _trace(runtime, product_id, limit, before)
 
 
@@ -194,13 +240,10 @@ def get_product(
     responses={**ERRORS, 303: {"description": "Browsers (Accept: text/html) go to the web page"}},
     tags=["resolver"],
 )
-def resolve_digital_link(
-    gtin: str, serial: str, runtime: RuntimeDep, request: Request, response: Response
-) -> ProductPublic | RedirectResponse:
+def resolve_digital_link(gtin: str, serial: str, runtime: RuntimeDep, request: Request) -> Response:
     """GS1 Digital Link resolver: the scanned item's verified trace (a phone's browser is sent to the
     web page showing it)."""
     canonical = parse_product_id(f"/01/{gtin}/21/{serial}").canonical
     if "text/html" in request.headers.get("accept", ""):
         return RedirectResponse("/?id=" + quote(canonical, safe=""), status_code=status.HTTP_303_SEE_OTHER)
-    response.headers["Cache-Control"] = CACHE_CONTROL
     return _trace(runtime, canonical)

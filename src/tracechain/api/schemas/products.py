@@ -9,11 +9,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tracechain.api.schemas.common import ADDRESS, ForwardRequestIn
 from tracechain.services.provenance import ImportReport, SubjectTrace, WriteReceipt
+from tracechain.services.provenance.lineage import Lineage
 
 Json = dict[str, Any]
 
 
 # ---------------------------------------------------------------- consumer reads
+class ErrorNoticePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    index: int = Field(description="the declaration's entry in the same chain")
+    declaration_time: str | None
+    reason: str | None
+    corrective_event_ids: list[str]
+
+
 class TraceEntryPublic(BaseModel):
     """One entry of the subject's hash chain: an EPCIS event, an error declaration, a custody change
     or the recall."""
@@ -37,6 +47,9 @@ class TraceEntryPublic(BaseModel):
     document_verified: bool
     custodian: str | None = Field(default=None, description="custody entries: the new custodian")
     custodian_name: str | None = None
+    declared_erroneous: ErrorNoticePublic | None = Field(
+        default=None, description="events: the later entry that declared this one erroneous (EPCIS errorDeclaration)"
+    )
 
 
 class RecallPublic(BaseModel):
@@ -78,6 +91,75 @@ class VerificationPublic(BaseModel):
     problems: list[ProblemPublic]
 
 
+class LinkPublic(BaseModel):
+    """A relation of the subject: the other subject, the recorded event that states it, and the other
+    subject's own verdict (its whole history checked against the chain)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    relation: str = Field(description="contained_in | contains | made_from | made_into | in_lot | lot_of")
+    identifier: str
+    subject_key: str
+    event_hash_id: str
+    document_hash: str
+    event_type: str
+    event_time_ms: int = Field(description="the stating event's eventTime, epoch milliseconds")
+    event_time_offset: str
+    tx_hash: str
+    block_number: int
+    until_ms: int | None = Field(default=None, description="containment: when the child left (null: inside)")
+    verdict: str
+    recalled: bool
+
+
+class InheritedEventPublic(BaseModel):
+    """An event of a container while the subject was inside it, checked against the container's chain."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    container: str
+    container_key: str
+    index: int = Field(description="position in the container's hash chain")
+    event_hash_id: str
+    document_hash: str
+    biz_step: str | None
+    event_type: str
+    event_time_ms: int
+    event_time_offset: str
+    actor: str
+    tx_hash: str
+    block_number: int
+    document: Json | None
+    document_verified: bool
+    container_verdict: str
+
+
+class RecallPathPublic(BaseModel):
+    """A recall upstream that reaches this subject, and the verified links that lead here."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    recalled: str = Field(description="the recalled subject")
+    recalled_key: str
+    recalled_at: int | None = Field(description="block time of the recall")
+    reason_hash: str | None
+    reason: Json | None = None
+    links: list[LinkPublic] = Field(description="from the recalled subject down to this one")
+    verified: bool
+
+
+class LineagePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    containers: list[LinkPublic]
+    contents: list[LinkPublic]
+    inputs: list[LinkPublic]
+    outputs: list[LinkPublic]
+    lots: list[LinkPublic]
+    items: list[LinkPublic]
+    inherited: list[InheritedEventPublic]
+
+
 class ProductPublic(BaseModel):
     """A subject (product, lot, pallet, ...): its state, one page of its history (newest first),
     whether it is authentic, and whether it is recalled."""
@@ -98,19 +180,26 @@ class ProductPublic(BaseModel):
     created_block: int
     consumer_url: str
     recall: RecallPublic | None
+    recalled_via: RecallPathPublic | None = Field(
+        default=None, description="a recall upstream (an input, a lot, a container) that reaches this subject"
+    )
+    lineage: LineagePublic | None = None
     entries: list[TraceEntryPublic] = Field(description="this page of the history, newest first")
     next_cursor: int | None = Field(description="pass as `before` to read the next, older page")
     verification: VerificationPublic
 
     @classmethod
-    def of(cls, trace: SubjectTrace, base_url: str) -> ProductPublic:
+    def of(
+        cls, trace: SubjectTrace, base_url: str, lineage: Lineage | None = None, reason: Json | None = None
+    ) -> ProductPublic:
         path = trace.digital_link_path or f"/v1/products/{trace.product_id}"
         v = trace.verification
+        via = lineage.recall_path if lineage else None
         return cls(
             product_id=trace.product_id,
             product_key=trace.product_key,
             open=trace.open,
-            recalled=trace.recalled,
+            recalled=trace.recalled or via is not None,
             status=trace.status,  # type: ignore[arg-type]
             originator=trace.originator,
             originator_name=trace.originator_name,
@@ -123,6 +212,8 @@ class ProductPublic(BaseModel):
             created_block=trace.created_block,
             consumer_url=base_url.rstrip("/") + path,
             recall=RecallPublic.model_validate(trace.recall) if trace.recall else None,
+            recalled_via=RecallPathPublic.model_validate({**via.__dict__, "reason": reason}) if via else None,
+            lineage=LineagePublic.model_validate(lineage) if lineage else None,
             entries=[TraceEntryPublic.model_validate(e) for e in trace.entries],
             next_cursor=trace.next_cursor,
             verification=VerificationPublic(
@@ -176,6 +267,25 @@ class RecallCreate(BaseModel):
 
     request: ForwardRequestIn
     notice: Json = Field(description="the recall notice; its canonical hash is signed")
+
+
+class AffectedPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    identifier: str
+    subject_key: str
+    via: str = Field(description="made_into | lot_of | contains: how the recall reaches it")
+    depth: int
+    path: list[str] = Field(description="identifiers from the recalled subject to this one")
+
+
+class AffectedPagePublic(BaseModel):
+    """What a recall reaches, one page at a time."""
+
+    recalled: str
+    recalled_at: int | None
+    total: int
+    items: list[AffectedPublic]
 
 
 class WriteReceiptPublic(BaseModel):

@@ -40,6 +40,7 @@ from tracechain.services.provenance.events import (
     prepare_events,
     record_key,
 )
+from tracechain.services.provenance.lineage import LineageReader, edge_rows
 from tracechain.services.runtime import Runtime
 from tracechain.store import provenance as index
 from tracechain.types import to_address
@@ -157,16 +158,20 @@ class ProvenanceService:
                 progress(done, len(prepared))
         return ImportReport(tuple(receipts), len(todo), skipped)
 
-    def transfer(self, sender: LocalAccount, product_id: str, to: str) -> WriteReceipt:
-        """Hand custody of a subject to another supply-chain actor.
+    def transfer(self, sender: LocalAccount, product_id: str, to: str, *, with_contents: bool = True) -> WriteReceipt:
+        """Hand custody of a subject to another supply-chain actor — with what is packed inside it
+        (that `sender` holds), so whoever receives a pallet may also unpack it.
 
         Raises:
             ProductNotFoundError: unknown subject.
             ContractRevertError: not the custodian, a class-level subject, or the recipient may not hold goods.
         """
         pid = self._require_known(parse_product_id(product_id))
-        tx = self._send(sender, self.client.transfer_call([pid.key], to_address(to)), [])
-        return WriteReceipt(tx, (pid.canonical,))
+        keys = [pid.key, *(self._held_contents(pid, sender.address) if with_contents else [])]
+        tx = self._send(sender, self.client.transfer_call(keys, to_address(to)), [])
+        with self.store.session() as s:
+            moved = [row.identifier for row in index.known_subjects(s, [to_hex(k) for k in keys[1:]]).values()]
+        return WriteReceipt(tx, (pid.canonical, *moved))
 
     def force_custody(
         self, sender: LocalAccount, product_id: str, to: str, reason: dict[str, Any]
@@ -451,6 +456,7 @@ class ProvenanceService:
                     for subject in p.subjects
                     for role in subject.roles
                 )
+                s.add_all(edge_rows(p, digest))
 
     @contextmanager
     def _reserved(self, prepared: Sequence[PreparedEvent]) -> Iterator[Callable[[str], None]]:
@@ -562,6 +568,14 @@ class ProvenanceService:
         if len({s.identifier for s in subjects}) != len(subjects):
             raise errors.InvalidInputError("the same identifier is listed twice")
         return subjects, documents
+
+    def _held_contents(self, pid: ProductId, holder: str) -> list[bytes]:
+        """What is packed inside `pid` now and held by `holder` (the custodial ones)."""
+        self.runtime.sync()
+        inside = LineageReader(self.runtime).current_contents(to_hex(pid.key))
+        with self.store.session() as s:
+            rows = index.known_subjects(s, inside)
+        return [parse_bytes32(k) for k in inside if k in rows and rows[k].custodian == holder]
 
     def _require_known(self, pid: ProductId) -> ProductId:
         if self.client.get_subject(pid.key) is None:

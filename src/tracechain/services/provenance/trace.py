@@ -64,6 +64,17 @@ class TraceEntry:
     document_verified: bool
     custodian: str | None = None  # the new custodian, for custody entries
     custodian_name: str | None = None
+    declared_erroneous: ErrorNotice | None = None  # events: a later entry declared this one erroneous
+
+
+@dataclass(frozen=True)
+class ErrorNotice:
+    """An EPCIS error declaration of an event: which entry declares it, when, why, and its corrections."""
+
+    index: int  # the declaration's entry in the same chain
+    declaration_time: str | None  # as the declaration states it (ISO 8601)
+    reason: str | None
+    corrective_event_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -244,9 +255,10 @@ class TraceReader:
                                             "from the entry before it", row.seq, row.ref))
             prior = row.head
 
+        declared = self._declarations(subject.subject_key, page)
         entries = []
         for row in page:
-            entry, entry_problems = self._entry(row, pid, names)
+            entry, entry_problems = self._entry(row, pid, names, declared.get(row.ref) if row.kind == 1 else None)
             entries.append(entry)
             problems += entry_problems
 
@@ -301,7 +313,29 @@ class TraceReader:
             ),
         )
 
-    def _entry(self, row: index.EntryRow, pid: ProductId, names: dict[str, str]) -> tuple[TraceEntry, list[Problem]]:
+    def _declarations(self, subject_key: str, page: list[index.EntryRow]) -> dict[str, ErrorNotice]:
+        """Error declarations (anywhere in the chain) of the page's events, by event id."""
+        refs = [row.ref for row in page if row.kind == EntryKind.EVENT]
+        with self.store.session() as s:
+            rows = index.declarations_of(s, subject_key, refs)
+            s.expunge_all()
+        notices: dict[str, ErrorNotice] = {}
+        for row in rows:
+            doc = self.store.get_document(row.document_hash)
+            declaration = doc.get("errorDeclaration") if isinstance(doc, dict) else None
+            declaration = declaration if isinstance(declaration, dict) else {}
+            corrective = declaration.get("correctiveEventIDs")
+            notices[row.ref] = ErrorNotice(
+                index=row.seq,
+                declaration_time=declaration.get("declarationTime"),
+                reason=declaration.get("reason"),
+                corrective_event_ids=tuple(corrective) if isinstance(corrective, list) else (),
+            )
+        return notices
+
+    def _entry(
+        self, row: index.EntryRow, pid: ProductId, names: dict[str, str], declared: ErrorNotice | None = None
+    ) -> tuple[TraceEntry, list[Problem]]:
         kind = EntryKind(row.kind).label if row.kind in {k.value for k in EntryKind} else f"kind_{row.kind}"
         problems: list[Problem] = []
         doc = None
@@ -332,6 +366,7 @@ class TraceReader:
             document_verified=not problems,
             custodian=custodian,
             custodian_name=names.get(custodian) if custodian else None,
+            declared_erroneous=declared,
         )
         return entry, problems
 
