@@ -44,7 +44,9 @@ class CaseRow(Base):
 
     __tablename__ = "cases"
     case_id: Mapped[str] = mapped_column(String(66), primary_key=True)
-    biz_transaction: Mapped[str] = mapped_column(String(512), index=True)
+    # The contract takes any string: kept whole (Text) and looked up by its key, never by the text.
+    biz_transaction: Mapped[str] = mapped_column(Text)
+    biz_transaction_key: Mapped[str] = mapped_column(String(66), index=True)
     buyer: Mapped[str] = mapped_column(String(42), index=True)
     supplier: Mapped[str] = mapped_column(String(42), index=True)  # zero address until named
     opening_supplier: Mapped[str] = mapped_column(String(42))
@@ -83,7 +85,7 @@ class CaseStepRow(Base):
     case_id: Mapped[str] = mapped_column(String(66), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     kind: Mapped[int] = mapped_column(Integer)
-    kind_name: Mapped[str] = mapped_column(String(64))
+    kind_name: Mapped[str] = mapped_column(String(66))  # a name, or the 0x-hex of bytes that are not one
     amends: Mapped[int] = mapped_column(Integer, default=0)
     document_hash: Mapped[str] = mapped_column(String(66), index=True)
     ref: Mapped[str] = mapped_column(String(66), index=True)
@@ -183,6 +185,7 @@ def _opened(session: Session, log: ChainLog) -> None:
     row = CaseRow(
         case_id=case_id,
         biz_transaction=str(a["bizTransaction"]),
+        biz_transaction_key=to_hex(bytes(a["bizTransactionKey"])),
         buyer=buyer,
         supplier=supplier,
         opening_supplier=supplier,
@@ -199,7 +202,7 @@ def _opened(session: Session, log: ChainLog) -> None:
     )
     row.head = row.genesis()
     session.add(row)
-    session.add(log.activity(buyer, "case.open", str(a["bizTransaction"])))
+    session.add(log.activity(buyer, "case.open", _subject(row)))
 
 
 def _appended(session: Session, log: ChainLog) -> None:
@@ -239,7 +242,12 @@ def _appended(session: Session, log: ChainLog) -> None:
     )
     _apply(case, state, step, log.block_number)
     # The shared activity table keeps one row per log: the first signer's (co-signers are in case_steps).
-    session.add(log.activity(signers[0] if signers else ZERO_ADDRESS, f"case.{kind_name}", case.biz_transaction))
+    session.add(log.activity(signers[0] if signers else ZERO_ADDRESS, f"case.{kind_name}", _subject(case)))
+
+
+def _subject(case: CaseRow) -> str:
+    """What the shared activity table names: the order, or the case id when the order is too long for it."""
+    return case.biz_transaction if len(case.biz_transaction) <= 256 else case.case_id
 
 
 def _apply(case: CaseRow, state: CaseState, step: Step, block: int) -> None:

@@ -38,3 +38,24 @@ def test_a_rewind_restates_cases_and_indexing_again_restores_them(anvil_net: Net
     case_runtime.sync()
     view = reader.case(p.case_id)
     assert _state(case_runtime, p.case_id) == before and view.verification.verified
+
+
+def test_what_a_writer_calling_the_contract_directly_commits_never_stalls_the_index(
+    anvil_net: Net, case_runtime: Runtime
+) -> None:
+    from tracechain.chain.cases import CaseRegistryClient, pack_rules
+    from tracechain.hashing import keccak_text, to_hex
+
+    client = CaseRegistryClient(case_runtime.contract("CaseRegistry"), anvil_net.tx)
+    odd = keccak_text("odd-template")
+    # Straight at the contract: the client would refuse a kind name that is not one.
+    call = client.contract.functions.registerTemplate(odd, pack_rules({1: 1}), [b"\xff" * 32])
+    anvil_net.tx.send(anvil_net.accounts["governance"], call)
+    po = "urn:example:po:" + "x" * 3000  # any string is a valid order for the contract
+    client.open_case(anvil_net.accounts["retailer"], po, odd)
+    case_runtime.sync()
+    with case_runtime.store.session() as s:
+        template = s.get(index.CaseTemplateRow, to_hex(odd))
+        assert template is not None and template.kind_names == ["0x" + "ff" * 32]
+        (case,) = [c for c in s.query(index.CaseRow) if c.biz_transaction == po]
+        assert case.biz_transaction_key == to_hex(keccak_text(po))

@@ -4,6 +4,7 @@ index and rebuilt whenever the case has new steps."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,8 @@ from tracechain.store import cases as index
 from tracechain.store.db import Store
 
 ZERO_HASH = to_hex(bytes(32))
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_GTIN = re.compile(r"[0-9]{14}")
 
 
 def template_of(store: Store, template_hash: str) -> CaseTemplate:
@@ -104,8 +107,12 @@ def _price_points(
     total = sum((f.total or Decimal(0) for _, f in orders), Decimal(0))
     points = []
     for row, facts in orders:
+        if not _CURRENCY.fullmatch(str(facts.currency)):
+            continue  # a document that is not schema-valid feeds no price point
         for position, line in enumerate(facts.lines, start=1):
-            if line.unit_price is None:
+            if line.unit_price is None or not _GTIN.fullmatch(line.gtin) or len(str(line.unit_price)) > 40:
+                continue
+            if len(str(line.quantity)) > 40 or len(str(total)) > 40:
                 continue
             points.append(
                 index.CasePricePointRow(
@@ -118,7 +125,7 @@ def _price_points(
                     unit_price=str(line.unit_price),
                     currency=str(facts.currency),
                     case_total=str(total),
-                    approval_limit=None if limit is None else str(limit),
+                    approval_limit=None if limit is None or len(str(limit)) > 40 else str(limit),
                     date=facts.date.isoformat() if facts.date else "",
                     document_hash=row.document_hash,
                     block_number=row.block_number,
