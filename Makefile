@@ -9,6 +9,7 @@ STAMPS := .install-stamps
 .PHONY: install demo test lint compile clean forge slither
 
 install: $(STAMPS)/python $(STAMPS)/node $(STAMPS)/system
+	@echo "installed: run 'source .venv/bin/activate' to use tracechain by name (or call .venv/bin/tracechain)"
 
 $(STAMPS)/python: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

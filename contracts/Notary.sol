@@ -63,12 +63,15 @@ contract Notary is INotary, EIP712, ERC2771Context {
         bytes[] calldata signatures
     ) external returns (bytes32 id) {
         _requireRecordInput(recordHash, kind);
+        bytes32 partiesHash = keccak256(abi.encodePacked(parties));
+        id = keccak256(abi.encode(recordHash, kind, partiesHash));
+        Record storage existing = _records[id];
+        // A retried submission learns the record exists, even once its signatures have expired.
+        if (existing.method != Method.None) revert NotaryRecordExists(id, existing.blockNumber, existing.timestamp);
         if (block.timestamp > deadline) revert NotarySignaturesExpired(deadline);
         uint256 count = parties.length;
         if (count == 0 || count > MAX_PARTIES) revert NotaryPartyCount(count, MAX_PARTIES);
         if (signatures.length != count) revert NotarySignatureCount(count, signatures.length);
-        bytes32 partiesHash = keccak256(abi.encodePacked(parties));
-        id = keccak256(abi.encode(recordHash, kind, partiesHash));
         bytes32 digest = _coSignDigest(recordHash, kind, partiesHash, deadline);
         for (uint256 i = 0; i < count; ++i) {
             address party = parties[i];

@@ -163,8 +163,21 @@ def test_fast_path_writes_exactly_the_rfc8785_bytes(value: Any) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [1.0, -0.0, 4.5, 1e-4, 9.99e-5, 1e16, 1e21, 2.0**53, 0.1 + 0.2, {"é": 1, "z": 2}, {"\ue000": 1, "\U0001f600": 2},
-     "\x00\x1f\"\\\u2028", [1, [2.5, {"b": None, "a": True}]]],
+    [
+        1.0,
+        -0.0,
+        4.5,
+        1e-4,
+        9.99e-5,
+        1e16,
+        1e21,
+        2.0**53,
+        0.1 + 0.2,
+        {"é": 1, "z": 2},
+        {"\ue000": 1, "\U0001f600": 2},
+        '\x00\x1f"\\\u2028',
+        [1, [2.5, {"b": None, "a": True}]],
+    ],
 )
 def test_fast_path_edge_values(value: Any) -> None:
     import rfc8785

@@ -259,9 +259,7 @@ def test_js_built_tree_matches_python(encoding: list[str], count: int, sort_leav
 @pytest.mark.parametrize(("encoding", "count", "sort_leaves"), INTEROP_CASES)
 def test_python_dump_loads_in_js(encoding: list[str], count: int, sort_leaves: bool) -> None:
     rng = random.Random(f"py{encoding}{count}")
-    values: list[list[Any]] = [
-        [rng.randbytes(32), rng.getrandbits(256)][: len(encoding)] for _ in range(count)
-    ]
+    values: list[list[Any]] = [[rng.randbytes(32), rng.getrandbits(256)][: len(encoding)] for _ in range(count)]
     tree = StandardMerkleTree.of(values, encoding, sort_leaves=sort_leaves)
     # Round-trip through JSON text, as a dump would be stored.
     js = oz({"op": "verify", "dump": json.loads(json.dumps(tree.dump()))})

@@ -259,11 +259,12 @@ class ActorRegistryNotSelfOrGovernance(ContractRevertError, PermissionDeniedErro
 
 # Notary
 class NotaryRecordExists(ContractRevertError, ConflictError):
-    """The record hash is already notarized (see blockNumber and timestamp for when)."""
+    """This notarization (same record hash, kind and notary, or same parties) already exists (see
+    blockNumber and timestamp for when)."""
 
 
 class NotaryBatchExists(ContractRevertError, ConflictError):
-    """A batch with this Merkle root is already anchored (see blockNumber and timestamp for when)."""
+    """This notary already anchored a batch with this Merkle root (see blockNumber and timestamp for when)."""
 
 
 class NotaryEmptyKind(ContractRevertError, InvalidInputError):
@@ -594,12 +595,6 @@ class RecordHashMismatchError(InvalidInputError):
     code = "record_hash_mismatch"
 
 
-class RecordAlreadyNotarizedError(ConflictError):
-    """The record is already notarized (or queued with another kind)."""
-
-    code = "record_already_notarized"
-
-
 class NotarizationNotFoundError(NotFoundError):
     """No notarization of this record hash is known to the chain or the batch queue."""
 
@@ -607,7 +602,8 @@ class NotarizationNotFoundError(NotFoundError):
 
 
 class ReceiptNotReadyError(NotFoundError):
-    """The record is queued for a batch that is not anchored yet, so it has no receipt yet."""
+    """The record is queued for a batch the chain does not hold (not anchored yet, or its anchor
+    was rolled back), so it has no receipt yet."""
 
     code = "receipt_not_ready"
 

@@ -55,9 +55,7 @@ def _coerce(value: Any, abi_type: ABIType) -> Any:
             raise InvalidInputError(f"Expected a list for ABI type {abi_type.to_type_str()}")
         if len(value) != len(abi_type.components):
             raise InvalidInputError(f"Expected {len(abi_type.components)} items for {abi_type.to_type_str()}")
-        return tuple(
-            _coerce(item, component) for item, component in zip(value, abi_type.components, strict=True)
-        )
+        return tuple(_coerce(item, component) for item, component in zip(value, abi_type.components, strict=True))
     if isinstance(abi_type, BasicType) and isinstance(value, str):
         try:
             if abi_type.base == "bytes":
@@ -74,9 +72,7 @@ def _coerce_leaf(values: Any, encoding: tuple[str, ...]) -> tuple[Any, ...]:
     if isinstance(values, str | bytes) or not isinstance(values, Sequence):
         raise InvalidInputError("A leaf must be a list of values, one per type of the leaf encoding")
     if len(values) != len(abi_types):
-        raise InvalidInputError(
-            f"A leaf has {len(values)} values but the encoding has {len(abi_types)} types"
-        )
+        raise InvalidInputError(f"A leaf has {len(values)} values but the encoding has {len(abi_types)} types")
     return tuple(_coerce(value, abi_type) for value, abi_type in zip(values, abi_types, strict=True))
 
 
@@ -219,11 +215,7 @@ class StandardMerkleTree:
             raise InvalidInputError(f"Not a Merkle tree dump in format {DUMP_FORMAT!r}")
         encoding = data.get("leafEncoding")
         raw_tree, raw_values = data.get("tree"), data.get("values")
-        if (
-            not isinstance(encoding, list)
-            or not isinstance(raw_tree, list)
-            or not isinstance(raw_values, list)
-        ):
+        if not isinstance(encoding, list) or not isinstance(raw_tree, list) or not isinstance(raw_values, list):
             raise InvalidInputError("A Merkle tree dump needs leafEncoding, tree and values lists")
         types = _encoding_tuple(encoding)
         try:
@@ -245,9 +237,7 @@ class StandardMerkleTree:
                 raise InvalidInputError(f"treeIndex {index} is not a leaf of the tree")
             value = _coerce_leaf(entry.get("value"), types)
             if tree[index] != _hash_coerced(value, types):
-                raise InvalidInputError(
-                    f"Merkle tree does not contain the expected value at treeIndex {index}"
-                )
+                raise InvalidInputError(f"Merkle tree does not contain the expected value at treeIndex {index}")
             values.append(value)
             tree_indices.append(index)
         if len(set(tree_indices)) != len(tree_indices):

@@ -35,6 +35,20 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_base_url: str = Field(default="http://127.0.0.1:8000", description="Base of printed URLs")
+    # Limits of the HTTP API: a hostile request is refused before it costs memory, stack or CPU.
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, description="Largest request body (413 above)")
+    max_json_depth: int = Field(
+        default=64, ge=8, le=512, description="Deepest JSON nesting of a request body (400 json_too_deep above)"
+    )
+    proxy_max_block_range: int = Field(default=10_000, ge=1, description="/v1/rpc: most blocks one eth_getLogs spans")
+    proxy_max_logs: int = Field(default=10_000, ge=1, description="/v1/rpc: most logs one eth_getLogs returns")
+    proxy_gas_cap: int = Field(
+        default=30_000_000, ge=100_000, description="/v1/rpc: gas limit of eth_call / eth_estimateGas (lower ones kept)"
+    )
+    proxy_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=60, description="/v1/rpc: wall time one HTTP request (a whole batch) may take"
+    )
+    proxy_max_batch: int = Field(default=100, ge=1, description="/v1/rpc: most calls in one JSON-RPC batch")
 
     def confirmations_for(self, dev_chain: bool) -> int:
         """`confirmations`, or its default: 0 on local dev chains (nothing reorganises them), 12

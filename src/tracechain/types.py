@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from eth_utils import is_address, keccak, to_checksum_address
-
 from tracechain.errors import InvalidInputError
 
 
@@ -24,6 +22,8 @@ class Role(StrEnum):
     @property
     def id(self) -> bytes:
         """The on-chain role identifier: 0x00 for governance, else keccak256(UPPERCASE name)."""
+        from eth_utils import keccak  # imported where used: the CLI's start-up never needs it
+
         if self is Role.GOVERNANCE:
             return bytes(32)
         return keccak(text=self.value.upper())
@@ -53,6 +53,8 @@ def to_address(value: str) -> str:
     Raises:
         InvalidInputError: not a 20-byte hex address.
     """
+    from eth_utils import is_address, to_checksum_address  # imported where used (start-up time)
+
     if not isinstance(value, str) or not is_address(value):
         raise InvalidInputError(f"not an Ethereum address: {value!r}")
     return str(to_checksum_address(value))

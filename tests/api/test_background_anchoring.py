@@ -25,4 +25,4 @@ def test_partial_batch_is_anchored_once_due_by_age(net, runtime) -> None:
             time.sleep(0.2)
     status = service.status(record)
     assert status.status == "notarized" and status.method == "batched"
-    assert status.notarized_by == runtime.operator.address
+    assert status.notary == runtime.operator.address

@@ -1,5 +1,5 @@
-"""Notary and auditor routes: notarize (single, co-signed, batch), status, receipts, live
-verification and the per-actor audit trail with CSV export."""
+"""Notary and auditor routes: notarize (single, co-signed, batch), every notarization of a record,
+receipts, live verification and the per-actor audit trail with CSV export."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import io
 import pytest
 from fastapi.testclient import TestClient
 
-from tracechain.chain.notary import NotaryClient, encode_kind
+from tracechain.chain.notary import NotaryClient, cosigned_record_id, encode_kind, single_record_id
 from tracechain.chain.transact import ForwardRequest
 from tracechain.hashing import document_hash, to_hex
 from tracechain.types import Role
@@ -55,7 +55,7 @@ def single_body(runtime, net, record=ORDER, signer="notary", kind="purchase_orde
 
 def batch_body(net, record, signer="logistics") -> dict:  # noqa: ANN001
     account, d = net.accounts[signer], deadline(net)
-    signature = client(net).cosign(account, document_hash(record), "delivery", [account.address], d)
+    signature = client(net).sign_batch_record(account, document_hash(record), "delivery", d)
     return {
         "method": "batch",
         "kind": "delivery",
@@ -71,15 +71,21 @@ def test_single_notarization_round_trip(api: TestClient, runtime, net) -> None:
     response = api.post("/v1/notarizations", json=single_body(runtime, net))
     assert response.status_code == 201, response.text
     body = response.json()
-    h = to_hex(document_hash(ORDER))
+    h, n = to_hex(document_hash(ORDER)), net.accounts["notary"].address
     assert (body["record_hash"], body["status"], body["method"]) == (h, "notarized", "single")
-    assert body["notarized_by"] == net.accounts["notary"].address
-    assert body["receipt_url"] == f"http://testserver/v1/notarizations/{h}/receipt"
-    assert api.get(f"/v1/notarizations/{h}").json() == body
+    assert (body["notary"], body["id"]) == (n, to_hex(single_record_id(h, "purchase_order", n)))
+    assert body["receipt_url"] == f"http://testserver/v1/notarizations/{h}/receipt?id={body['id']}"
+    listed = api.get(f"/v1/notarizations/{h}").json()
+    assert listed == {
+        "record_hash": h,
+        "items": [body],
+        "receipt_url": f"http://testserver/v1/notarizations/{h}/receipt",
+    }
     receipt = api.get(f"/v1/notarizations/{h}/receipt").json()
-    assert receipt["recordHash"] == h and receipt["method"] == "single"
+    assert (receipt["recordHash"], receipt["method"], receipt["id"], receipt["notary"]) == (h, "single", body["id"], n)
+    assert api.get(body["receipt_url"].removeprefix("http://testserver")).json() == receipt
     verdict = api.post("/v1/verify", json={"receipt": receipt, "record": ORDER}).json()
-    assert verdict["ok"] and verdict["notarized_by"] == net.accounts["notary"].address
+    assert verdict["ok"] and verdict["notary"] == n and verdict["id"] == body["id"]
     assert runtime.store.get_document(h) == ORDER
 
 
@@ -98,16 +104,35 @@ def test_single_request_for_another_record_is_422(api: TestClient, runtime, net)
 
 
 def test_duplicate_is_409_pointing_to_the_first(api: TestClient, runtime, net) -> None:
-    assert api.post("/v1/notarizations", json=single_body(runtime, net)).status_code == 201
-    h = document_hash(ORDER)
-    parties, d = [net.accounts["retailer"].address], deadline(net)
-    sig = client(net).cosign(net.accounts["retailer"], h, "purchase_order", parties, d)
-    body = {"method": "cosigned", "kind": "purchase_order", "record_hash": to_hex(h), "parties": parties,
-            "signatures": [sig], "deadline": d}  # fmt: skip
-    response = api.post("/v1/notarizations", json=body)
+    first = api.post("/v1/notarizations", json=single_body(runtime, net))
+    assert first.status_code == 201
+    response = api.post("/v1/notarizations", json=single_body(runtime, net))  # same notary, record, kind
     assert response.status_code == 409
     error = response.json()["error"]
-    assert error["code"] == "notary_record_exists" and error["details"]["blockNumber"] > 0
+    assert error["code"] == "notary_record_exists"
+    details = error["details"]
+    assert (details["id"], details["blockNumber"]) == (first.json()["id"], first.json()["block_number"])
+
+
+def test_other_notarizations_of_a_record_are_not_refused_and_all_are_listed(api: TestClient, runtime, net) -> None:
+    single = api.post("/v1/notarizations", json=single_body(runtime, net)).json()
+    h, a = document_hash(ORDER), net.accounts["retailer"]
+    parties, d = [a.address], deadline(net)
+    sig = client(net).cosign(a, h, "purchase_order", parties, d)
+    body = {"method": "cosigned", "kind": "purchase_order", "record_hash": to_hex(h), "parties": parties,
+            "signatures": [sig], "deadline": d}  # fmt: skip
+    cosigned = api.post("/v1/notarizations", json=body)  # v1: 409 notary_record_exists
+    assert cosigned.status_code == 201, cosigned.text
+    assert cosigned.json()["id"] == to_hex(cosigned_record_id(h, "purchase_order", parties))
+    listed = api.get(f"/v1/notarizations/{to_hex(h)}").json()
+    assert [i["id"] for i in listed["items"]] == [cosigned.json()["id"], single["id"]]  # newest first
+    assert api.get(f"/v1/notarizations/{to_hex(h)}/receipt").json()["id"] == single["id"]  # the earliest
+    chosen = api.get(f"/v1/notarizations/{to_hex(h)}/receipt", params={"id": cosigned.json()["id"]}).json()
+    assert (chosen["method"], chosen["parties"], chosen["notary"]) == ("cosigned", parties, None)
+    verdict = api.post("/v1/verify", json={"record": ORDER, "id": cosigned.json()["id"]}).json()
+    assert verdict["ok"] and verdict["method"] == "cosigned"
+    unknown = api.get(f"/v1/notarizations/{to_hex(h)}/receipt", params={"id": "0x" + "ab" * 32})
+    assert unknown.status_code == 404
 
 
 def test_cosigned_notarization_and_its_verdict(api: TestClient, net) -> None:
@@ -146,13 +171,15 @@ def test_batch_is_queued_then_anchored_when_due(api: TestClient, runtime, net, o
     api.post("/v1/notarizations", json=batch_body(net, notes[1]))
     last = api.post("/v1/notarizations", json=batch_body(net, notes[2]))
     assert last.status_code == 201 and last.json()["status"] == "notarized", last.text
-    status = api.get(f"/v1/notarizations/{h0}").json()
+    assert last.json()["notary"] == runtime.operator.address
+    (status,) = api.get(f"/v1/notarizations/{h0}").json()["items"]
     assert status["status"] == "notarized" and status["batch_root"] == last.json()["batch_root"]
+    assert status["id"] == last.json()["id"]
     receipt = api.get(f"/v1/notarizations/{h0}/receipt").json()
     verdict = api.post("/v1/verify", json={"receipt": receipt}).json()
     assert verdict["ok"], verdict["reason"]
     assert verdict["merkle_root"] == status["batch_root"] and verdict["proof"] == receipt["merkle"]["proof"]
-    assert "Notary.verifyInclusion accepts the proof" in verdict["checks"]
+    assert "Notary.verifyInclusion(root, notary, recordHash, kind, proof) accepts the proof" in verdict["checks"]
 
 
 def test_batch_by_an_unregistered_submitter_is_403(api: TestClient, net) -> None:
@@ -167,12 +194,22 @@ def test_batch_with_a_forged_signature_is_401(api: TestClient, net) -> None:
     assert response.status_code == 401 and response.json()["error"]["code"] == "invalid_queue_signature"
 
 
+def test_batch_with_a_cosignature_instead_of_a_queue_signature_is_401(api: TestClient, net) -> None:
+    account, record = net.accounts["logistics"], {"note": 2}
+    body = batch_body(net, record)
+    h, d = document_hash(record), body["deadline"]
+    body["signature"] = client(net).cosign(account, h, "delivery", [account.address], d)
+    response = api.post("/v1/notarizations", json=body)  # v1 took exactly this signature
+    assert response.status_code == 401 and response.json()["error"]["code"] == "invalid_queue_signature"
+
+
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
-        ({"method": "single", "kind": "x", "record": {}}, "needs request"),
-        ({"method": "cosigned", "kind": "x", "record": {}}, "needs parties"),
-        ({"method": "batch", "kind": "x"}, "record_hash"),
+        ({"method": "single", "kind": "x", "record": {}}, "single.request: Field required"),
+        ({"method": "cosigned", "kind": "x", "record": {}}, "cosigned.parties: Field required"),
+        ({"method": "batch", "kind": "x", "submitter": "0x" + "1" * 40, "signature": "0x", "deadline": 1}, "record"),
+        ({"method": "single", "kind": "Not A Kind", "record": {}}, "single.kind"),
         ({"method": "notarize", "kind": "x", "record": {}}, "method"),
         ({"method": "batch", "kind": "x", "record_hash": "0x12"}, "record_hash"),
     ],
@@ -201,9 +238,9 @@ def test_unknown_record_is_404(api: TestClient) -> None:
 def test_tampered_receipt_is_a_negative_verdict(api: TestClient, runtime, net) -> None:
     api.post("/v1/notarizations", json=single_body(runtime, net))
     receipt = api.get(f"/v1/notarizations/{to_hex(document_hash(ORDER))}/receipt").json()
-    forged = {**receipt, "notarizedBy": net.accounts["outsider"].address}
+    forged = {**receipt, "notary": net.accounts["outsider"].address}
     verdict = api.post("/v1/verify", json={"receipt": forged}).json()
-    assert verdict["ok"] is False and "as notary" in verdict["reason"]
+    assert verdict["ok"] is False and "is not the id" in verdict["reason"]
     assert verdict["summary"].startswith("FAILED: ")
     wrong_record = api.post("/v1/verify", json={"receipt": receipt, "record": {**ORDER, "number": "X"}}).json()
     assert wrong_record["ok"] is False and "hashes to" in wrong_record["reason"]
@@ -241,6 +278,39 @@ def test_actor_activity_pages_and_exports_csv(api: TestClient, runtime, net, ope
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert len(rows) == 3 and rows[0]["kind"] == "notary.single" and rows[0]["actor"] == n.address
     assert rows[0]["time"].endswith("Z")
+
+
+@pytest.mark.parametrize("offset", [2**63, 2**64, 2**31])
+def test_activity_offset_beyond_its_bound_is_422_not_500(api: TestClient, net, offset: int) -> None:  # noqa: ANN001
+    response = api.get(f"/v1/actors/{net.accounts['notary'].address}/activity", params={"offset": offset})
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
+
+
+def test_activity_csv_streams_the_whole_trail_in_order_in_chunks(
+    api: TestClient,
+    runtime,
+    net,
+    operator_is_notary,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    from tracechain.api.routers import notary as router
+
+    n = net.accounts["notary"]
+    for i in range(5):
+        assert api.post("/v1/notarizations", json=single_body(runtime, net, record={"n": i})).status_code == 201
+    monkeypatch.setattr(router, "CSV_CHUNK_ROWS", 2)  # 5 entries: chunks of 2, 2 and 1
+    listed = api.get(f"/v1/actors/{n.address}/activity").json()["items"]
+    with api.stream("GET", f"/v1/actors/{n.address}/activity.csv") as response:
+        assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
+        assert "content-length" not in response.headers  # streamed, not built whole
+        text = "".join(response.iter_text())
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["subject"] for r in rows] == [e["subject"] for e in listed] and len(rows) == 5
+
+
+def test_activity_csv_is_documented_as_text_csv(api: TestClient) -> None:
+    op = api.get("/openapi.json").json()["paths"]["/v1/actors/{address}/activity.csv"]["get"]
+    assert list(op["responses"]["200"]["content"]) == ["text/csv"]
 
 
 def test_activity_of_a_bad_address_is_422_and_of_a_stranger_empty(api: TestClient, net) -> None:

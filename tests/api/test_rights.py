@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import CAST
 from tracechain import errors
-from tracechain.chain.rights import Right
+from tracechain.chain.connect import dev_accounts
+from tracechain.chain.rights import Right, dataset_id_of
 from tracechain.chain.transact import ForwardRequest
 from tracechain.hashing import document_hash, to_hex
 
@@ -17,7 +19,8 @@ DAY = 86_400
 MANIFEST = {"dataset": "FreshMart sales 2026-10", "rows": 48_211, "schema": "sales/v2", "sha256": "ab" * 32}
 METADATA = {"title": "Store sales, October", "format": "csv"}
 TERMS = {"licence": "demand forecasting only", "fee_eur": 1200}
-DATASET_ID = to_hex(document_hash(MANIFEST))
+CONTENT_HASH = to_hex(document_hash(MANIFEST))
+DATASET_ID = dataset_id_of(CONTENT_HASH, dev_accounts(10)[CAST["retailer"][0]].address)  # registered by the retailer
 
 
 def _signed(runtime, signer, fn) -> dict[str, Any]:  # noqa: ANN001
@@ -57,7 +60,7 @@ def _register(api: TestClient, runtime, net) -> dict[str, Any]:  # noqa: ANN001
 def _grant(api: TestClient, runtime, net, grantee="manufacturer", right=Right.PROCESSING, days=30, start=0):  # noqa: ANN001, ANN202
     expires = (start or _now(runtime)) + days * DAY
     fn = _fns(runtime).grantCertificate(
-        document_hash(MANIFEST), net.accounts[grantee].address, right.code, start, expires, document_hash(TERMS)
+        DATASET_ID, net.accounts[grantee].address, right.code, start, expires, document_hash(TERMS)
     )
     body = {"terms": TERMS, "request": _signed(runtime, net.accounts["retailer"], fn)}
     return api.post(f"/v1/datasets/{DATASET_ID}/certificates", json=body)
@@ -93,6 +96,7 @@ def test_dataset_lifecycle_through_the_api(api: TestClient, runtime, net) -> Non
 
     dataset = api.get(f"/v1/datasets/{DATASET_ID}").json()
     assert dataset["holder"] == dataset["registrant"] == retailer.address
+    assert (dataset["dataset_id"], dataset["content_hash"]) == (DATASET_ID, CONTENT_HASH)
     assert dataset["token_id"] == str(int(DATASET_ID, 16))
     assert dataset["manifest"] == MANIFEST and dataset["metadata"] == METADATA
     assert [(h["from_address"], h["to_address"]) for h in dataset["holders"]] == [("0x" + "00" * 20, retailer.address)]
@@ -155,7 +159,7 @@ def test_unauthorised_writes_are_refused(api: TestClient, runtime, net) -> None:
 
     _register(api, runtime, net)
     fn = _fns(runtime).grantCertificate(
-        document_hash(MANIFEST), net.accounts["logistics"].address, 1, 0, _now(runtime) + DAY, document_hash(TERMS)
+        DATASET_ID, net.accounts["logistics"].address, 1, 0, _now(runtime) + DAY, document_hash(TERMS)
     )
     body = {"terms": TERMS, "request": _signed(runtime, net.accounts["manufacturer"], fn)}
     not_holder = api.post(f"/v1/datasets/{DATASET_ID}/certificates", json=body)
@@ -184,7 +188,7 @@ def test_signed_call_must_match_the_documents_and_path(api: TestClient, runtime,
 
     _register(api, runtime, net)
     fn = _fns(runtime).grantCertificate(
-        document_hash(MANIFEST), net.accounts["manufacturer"].address, 1, 0, _now(runtime) + DAY, document_hash(TERMS)
+        DATASET_ID, net.accounts["manufacturer"].address, 1, 0, _now(runtime) + DAY, document_hash(TERMS)
     )
     body = {"terms": {"licence": "something else"}, "request": _signed(runtime, retailer, fn)}
     response = api.post(f"/v1/datasets/{DATASET_ID}/certificates", json=body)
@@ -202,13 +206,18 @@ def test_signed_call_must_match_the_documents_and_path(api: TestClient, runtime,
     assert response.status_code == 401
 
 
-def test_unknown_ids_are_404(api: TestClient, net) -> None:
+def test_unknown_ids_are_404_but_a_right_on_an_unknown_dataset_is_no(api: TestClient, net) -> None:
     missing = "0x" + "11" * 32
     assert api.get(f"/v1/datasets/{missing}").json()["error"]["code"] == "dataset_not_found"
     assert api.get(f"/v1/certificates/{missing}").json()["error"]["code"] == "certificate_not_found"
     assert api.get(f"/v1/certificates/{missing}/uses").status_code == 404
     params = {"account": net.accounts["retailer"].address, "right": "processing"}
-    assert api.get(f"/v1/datasets/{missing}/rights", params=params).status_code == 404
+    answer = api.get(f"/v1/datasets/{missing}/rights", params=params)  # v1: 404; hasRight says false
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["has_right"], body["dataset_registered"], body["basis"], body["certificate_id"]) == (
+        False, False, None, None
+    )  # fmt: skip
     assert api.get("/v1/datasets/not-a-hash").status_code == 422
     assert api.get(f"/v1/datasets/{missing}/rights", params={**params, "right": "flying"}).status_code == 422
 
@@ -223,10 +232,10 @@ def test_refused_write_stores_no_document(api: TestClient, runtime, net) -> None
     fn = _fns(runtime).registerDataset(document_hash(MANIFEST), document_hash(METADATA))
     body = {"manifest": MANIFEST, "metadata": METADATA, "request": _signed(runtime, net.accounts["outsider"], fn)}
     assert api.post("/v1/datasets", json=body).status_code == 403
-    assert runtime.store.get_document(DATASET_ID) is None
+    assert runtime.store.get_document(CONTENT_HASH) is None
     assert runtime.store.get_document(to_hex(document_hash(METADATA))) is None
     _register(api, runtime, net)
-    assert runtime.store.get_document(DATASET_ID) == MANIFEST
+    assert runtime.store.get_document(CONTENT_HASH) == MANIFEST
 
 
 def test_replayed_request_is_refused(api: TestClient, runtime, net) -> None:
@@ -260,3 +269,12 @@ def test_holding_transfer_through_the_api(api: TestClient, runtime, net) -> None
     assert dataset["holder"] == logistics.address and dataset["registrant"] == retailer.address
     assert [h["to_address"] for h in dataset["holders"]] == [retailer.address, logistics.address]
     assert api.get(f"/v1/certificates/{cid}").json()["status"] == "valid"  # the licence survives the sale
+
+
+def test_the_same_manifest_registered_by_another_actor_is_another_dataset(api: TestClient, runtime, net) -> None:
+    onlooker = net.accounts["logistics"]
+    fn = _fns(runtime).registerDataset(document_hash(MANIFEST), bytes(32))
+    first = api.post("/v1/datasets", json={"manifest": MANIFEST, "request": _signed(runtime, onlooker, fn)})
+    assert first.status_code == 201 and first.json()["id"] == dataset_id_of(CONTENT_HASH, onlooker.address)
+    assert _register(api, runtime, net)["id"] == DATASET_ID  # v1: 409 data_rights_registry_dataset_exists
+    assert api.get(f"/v1/datasets/{DATASET_ID}").json()["holder"] == net.accounts["retailer"].address

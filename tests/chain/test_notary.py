@@ -1,4 +1,5 @@
-"""Notary contract: single, co-signed and batched notarization, every refusal as a named error."""
+"""Notary contract (protocol v2): single, co-signed and batched notarization under ids that name who
+vouches, every refusal as a named error, and nobody who only saw a record hash can pre-empt it."""
 
 from __future__ import annotations
 
@@ -10,14 +11,18 @@ from tracechain.chain.notary import (
     MAX_PARTIES,
     Method,
     NotaryClient,
+    batch_id,
     cosign,
+    cosigned_record_id,
     decode_kind,
     encode_kind,
     leaf_values,
     parties_hash,
+    single_record_id,
 )
-from tracechain.hashing import document_hash, to_hex
+from tracechain.hashing import document_hash, keccak_text, to_hex
 from tracechain.merkle import StandardMerkleTree, leaf_hash
+from tracechain.types import Role
 
 ORDER = {"type": "purchase_order", "number": "PO-2026-0042", "buyer": "Retailer", "lines": [{"sku": "A1", "qty": 12}]}
 HOUR = 3600
@@ -57,27 +62,37 @@ def test_single_notarization_is_recorded_and_emitted(any_net) -> None:
     record_hash = document_hash(ORDER)
     result = client.notarize(n, record_hash, "purchase_order")
 
-    record = client.get_record(record_hash)
+    record_id = single_record_id(record_hash, "purchase_order", n.address)
+    record = client.get_record(record_id)
     block = any_net.chain.w3.eth.get_block(result.block_number)
     assert record is not None
-    assert (record.kind, record.method, record.notarized_by) == ("purchase_order", Method.SINGLE, n.address)
+    assert (record.id, record.method) == (to_hex(record_id), Method.SINGLE)
     assert (record.block_number, record.timestamp) == (result.block_number, block["timestamp"])
-    assert record.parties_hash is None
-    assert client.is_notarized(record_hash)
     (event,) = client.events(result)
-    assert (event.name, event.subject, event.kind, event.actor) == (
+    assert (event.name, event.id, event.record_hash, event.kind, event.notary) == (
         "RecordNotarized",
+        to_hex(record_id),
         to_hex(record_hash),
         "purchase_order",
         n.address,
     )
+    assert client.find_event(record_id, record_hash, result.block_number) == event
 
 
-def test_unknown_hash_has_no_record(net) -> None:
-    client = notary(net)
-    assert client.get_record(document_hash({"never": "seen"})) is None
-    assert not client.is_notarized(document_hash({"never": "seen"}))
-    assert client.get_batch(document_hash({"no": "batch"})) is None
+def test_unknown_ids_have_no_record_or_batch(net) -> None:
+    client, n = notary(net), net.accounts["notary"].address
+    assert client.get_record(single_record_id(document_hash({"never": "seen"}), "invoice", n)) is None
+    assert client.get_batch(document_hash({"no": "batch"}), n) is None
+
+
+def test_python_ids_match_the_contracts_pure_functions(net) -> None:
+    fns = notary(net).contract.functions
+    h, kind, n = document_hash(ORDER), encode_kind("purchase_order"), net.accounts["notary"].address
+    parties = [net.accounts["retailer"].address, net.accounts["manufacturer"].address]
+    assert fns.singleRecordId(h, kind, n).call() == single_record_id(h, "purchase_order", n)
+    assert fns.coSignedRecordId(h, kind, parties).call() == cosigned_record_id(h, "purchase_order", parties)
+    assert fns.batchId(h, n).call() == batch_id(h, n)
+    assert cosigned_record_id(h, "purchase_order", parties) != cosigned_record_id(h, "purchase_order", parties[::-1])
 
 
 def test_notarize_twice_is_refused_pointing_to_the_first(any_net) -> None:
@@ -86,15 +101,17 @@ def test_notarize_twice_is_refused_pointing_to_the_first(any_net) -> None:
     first = client.notarize(n, record_hash, "purchase_order")
     any_net.chain.increase_time(60)
     with pytest.raises(errors.NotaryRecordExists) as info:
-        client.notarize(n, record_hash, "invoice")
+        client.notarize(n, record_hash, "purchase_order")
     stamp = any_net.chain.w3.eth.get_block(first.block_number)["timestamp"]
     assert info.value.error_args == {
-        "recordHash": to_hex(record_hash),
+        "id": to_hex(single_record_id(record_hash, "purchase_order", n.address)),
         "blockNumber": first.block_number,
         "timestamp": stamp,
     }
     assert isinstance(info.value, errors.ConflictError)
-    assert client.get_record(record_hash).kind == "purchase_order"
+    # Another kind is another notarization by the same notary.
+    client.notarize(n, record_hash, "invoice")
+    assert client.get_record(single_record_id(record_hash, "invoice", n.address)) is not None
 
 
 @pytest.mark.parametrize("who", ["manufacturer", "auditor", "governance"])
@@ -112,7 +129,8 @@ def test_single_by_unregistered_or_suspended_notary_is_refused(net) -> None:
     net.actors.suspend_actor(net.accounts["governance"], net.accounts["notary"].address)
     with pytest.raises(errors.ActorRegistryActorSuspended):
         notary(net).notarize(net.accounts["notary"], record_hash, "purchase_order")
-    assert not notary(net).is_notarized(record_hash)
+    record_id = single_record_id(record_hash, "purchase_order", net.accounts["notary"].address)
+    assert notary(net).get_record(record_id) is None
 
 
 def test_zero_hash_and_empty_kind_are_refused(net) -> None:
@@ -128,8 +146,9 @@ def test_relayed_notarization_is_by_the_signer(any_net) -> None:
     n, relayer = any_net.accounts["notary"], any_net.accounts["relayer"]
     before = any_net.chain.w3.eth.get_balance(n.address)
     client = notary(any_net, any_net.relayed)
-    client.notarize(n, document_hash(ORDER), "purchase_order")
-    assert client.get_record(document_hash(ORDER)).notarized_by == n.address
+    result = client.notarize(n, document_hash(ORDER), "purchase_order")
+    assert client.get_record(single_record_id(document_hash(ORDER), "purchase_order", n.address)) is not None
+    assert client.events(result)[0].notary == n.address
     assert any_net.chain.w3.eth.get_balance(n.address) == before
     assert relayer.address != n.address
 
@@ -151,15 +170,16 @@ def test_cosigned_record_checks_every_signature_and_records_parties(any_net) -> 
     client = notary(any_net)
     result = client.notarize_cosigned(submitter, record_hash, "purchase_order", parties, deadline, sigs)
 
-    record = client.get_record(record_hash)
-    assert record.method == Method.COSIGNED
-    assert record.notarized_by == submitter.address
-    assert record.parties_hash == to_hex(parties_hash(parties))
+    record_id = cosigned_record_id(record_hash, "purchase_order", parties)
+    record = client.get_record(record_id)
+    assert (record.method, record.block_number) == (Method.COSIGNED, result.block_number)
     (event,) = client.events(result)
-    assert (event.name, event.parties, event.actor) == (
+    assert (event.name, event.id, event.parties, event.parties_hash, event.notary) == (
         "RecordCoSigned",
+        to_hex(record_id),
         (buyer.address, seller.address),
-        submitter.address,
+        to_hex(parties_hash(parties)),
+        None,
     )
 
 
@@ -182,7 +202,7 @@ def test_missing_signature_is_refused(net) -> None:
     with pytest.raises(errors.NotarySignatureCount) as info:
         notary(net).notarize_cosigned(buyer, record_hash, "purchase_order", parties, deadline, sigs[:1])
     assert info.value.error_args == {"parties": 2, "signatures": 1}
-    assert not notary(net).is_notarized(record_hash)
+    assert notary(net).get_record(cosigned_record_id(record_hash, "purchase_order", parties)) is None
 
 
 def test_cosignature_by_a_non_party_is_refused(net) -> None:
@@ -268,25 +288,15 @@ def test_party_list_rules(net) -> None:
     assert dup.value.error_args == {"party": buyer.address}
 
 
-def test_cosigned_duplicate_is_refused_even_after_single(net) -> None:
-    buyer, n = net.accounts["retailer"], net.accounts["notary"]
+def test_cosigned_duplicate_is_refused_pointing_to_the_first(net) -> None:
+    buyer, seller, other = net.accounts["retailer"], net.accounts["manufacturer"], net.accounts["logistics"]
     record_hash, client = document_hash(ORDER), notary(net)
-    first = client.notarize(n, record_hash, "purchase_order")
-    parties, deadline, sigs = signed(net, record_hash, "purchase_order", [buyer])
-    with pytest.raises(errors.NotaryRecordExists) as info:
-        client.notarize_cosigned(buyer, record_hash, "purchase_order", parties, deadline, sigs)
+    parties, deadline, sigs = signed(net, record_hash, "purchase_order", [buyer, seller])
+    first = client.notarize_cosigned(buyer, record_hash, "purchase_order", parties, deadline, sigs)
+    with pytest.raises(errors.NotaryRecordExists) as info:  # whoever submits the same signatures again
+        client.notarize_cosigned(other, record_hash, "purchase_order", parties, deadline, sigs)
+    assert info.value.error_args["id"] == to_hex(cosigned_record_id(record_hash, "purchase_order", parties))
     assert info.value.error_args["blockNumber"] == first.block_number
-    assert client.get_record(record_hash).method == Method.SINGLE
-
-
-def test_cosigned_retry_reports_existing_record_not_expiry(net) -> None:
-    buyer = net.accounts["retailer"]
-    record_hash, client = document_hash(ORDER), notary(net)
-    parties, deadline, sigs = signed(net, record_hash, "purchase_order", [buyer], deadline=now(net) + 60)
-    client.notarize_cosigned(buyer, record_hash, "purchase_order", parties, deadline, sigs)
-    net.chain.increase_time(120)
-    with pytest.raises(errors.NotaryRecordExists):
-        client.notarize_cosigned(buyer, record_hash, "purchase_order", parties, deadline, sigs)
 
 
 def test_relayed_cosigned_submission_is_by_the_signer(net) -> None:
@@ -294,14 +304,98 @@ def test_relayed_cosigned_submission_is_by_the_signer(net) -> None:
     record_hash = document_hash(ORDER)
     parties, deadline, sigs = signed(net, record_hash, "purchase_order", [buyer, seller])
     client = notary(net, net.relayed)
-    client.notarize_cosigned(buyer, record_hash, "purchase_order", parties, deadline, sigs)
-    assert client.get_record(record_hash).notarized_by == buyer.address
+    result = client.notarize_cosigned(buyer, record_hash, "purchase_order", parties, deadline, sigs)
+    assert client.get_record(cosigned_record_id(record_hash, "purchase_order", parties)) is not None
+    assert client.events(result)[0].parties == tuple(parties)
 
 
 def test_module_level_cosign_matches_client(net) -> None:
     buyer, client = net.accounts["retailer"], notary(net)
     args = (document_hash(ORDER), "purchase_order", [buyer.address], 1_900_000_000)
     assert cosign(buyer, net.chain.chain_id, client.address, *args) == client.cosign(buyer, *args)
+
+
+# ---------------------------------------------------------------- pre-emption (issue 8, section 4)
+# Each of these failed on protocol v1, where a record hash (or a dataset's content hash) was
+# notarized at most once, by anyone: the second, genuine write reverted with NotaryRecordExists.
+def test_another_notary_who_saw_the_hash_cannot_preempt_a_single_notarization(any_net) -> None:
+    client, n = notary(any_net), any_net.accounts["notary"]
+    gov, rival = any_net.accounts["governance"], any_net.accounts["auditor"]
+    any_net.actors.grant_role(gov, rival.address, Role.NOTARY)
+    record_hash = document_hash(ORDER)
+    client.notarize(rival, record_hash, "purchase_order")  # front-runs with the hash from the mempool
+    result = client.notarize(n, record_hash, "purchase_order")  # v1: NotaryRecordExists
+    ours = client.get_record(single_record_id(record_hash, "purchase_order", n.address))
+    theirs = client.get_record(single_record_id(record_hash, "purchase_order", rival.address))
+    assert ours is not None and ours.block_number == result.block_number
+    assert theirs is not None and theirs.block_number < ours.block_number
+
+
+def test_a_one_party_cosign_by_an_onlooker_cannot_preempt_the_real_cosigned_record(any_net) -> None:
+    buyer, seller, onlooker = (any_net.accounts[k] for k in ("retailer", "manufacturer", "logistics"))
+    client, record_hash = notary(any_net), document_hash(ORDER)
+    own = signed(any_net, record_hash, "purchase_order", [onlooker])
+    client.notarize_cosigned(onlooker, record_hash, "purchase_order", *own)  # the onlooker co-signs alone, first
+    parties, deadline, sigs = signed(any_net, record_hash, "purchase_order", [buyer, seller])
+    client.notarize_cosigned(buyer, record_hash, "purchase_order", parties, deadline, sigs)  # v1: NotaryRecordExists
+    assert client.get_record(cosigned_record_id(record_hash, "purchase_order", parties)).method == Method.COSIGNED
+    assert client.get_record(cosigned_record_id(record_hash, "purchase_order", [onlooker.address])) is not None
+
+
+def test_a_single_notarization_does_not_block_the_cosigned_record_nor_the_reverse(net) -> None:
+    buyer, n = net.accounts["retailer"], net.accounts["notary"]
+    record_hash, client = document_hash(ORDER), notary(net)
+    client.notarize(n, record_hash, "purchase_order")
+    parties, deadline, sigs = signed(net, record_hash, "purchase_order", [buyer])
+    client.notarize_cosigned(buyer, record_hash, "purchase_order", parties, deadline, sigs)  # v1: NotaryRecordExists
+    assert client.get_record(single_record_id(record_hash, "purchase_order", n.address)).method == Method.SINGLE
+    assert client.get_record(cosigned_record_id(record_hash, "purchase_order", parties)).method == Method.COSIGNED
+
+
+def test_the_cosigned_record_is_exactly_what_the_signatures_cover(net) -> None:
+    """v1 recorded the submitter (`notarizedBy`), which no signature covered, so whoever relayed
+    the signatures first owned the record. v2 stores the record under an id derived from the
+    signed fields only and emits no submitter."""
+    buyer, seller, relayer_a, relayer_b = (net.accounts[k] for k in ("retailer", "manufacturer", "auditor", "notary"))
+    record_hash, client = document_hash(ORDER), notary(net)
+    parties, deadline, sigs = signed(net, record_hash, "purchase_order", [buyer, seller])
+    result = client.notarize_cosigned(relayer_a, record_hash, "purchase_order", parties, deadline, sigs)
+    (log,) = client.contract.events.RecordCoSigned().process_receipt({"logs": result.logs})
+    assert set(log.args) == {"recordHash", "kind", "partiesHash", "parties"}  # nothing about who submitted
+    assert log.args.partiesHash == parties_hash(parties)
+    record_id = cosigned_record_id(record_hash, "purchase_order", parties)
+    assert client.get_record(record_id).method == Method.COSIGNED
+    # Another submitter of the same signatures finds the same record: it is the parties', not theirs.
+    with pytest.raises(errors.NotaryRecordExists) as info:
+        client.notarize_cosigned(relayer_b, record_hash, "purchase_order", parties, deadline, sigs)
+    assert info.value.error_args["id"] == to_hex(record_id)
+    assert client.get_record(single_record_id(record_hash, "purchase_order", relayer_a.address)) is None
+
+
+def test_a_batch_queue_signature_is_not_a_cosignature(any_net) -> None:
+    """v1 queued records with a `CoSign` signature over parties [submitter], which was also a valid
+    one-party co-signature: whoever held it could notarize the record in the submitter's name."""
+    submitter, client = any_net.accounts["logistics"], notary(any_net)
+    record_hash, deadline = document_hash({"type": "delivery", "note": "DN-1"}), now(any_net) + HOUR
+    queue_sig = client.sign_batch_record(submitter, record_hash, "delivery", deadline)
+    with pytest.raises(errors.NotaryInvalidSignature) as info:
+        client.notarize_cosigned(submitter, record_hash, "delivery", [submitter.address], deadline, [queue_sig])
+    assert info.value.error_args == {"party": submitter.address, "index": 0}
+    assert client.batch_record_digest(record_hash, "delivery", deadline) != client.cosign_digest(
+        record_hash, "delivery", [submitter.address], deadline
+    )
+
+
+def test_python_batch_record_digest_matches_the_contract(net) -> None:
+    from eth_account.messages import _hash_eip191_message, encode_typed_data
+
+    from tracechain.chain.notary import batch_record_typed_data
+
+    client, h = notary(net), document_hash(ORDER)
+    typed = batch_record_typed_data(net.chain.chain_id, client.address, h, "delivery", 1_900_000_000)
+    assert _hash_eip191_message(encode_typed_data(full_message=typed)) == client.batch_record_digest(
+        h, "delivery", 1_900_000_000
+    )
 
 
 # ---------------------------------------------------------------- batched
@@ -316,20 +410,23 @@ def test_batch_is_anchored_and_every_leaf_proves_on_chain(any_net) -> None:
     meta = document_hash({"batch": 1, "records": 25})
     result = client.notarize_batch(n, tree.root, len(tree), meta)
 
-    batch = client.get_batch(tree.root)
+    batch = client.get_batch(tree.root, n.address)
     assert batch is not None
-    assert (batch.record_count, batch.metadata_hash, batch.notarized_by) == (25, to_hex(meta), n.address)
+    assert (batch.id, batch.record_count, batch.notary) == (to_hex(batch_id(tree.root, n.address)), 25, n.address)
     assert batch.block_number == result.block_number
     (event,) = client.events(result)
-    assert (event.name, event.subject, event.record_count, event.metadata_hash) == (
+    assert (event.name, event.id, event.root, event.notary, event.record_count, event.metadata_hash) == (
         "BatchAnchored",
+        batch.id,
         to_hex(tree.root),
+        n.address,
         25,
         to_hex(meta),
     )
     for i, h in enumerate(hashes):
-        assert client.verify_inclusion(tree.root, h, "delivery", tree.proof(i))
-    assert not client.is_notarized(hashes[0])  # batched records live under their root
+        assert client.verify_inclusion(tree.root, n.address, h, "delivery", tree.proof(i))
+    # batched records live under their batch, not as records of their own
+    assert client.get_record(single_record_id(hashes[0], "delivery", n.address)) is None
 
 
 def test_inclusion_check_rejects_wrong_leaf_proof_or_root(net) -> None:
@@ -337,15 +434,16 @@ def test_inclusion_check_rejects_wrong_leaf_proof_or_root(net) -> None:
     hashes = deliveries(8)
     tree = StandardMerkleTree.of([leaf_values(h, "delivery") for h in hashes], LEAF_ENCODING)
     client.notarize_batch(n, tree.root, len(tree))
-    proof = tree.proof(3)
-    assert client.verify_inclusion(tree.root, hashes[3], "delivery", proof)
-    assert not client.verify_inclusion(tree.root, hashes[3], "invoice", proof)
-    assert not client.verify_inclusion(tree.root, hashes[4], "delivery", proof)
-    assert not client.verify_inclusion(tree.root, hashes[3], "delivery", proof[:-1])
-    assert not client.verify_inclusion(tree.root, hashes[3], "delivery", [proof[1], proof[0], *proof[2:]])
+    proof, by = tree.proof(3), n.address
+    assert client.verify_inclusion(tree.root, by, hashes[3], "delivery", proof)
+    assert not client.verify_inclusion(tree.root, by, hashes[3], "invoice", proof)
+    assert not client.verify_inclusion(tree.root, by, hashes[4], "delivery", proof)
+    assert not client.verify_inclusion(tree.root, by, hashes[3], "delivery", proof[:-1])
+    assert not client.verify_inclusion(tree.root, by, hashes[3], "delivery", [proof[1], proof[0], *proof[2:]])
     other = StandardMerkleTree.of([leaf_values(h, "delivery") for h in hashes[:4]], LEAF_ENCODING)
-    # A valid proof under a root nobody anchored proves nothing.
-    assert not client.verify_inclusion(other.root, hashes[3], "delivery", other.proof(3))
+    # A valid proof under a root nobody anchored proves nothing, nor under a notary that did not anchor it.
+    assert not client.verify_inclusion(other.root, by, hashes[3], "delivery", other.proof(3))
+    assert not client.verify_inclusion(tree.root, net.accounts["retailer"].address, hashes[3], "delivery", proof)
 
 
 def test_contract_leaf_hash_matches_python(net) -> None:
@@ -360,7 +458,18 @@ def test_single_record_batch(net) -> None:
     tree = StandardMerkleTree.of([leaf_values(h, "delivery")], LEAF_ENCODING)
     client.notarize_batch(n, tree.root, 1)
     assert tree.proof(0) == []
-    assert client.verify_inclusion(tree.root, h, "delivery", [])
+    assert client.verify_inclusion(tree.root, n.address, h, "delivery", [])
+
+
+def test_another_notary_anchoring_the_same_root_gets_its_own_batch(net) -> None:
+    client, n, gov, rival = notary(net), net.accounts["notary"], net.accounts["governance"], net.accounts["auditor"]
+    net.actors.grant_role(gov, rival.address, Role.NOTARY)
+    hashes = deliveries(4)
+    tree = StandardMerkleTree.of([leaf_values(h, "delivery") for h in hashes], LEAF_ENCODING)
+    client.notarize_batch(rival, tree.root, 4)  # copied from the mempool: v1 then refused ours (NotaryBatchExists)
+    client.notarize_batch(n, tree.root, 4)
+    assert client.get_batch(tree.root, n.address).id != client.get_batch(tree.root, rival.address).id
+    assert client.verify_inclusion(tree.root, n.address, hashes[1], "delivery", tree.proof(1))
 
 
 def test_anchoring_a_root_twice_is_refused(any_net) -> None:
@@ -370,7 +479,11 @@ def test_anchoring_a_root_twice_is_refused(any_net) -> None:
     with pytest.raises(errors.NotaryBatchExists) as info:
         client.notarize_batch(n, tree.root, 3)
     stamp = any_net.chain.w3.eth.get_block(first.block_number)["timestamp"]
-    assert info.value.error_args == {"root": to_hex(tree.root), "blockNumber": first.block_number, "timestamp": stamp}
+    assert info.value.error_args == {
+        "id": to_hex(batch_id(tree.root, n.address)),
+        "blockNumber": first.block_number,
+        "timestamp": stamp,
+    }
 
 
 def test_batch_by_non_notary_is_refused(net) -> None:
@@ -381,7 +494,7 @@ def test_batch_by_non_notary_is_refused(net) -> None:
         notary(net).notarize_batch(net.accounts["outsider"], root, 10)
     with pytest.raises(errors.ActorRegistryMissingRole):
         notary(net, net.relayed).notarize_batch(net.accounts["logistics"], root, 10)
-    assert notary(net).get_batch(root) is None
+    assert notary(net).get_batch(root, net.accounts["logistics"].address) is None
 
 
 def test_empty_batch_and_zero_root_are_refused(net) -> None:
@@ -398,8 +511,26 @@ def test_relayed_batch_is_by_the_signer(net) -> None:
     n = net.accounts["notary"]
     root = document_hash({"root": 2})
     notary(net, net.relayed).notarize_batch(n, root, 7)
-    assert notary(net).get_batch(root).notarized_by == n.address
+    assert notary(net).get_batch(root, n.address).record_count == 7
 
 
 def test_registry_address_is_exposed(net) -> None:
     assert notary(net).contract.functions.actorRegistry().call() == net.deployment.address("ActorRegistry")
+
+
+def test_a_cosigned_retry_after_the_deadline_hears_that_the_record_exists(net) -> None:  # noqa: ANN001
+    """The contract looks for the record before it looks at the deadline: a late retry of a submission
+    that went through learns so, instead of being told the signatures expired."""
+    from tracechain.chain.notary import NotaryClient
+
+    client = NotaryClient(net.contract("Notary"), net.tx)
+    parties = [net.accounts["manufacturer"].address, net.accounts["retailer"].address]
+    record = keccak_text("late retry")
+    deadline = int(net.chain.w3.eth.get_block("latest")["timestamp"]) + 60
+    signatures = [
+        client.cosign(net.accounts[n], record, "contract", parties, deadline) for n in ("manufacturer", "retailer")
+    ]
+    client.notarize_cosigned(net.accounts["relayer"], record, "contract", parties, deadline, signatures)
+    net.chain.increase_time(120)
+    with pytest.raises(errors.NotaryRecordExists):
+        client.notarize_cosigned(net.accounts["relayer"], record, "contract", parties, deadline, signatures)

@@ -12,7 +12,7 @@ import pytest
 
 from tracechain import errors
 from tracechain.chain.compile import COMPILER_SETTINGS, project_root
-from tracechain.chain.notary import LEAF_ENCODING, Method, NotaryClient, encode_kind, leaf_values
+from tracechain.chain.notary import LEAF_ENCODING, Method, NotaryClient, cosigned_record_id, encode_kind, leaf_values
 from tracechain.hashing import document_hash, to_hex
 from tracechain.merkle import StandardMerkleTree
 
@@ -55,12 +55,14 @@ def test_tree_built_by_openzeppelin_js_is_accepted_by_the_contract(any_net, coun
     client = NotaryClient(any_net.contract("Notary"), any_net.tx)
     values = js_values(count, "delivery")
     js = oz({"op": "build", "values": values, "encoding": list(LEAF_ENCODING)})
+    n = any_net.accounts["notary"].address
     client.notarize_batch(any_net.accounts["notary"], bytes.fromhex(js["root"][2:]), count)
     ours = StandardMerkleTree.of([leaf_values(bytes.fromhex(h[2:]), "delivery") for h, _ in values], LEAF_ENCODING)
     assert to_hex(ours.root) == js["root"]
     for i, (record_hash, _) in enumerate(values):
         proof = [bytes.fromhex(p[2:]) for p in js["proofs"][i]]
-        assert client.verify_inclusion(bytes.fromhex(js["root"][2:]), bytes.fromhex(record_hash[2:]), "delivery", proof)
+        root = bytes.fromhex(js["root"][2:])
+        assert client.verify_inclusion(root, n, bytes.fromhex(record_hash[2:]), "delivery", proof)
         assert ours.proof(i) == proof
 
 
@@ -72,9 +74,10 @@ def test_python_tree_is_accepted_by_openzeppelin_js_and_the_contract(any_net) ->
     js = oz({"op": "verify", "dump": tree.dump()})
     assert js["valid"] and js["root"] == to_hex(tree.root)
     assert js["proofs"] == [[to_hex(p) for p in tree.proof(i)] for i in range(len(tree))]
-    client.notarize_batch(any_net.accounts["notary"], tree.root, len(tree))
+    n = any_net.accounts["notary"]
+    client.notarize_batch(n, tree.root, len(tree))
     for i, (h, k) in enumerate(zip(hashes, kinds, strict=True)):
-        assert client.verify_inclusion(tree.root, h, k, [bytes.fromhex(p[2:]) for p in js["proofs"][i]])
+        assert client.verify_inclusion(tree.root, n.address, h, k, [bytes.fromhex(p[2:]) for p in js["proofs"][i]])
 
 
 def test_tampered_python_dump_is_refused_by_openzeppelin_js() -> None:
@@ -122,7 +125,7 @@ def test_contract_wallet_cosigns_through_erc1271(any_net) -> None:
     result = client.notarize_cosigned(seller, record_hash, "contract", parties, deadline, sigs)
     (event,) = client.events(result)
     assert event.parties == (wallet, seller.address)
-    assert client.get_record(record_hash).method == Method.COSIGNED
+    assert client.get_record(cosigned_record_id(record_hash, "contract", parties)).method == Method.COSIGNED
 
 
 def test_contract_wallet_refuses_a_signature_not_from_its_owner(net) -> None:

@@ -1,23 +1,30 @@
-"""DataRightsRegistry: datasets as ERC-721 holding rights, certificates, uses, revocation and
-transfer, with every refusal as a named exception and statuses checked against the chain."""
+"""DataRightsRegistry: datasets as ERC-721 holding rights (ids that name their registrant),
+certificates, uses, revocation and transfer, with every refusal as a named exception and statuses
+checked against the chain."""
 
 from __future__ import annotations
 
 import pytest
 from web3.logs import DISCARD
 
+from tests.conftest import CAST
 from tracechain import errors
+from tracechain.chain.connect import dev_accounts
 from tracechain.chain.rights import (
     CertificateStatus,
     DataRightsClient,
     Right,
     certificate_id,
+    dataset_id_of,
     dataset_token_id,
 )
-from tracechain.hashing import document_hash, keccak_text, to_hex
+from tracechain.hashing import document_hash, keccak_text, parse_bytes32, to_hex
 
 DAY = 86_400
-SALES = document_hash({"dataset": "retail sales 2026-Q3", "rows": 120_000, "schema": "sales/v1"})
+# The manifest's content hash, and the dataset id it gets when the retailer registers it.
+CONTENT = document_hash({"dataset": "retail sales 2026-Q3", "rows": 120_000, "schema": "sales/v1"})
+RETAILER = dev_accounts(10)[CAST["retailer"][0]].address
+SALES = parse_bytes32(dataset_id_of(CONTENT, RETAILER))
 META = document_hash({"title": "Retail sales Q3", "format": "parquet"})
 TERMS = document_hash({"licence": "analytics only", "fee": "1000 EUR"})
 
@@ -42,7 +49,7 @@ def rights(net) -> DataRightsClient:  # noqa: ANN001
 
 def _registered(net, holder: str = "retailer") -> DataRightsClient:  # noqa: ANN001
     client = _client(net)
-    client.register_dataset(net.accounts[holder], SALES, META)
+    client.register_dataset(net.accounts[holder], CONTENT, META)
     return client
 
 
@@ -57,8 +64,9 @@ def _grant(net, client, grantee="manufacturer", right=Right.PROCESSING, days=30,
 def test_register_mints_holding_token_and_emits(any_net) -> None:
     client = _client(any_net)
     retailer = any_net.accounts["retailer"]
-    result = client.register_dataset(retailer, SALES, META)
+    dataset_id, result = client.register_dataset(retailer, CONTENT, META)
 
+    assert dataset_id == to_hex(SALES) == client.dataset_id_of(CONTENT, retailer.address)
     assert client.holder_of(SALES) == retailer.address
     assert client.dataset_exists(SALES)
     assert client.has_right(SALES, retailer.address, Right.HOLDING)
@@ -67,7 +75,12 @@ def test_register_mints_holding_token_and_emits(any_net) -> None:
     assert token.ownerOf(dataset_token_id(SALES)).call() == retailer.address
     assert token.balanceOf(retailer.address).call() == 1
     (event,) = _events(any_net, result, "DatasetRegistered")
-    assert (event.args.datasetId, event.args.holder, event.args.metadataHash) == (SALES, retailer.address, META)
+    assert (event.args.datasetId, event.args.contentHash, event.args.holder, event.args.metadataHash) == (
+        SALES,
+        CONTENT,
+        retailer.address,
+        META,
+    )
     (mint,) = _events(any_net, result, "Transfer")
     assert (mint.args["from"], mint.args.to, mint.args.tokenId) == (
         "0x" + "00" * 20,
@@ -79,8 +92,19 @@ def test_register_mints_holding_token_and_emits(any_net) -> None:
 def test_register_twice_is_refused(net) -> None:
     client = _registered(net)
     with pytest.raises(errors.DataRightsRegistryDatasetExists) as info:
-        client.register_dataset(net.accounts["manufacturer"], SALES)
+        client.register_dataset(net.accounts["retailer"], CONTENT)
     assert info.value.error_args == {"datasetId": to_hex(SALES)}
+
+
+def test_an_onlooker_who_saw_the_content_hash_cannot_preempt_the_registration(any_net) -> None:
+    """v1 keyed a dataset by its content hash alone: whoever registered it first held it, and the
+    real holder's registration reverted with DataRightsRegistryDatasetExists."""
+    client, retailer, onlooker = _client(any_net), any_net.accounts["retailer"], any_net.accounts["logistics"]
+    theirs, _ = client.register_dataset(onlooker, CONTENT)  # front-run with the hash from the mempool
+    ours, _ = client.register_dataset(retailer, CONTENT, META)  # v1: DataRightsRegistryDatasetExists
+    assert ours == to_hex(SALES) != theirs == dataset_id_of(CONTENT, onlooker.address)
+    assert client.holder_of(ours) == retailer.address and client.holder_of(theirs) == onlooker.address
+    assert not client.has_right(ours, onlooker.address, Right.PROCESSING)
 
 
 def test_register_zero_hash_is_refused(rights, net) -> None:
@@ -91,7 +115,7 @@ def test_register_zero_hash_is_refused(rights, net) -> None:
 def test_unregistered_account_cannot_register(any_net) -> None:
     outsider = any_net.accounts["outsider"]
     with pytest.raises(errors.ActorRegistryUnknownActor) as info:
-        _client(any_net).register_dataset(outsider, SALES)
+        _client(any_net).register_dataset(outsider, CONTENT)
     assert info.value.error_args == {"account": outsider.address}
 
 
@@ -99,7 +123,7 @@ def test_suspended_actor_cannot_register(net, rights) -> None:
     retailer = net.accounts["retailer"]
     net.actors.suspend_actor(net.accounts["governance"], retailer.address, keccak_text("fraud"))
     with pytest.raises(errors.ActorRegistryActorSuspended):
-        rights.register_dataset(retailer, SALES)
+        rights.register_dataset(retailer, CONTENT)
 
 
 def test_unknown_dataset_reads(rights, net) -> None:
@@ -442,8 +466,9 @@ def test_erc165_interfaces(rights) -> None:
     assert supports(bytes.fromhex("80ac58cd")).call()  # ERC-721
     assert supports(bytes.fromhex("5b5e139f")).call()  # ERC-721 metadata
     assert not supports(bytes.fromhex("ffffffff")).call()
-    own = ("registerDataset", "grantCertificate", "revokeCertificate", "recordUse", "holderOf", "datasetExists",
-           "getCertificate", "certificateStatus", "latestCertificate", "hasRight")  # fmt: skip
+    own = ("registerDataset", "grantCertificate", "revokeCertificate", "recordUse", "datasetIdOf", "holderOf",
+           "datasetExists", "getCertificate", "useCount", "certificateStatus", "latestCertificate",
+           "hasRight")  # fmt: skip
     interface_id = 0
     for item in rights.contract.abi:
         if item.get("type") == "function" and item["name"] in own:
@@ -478,13 +503,13 @@ def test_relayed_lifecycle_acts_as_signers(any_net) -> None:
     relayed = _client(any_net, relayed=True)
     retailer, analyst = any_net.accounts["retailer"], any_net.accounts["manufacturer"]
     balances = {a.address: any_net.chain.w3.eth.get_balance(a.address) for a in (retailer, analyst)}
-    relayed.register_dataset(retailer, SALES, META)
+    relayed.register_dataset(retailer, CONTENT, META)
     cid, _ = relayed.grant_certificate(retailer, SALES, analyst.address, Right.OPERATION, _now(any_net) + DAY, TERMS)
     relayed.record_use(analyst, cid, Right.OPERATION, keccak_text("resale product"))
     relayed.transfer_holding(retailer, SALES, any_net.accounts["logistics"].address)
     relayed.revoke_certificate(any_net.accounts["logistics"], cid, keccak_text("done"))
     assert relayed.holder_of(SALES) == any_net.accounts["logistics"].address
-    assert relayed.get_certificate(cid).use_count == 1
+    assert relayed.get_certificate(cid).use_count == 1 == relayed.use_count(cid)
     assert relayed.certificate_status(cid) is CertificateStatus.REVOKED
     assert {a: any_net.chain.w3.eth.get_balance(a) for a in balances} == balances  # the relayer paid
 
@@ -492,8 +517,8 @@ def test_relayed_lifecycle_acts_as_signers(any_net) -> None:
 def test_relayed_unauthorised_writes_are_refused(net) -> None:
     relayed = _client(net, relayed=True)
     with pytest.raises(errors.ActorRegistryUnknownActor):
-        relayed.register_dataset(net.accounts["outsider"], SALES)
-    _client(net).register_dataset(net.accounts["retailer"], SALES)
+        relayed.register_dataset(net.accounts["outsider"], CONTENT)
+    _client(net).register_dataset(net.accounts["retailer"], CONTENT)
     with pytest.raises(errors.DataRightsRegistryNotHolder):
         relayed.grant_certificate(
             net.accounts["manufacturer"],
@@ -509,7 +534,7 @@ def test_relayed_unauthorised_writes_are_refused(net) -> None:
 def test_gas_stays_within_budget(net) -> None:
     """Guards against regressions; measured figures are in docs/PROTOCOL.md."""
     client = _client(net)
-    gas = {"register": client.register_dataset(net.accounts["retailer"], SALES, META).gas_used}
+    gas = {"register": client.register_dataset(net.accounts["retailer"], CONTENT, META)[1].gas_used}
     cid, result = _grant(net, client)
     gas["grant"] = result.gas_used
     gas["use"] = client.record_use(net.accounts["manufacturer"], cid, Right.PROCESSING, keccak_text("x")).gas_used

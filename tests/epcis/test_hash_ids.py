@@ -91,9 +91,7 @@ def test_example_events_hash_as_gs1s_generator_does(path: Path) -> None:
     expected_file = path.with_suffix(".hashes")
     if expected_file.exists():  # the generator's own expected IDs (ignoreFields and query documents too)
         assert native_hashes(doc) == expected_file.read_text().split()
-    assert native_hashes(doc) == [
-        f"ni:///sha-256;{hashlib.sha256(p.encode()).hexdigest()}?ver=CBV2.0" for p in mine
-    ]
+    assert native_hashes(doc) == [f"ni:///sha-256;{hashlib.sha256(p.encode()).hexdigest()}?ver=CBV2.0" for p in mine]
 
 
 def test_expected_pre_hash_strings_shipped_with_the_examples() -> None:
@@ -280,8 +278,9 @@ SGLN = st.sampled_from(["urn:epc:id:sgln:0614141.00777.0", "https://id.example.c
                         "urn:epc:id:sgln:9506000.13435.ext-1", "geo:52.5,13.4"])  # fmt: skip
 EPC = st.one_of(
     st.builds(lambda n: f"urn:epc:id:sgtin:0614141.107346.{n}", st.integers(0, 10**9)),
-    st.builds(lambda s: f"https://id.example.com/01/09506000134352/21/{s}", st.text("ABC123xyz-_.", min_size=1,
-                                                                                   max_size=10)),  # fmt: skip
+    st.builds(
+        lambda s: f"https://id.example.com/01/09506000134352/21/{s}", st.text("ABC123xyz-_.", min_size=1, max_size=10)
+    ),  # fmt: skip
     st.builds(lambda n: f"urn:epc:id:sscc:0614141.{n:010d}", st.integers(0, 10**10 - 1)),
     st.builds(lambda n: f"urn:epc:id:grai:0614141.12345.{n}", st.integers(0, 999)),
     st.builds(lambda s: f"urn:epc:id:giai:0614141.{s}", st.text("ABC123", min_size=1, max_size=8)),
@@ -290,8 +289,9 @@ EPC = st.one_of(
 EPC_CLASS = st.one_of(
     st.builds(lambda lot: f"urn:epc:class:lgtin:4012345.012345.{lot}", st.text("L0123abc-", min_size=1, max_size=8)),
     st.just("urn:epc:idpat:sgtin:4012345.012345.*"),
-    st.builds(lambda lot: f"https://id.example.com/01/04012345123456/10/{lot}", st.text("L012", min_size=1,
-                                                                                       max_size=5)),  # fmt: skip
+    st.builds(
+        lambda lot: f"https://id.example.com/01/04012345123456/10/{lot}", st.text("L012", min_size=1, max_size=5)
+    ),  # fmt: skip
 )
 TIME = st.builds(
     lambda d, h, frac, off: f"2024-0{d}-1{d}T{h:02d}:00:00{frac}{off}",
@@ -300,7 +300,7 @@ TIME = st.builds(
     st.sampled_from(["", ".1", ".12", ".123", ".1234", ".123456", ".0005", ".5"]),
     st.sampled_from(["Z", "+01:00", "-06:00", "+14:00", "+05:30"]),
 )
-NUMBER = st.one_of(st.integers(-10**6, 10**6), st.floats(-1e6, 1e6, allow_nan=False).map(lambda f: round(f, 3)))
+NUMBER = st.one_of(st.integers(-(10**6), 10**6), st.floats(-1e6, 1e6, allow_nan=False).map(lambda f: round(f, 3)))
 TEXT = st.text(alphabet="abcXYZ 019.-_:/", max_size=12)
 SCALAR = st.one_of(TEXT, NUMBER, st.booleans())
 JSON_VALUE = st.recursive(
@@ -315,8 +315,11 @@ EXTENSIONS = st.dictionaries(st.sampled_from(["acme:note", "acme:batch", "ext:fl
                              max_size=2)  # fmt: skip
 QUANTITIES = st.lists(
     st.builds(
-        lambda c, q, u: {"epcClass": c, **({"quantity": q} if q is not None else {}), **({"uom": u} if u and q
-                                                                                        is not None else {})},
+        lambda c, q, u: {
+            "epcClass": c,
+            **({"quantity": q} if q is not None else {}),
+            **({"uom": u} if u and q is not None else {}),
+        },
         EPC_CLASS,
         st.one_of(st.none(), NUMBER.map(abs)),
         st.sampled_from([None, "KGM", "LTR", "EA"]),

@@ -23,9 +23,7 @@ GTIN = "09506000134352"  # GS1's example GTIN
 
 
 # ---------------------------------------------------------------- GTIN check digits
-@pytest.mark.parametrize(
-    "gtin", [GTIN, "9506000134352", "4006381333931", "96385074", "036000291452", "80614141123458"]
-)
+@pytest.mark.parametrize("gtin", [GTIN, "9506000134352", "4006381333931", "96385074", "036000291452", "80614141123458"])
 def test_valid_gtins(gtin: str) -> None:
     assert is_valid_gtin(gtin)
     assert gtin_check_digit(gtin[:-1]) == int(gtin[-1])
@@ -161,9 +159,7 @@ def test_urn_serial_starting_with_escaped_slash() -> None:
 
 
 # ---------------------------------------------------------------- opaque IDs
-@pytest.mark.parametrize(
-    "raw", ["SKU-2024-000123", "lot.7:a/b_c", "A", "x" * 128, "urn:uuid:1234-abcd", "01"]
-)
+@pytest.mark.parametrize("raw", ["SKU-2024-000123", "lot.7:a/b_c", "A", "x" * 128, "urn:uuid:1234-abcd", "01"])
 def test_opaque_ids(raw: str) -> None:
     pid = parse_product_id(raw)
     assert pid == ProductId(canonical=f"opaque:{raw}", kind="opaque", gtin=None, serial=None)

@@ -97,9 +97,7 @@ def test_vocabulary_matches_the_epcis_2_context() -> None:
 
 # ---------------------------------------------------------------- validation
 def test_validate_normalises_vocabulary_and_copies() -> None:
-    raw = event(
-        bizStep="urn:epcglobal:cbv:bizstep:receiving", disposition="https://ref.gs1.org/cbv/Disp-in_progress"
-    )
+    raw = event(bizStep="urn:epcglobal:cbv:bizstep:receiving", disposition="https://ref.gs1.org/cbv/Disp-in_progress")
     before = copy.deepcopy(raw)
     valid = validate_object_event(raw)
     assert valid["bizStep"] == "receiving"
@@ -110,9 +108,7 @@ def test_validate_normalises_vocabulary_and_copies() -> None:
 
 
 def test_validate_allows_namespaced_extensions_and_optional_fields() -> None:
-    raw = event(
-        **{"acme:batch": {"acme:note": "ok"}, "eventID": "urn:uuid:1", "@context": [EPCIS_CONTEXT, ACME]}
-    )
+    raw = event(**{"acme:batch": {"acme:note": "ok"}, "eventID": "urn:uuid:1", "@context": [EPCIS_CONTEXT, ACME]})
     assert validate_object_event(raw)["acme:batch"] == {"acme:note": "ok"}
 
 
@@ -173,9 +169,7 @@ def test_invalid_events(overrides: dict[str, Any]) -> None:
         validate_object_event(event(**overrides))
 
 
-@pytest.mark.parametrize(
-    "kind", ["AggregationEvent", "TransactionEvent", "TransformationEvent", "AssociationEvent"]
-)
+@pytest.mark.parametrize("kind", ["AggregationEvent", "TransactionEvent", "TransformationEvent", "AssociationEvent"])
 def test_other_event_types_not_supported_yet(kind: str) -> None:
     with pytest.raises(InvalidInputError, match="not supported yet"):
         validate_object_event(event(type=kind))
@@ -288,9 +282,7 @@ def test_event_hash_id_digest_rejects(bad: Any) -> None:
 
 def test_event_document_hash_is_document_hash_of_normalised_event() -> None:
     raw = event(bizStep="urn:epcglobal:cbv:bizstep:shipping")
-    assert (
-        event_document_hash(raw) == document_hash(validate_object_event(raw)) == event_document_hash(event())
-    )
+    assert event_document_hash(raw) == document_hash(validate_object_event(raw)) == event_document_hash(event())
     assert len(event_document_hash(raw)) == 32
 
 

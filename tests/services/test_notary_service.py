@@ -1,5 +1,5 @@
 """NotaryService: single, co-signed and queued notarization; the durable batch queue and its crash
-recovery; status, receipts and the index of notary events."""
+recovery; every notarization of a record, receipts and the index of notary events."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tracechain import errors
-from tracechain.chain.notary import NotaryClient
+from tracechain.chain.notary import NotaryClient, single_record_id
 from tracechain.chain.transact import ForwardRequest
 from tracechain.hashing import document_hash, to_hex
 from tracechain.services.notary import (
@@ -17,13 +17,12 @@ from tracechain.services.notary import (
     NotaryService,
     QueueSignatureError,
     ReceiptNotReadyError,
-    RecordAlreadyNotarizedError,
     RecordHashMismatchError,
 )
 from tracechain.services.receipts import verify_receipt
 from tracechain.services.runtime import Runtime
 from tracechain.store.db import Activity
-from tracechain.store.notary import ANCHORED, SEALED, NotaryBatchRow, NotaryCosignerRow, NotaryQueueRow
+from tracechain.store.notary import ANCHORED, SEALED, NotaryBatchRow, NotaryPartyRow, NotaryQueueRow
 
 ORDER = {"type": "purchase_order", "number": "PO-7", "lines": [{"sku": "A1", "qty": 3}]}
 
@@ -83,7 +82,8 @@ def test_single_is_relayed_for_the_notary_and_has_a_verified_receipt(runtime, ne
     n = net.accounts["notary"]
     before = net.chain.w3.eth.get_balance(n.address)
     status = svc.notarize_single(n, document_hash(ORDER), "purchase_order")
-    assert (status.status, status.method, status.notarized_by) == ("notarized", "single", n.address)
+    assert (status.status, status.method, status.notary) == ("notarized", "single", n.address)
+    assert status.id == to_hex(single_record_id(document_hash(ORDER), "purchase_order", n.address))
     assert net.chain.w3.eth.get_balance(n.address) == before  # the operator paid
     verdict = verify_receipt(net.chain, svc.receipt(document_hash(ORDER)), ORDER)
     assert verdict.ok, verdict.reason
@@ -104,7 +104,7 @@ def test_relayed_request_must_call_notarize_for_this_record(runtime, net, clock)
     with pytest.raises(errors.InvalidInputError):
         svc.relay_single(request, document_hash(ORDER), "invoice")
     status = svc.relay_single(request, document_hash(ORDER), "purchase_order")
-    assert status.notarized_by == n.address
+    assert status.notary == n.address
 
 
 def test_relayed_request_by_non_notary_is_refused(runtime, net, clock) -> None:
@@ -124,23 +124,38 @@ def test_relayed_request_by_non_notary_is_refused(runtime, net, clock) -> None:
     request = runtime.relaying.sign(auditor, unsigned)
     with pytest.raises(errors.ActorRegistryMissingRole):
         svc.relay_single(request, document_hash(ORDER), "purchase_order")
-    assert not svc.client.is_notarized(document_hash(ORDER))
+    assert svc.client.get_record(single_record_id(document_hash(ORDER), "purchase_order", auditor.address)) is None
 
 
-def test_cosigned_is_submitted_by_the_operator(runtime, net, clock) -> None:
+def test_cosigned_is_submitted_by_the_operator_and_belongs_to_the_parties(runtime, net, clock) -> None:
     svc = service(runtime, net, clock)
     a, b = net.accounts["retailer"], net.accounts["manufacturer"]
     h, parties, deadline = document_hash(ORDER), [a.address, b.address], 2_000_000_000
     sigs = [svc.client.cosign(s, h, "purchase_order", parties, deadline) for s in (a, b)]
     status = svc.notarize_cosigned(h, "purchase_order", parties, deadline, sigs)
-    assert (status.method, status.parties, status.notarized_by) == (
-        "cosigned",
-        tuple(parties),
-        runtime.operator.address,
-    )
+    assert (status.method, status.parties, status.notary) == ("cosigned", tuple(parties), None)
     receipt = svc.receipt(h)
-    assert receipt.parties == tuple(parties)
+    assert (receipt.id, receipt.parties, receipt.notary) == (status.id, tuple(parties), None)
     assert verify_receipt(net.chain, receipt, ORDER).ok
+
+
+def test_cosigned_retry_after_the_deadline_reports_the_existing_record(runtime, net, clock) -> None:
+    """The contract checks the deadline before it looks for the record: the service still tells a
+    late retry that the first submission went through (not that the signatures expired)."""
+    svc = service(runtime, net, clock)
+    a = net.accounts["retailer"]
+    h, parties = document_hash(ORDER), [a.address]
+    # An hour: the embedded chain estimates gas at wall-clock time, which may run ahead of its manual clock.
+    deadline = int(net.chain.w3.eth.get_block("latest")["timestamp"]) + 3600
+    sigs = [svc.client.cosign(a, h, "purchase_order", parties, deadline)]
+    first = svc.notarize_cosigned(h, "purchase_order", parties, deadline, sigs)
+    net.chain.increase_time(7200)
+    with pytest.raises(errors.NotaryRecordExists) as info:
+        svc.notarize_cosigned(h, "purchase_order", parties, deadline, sigs)
+    assert info.value.error_args == {"id": first.id, "blockNumber": first.block_number, "timestamp": first.timestamp}
+    other = [svc.client.cosign(a, document_hash({"n": 2}), "purchase_order", parties, deadline)]
+    with pytest.raises(errors.NotarySignaturesExpired):  # a genuinely expired, never-submitted record
+        svc.notarize_cosigned(document_hash({"n": 2}), "purchase_order", parties, deadline, other)
 
 
 def test_cosigned_with_a_non_party_signature_is_refused(runtime, net, clock) -> None:
@@ -172,6 +187,7 @@ def test_partial_batch_waits_for_its_age(runtime, net, clock) -> None:
     for h in hashes:
         status = svc.status(h)
         assert (status.status, status.method, status.batch_root) == ("notarized", "batched", outcome.root)
+        assert (status.id, status.notary) == (outcome.id, net.accounts["notary"].address)
         verdict = verify_receipt(net.chain, svc.receipt(h))
         assert verdict.ok, verdict.reason
 
@@ -187,19 +203,36 @@ def test_full_batches_anchor_at_their_size(runtime, net, clock) -> None:
     assert last.record_count == 1
 
 
-def test_enqueue_is_idempotent_and_refuses_conflicts(runtime, net, clock) -> None:
+def test_enqueue_is_idempotent(runtime, net, clock) -> None:
     svc = service(runtime, net, clock)
     (h,) = deliveries(1)
     first = svc.enqueue(h, "delivery")
     assert svc.enqueue(h, "delivery") == first
     assert svc.pending_count() == 1
-    with pytest.raises(RecordAlreadyNotarizedError):
-        svc.enqueue(h, "invoice")
-    svc.notarize_single(net.accounts["notary"], document_hash(ORDER), "purchase_order")
-    with pytest.raises(RecordAlreadyNotarizedError):
-        svc.enqueue(document_hash(ORDER), "purchase_order")
     with pytest.raises(errors.InvalidInputError):
         svc.enqueue(document_hash({"k": 1}), "Not A Kind")
+
+
+def test_nobody_who_saw_the_hash_can_keep_a_record_out_of_the_queue(runtime, net, clock) -> None:
+    """v1 refused to queue a record notarized on its own, or queued before under another kind:
+    an onlooker's single notarization or junk-kind queue entry kept the real record out."""
+    svc = service(runtime, net, clock)
+    (h,) = deliveries(1)
+    onlooker = net.accounts["logistics"]
+    parties, deadline = [onlooker.address], 2_000_000_000
+    own = [svc.client.cosign(onlooker, h, "delivery", parties, deadline)]
+    svc.notarize_cosigned(h, "delivery", parties, deadline, own)
+    svc.enqueue(h, "junk", onlooker.address)
+    assert svc.enqueue(h, "delivery").status == "queued"  # v1: RecordAlreadyNotarizedError
+    (outcome,) = svc.flush()
+    assert outcome.record_count == 2
+    batched = svc.status(h, outcome.id)
+    assert (batched.kind, batched.method, batched.notary) in {
+        ("delivery", "batched", net.accounts["notary"].address),
+        ("junk", "batched", net.accounts["notary"].address),
+    }
+    kinds = {(n.kind, n.method) for n in svc.notarizations(h)}
+    assert kinds == {("delivery", "cosigned"), ("delivery", "batched"), ("junk", "batched")}
 
 
 def test_unknown_record_has_no_status_or_receipt(runtime, net, clock) -> None:
@@ -263,7 +296,8 @@ def test_failed_send_keeps_the_batch_sealed_until_a_later_flush(runtime, net, cl
     assert failed.action == "failed" and "ActorRegistryMissingRole" in failed.error
     with runtime.store.session() as s:
         (row,) = s.scalars(select(NotaryBatchRow)).all()
-        assert (row.status, row.attempts) == (SEALED, 1) and row.last_error
+        assert (row.status, row.attempts, row.notary) == (SEALED, 1, net.accounts["retailer"].address)
+        assert row.last_error
         assert {q.batch_id for q in s.scalars(select(NotaryQueueRow))} == {row.id}
     (again,) = svc.flush()  # retried, still refused, still the same sealed batch
     assert again.action == "failed" and again.root == failed.root
@@ -278,15 +312,18 @@ def test_queue_signature_must_be_the_submitters(runtime, net, clock) -> None:
     h = document_hash(ORDER)
     logistics, outsider = net.accounts["logistics"], net.accounts["outsider"]
     deadline = int(net.chain.w3.eth.get_block("latest")["timestamp"]) + 600
-    sig = svc.client.cosign(logistics, h, "delivery", [logistics.address], deadline)
+    sig = svc.client.sign_batch_record(logistics, h, "delivery", deadline)
     assert svc.check_queue_signature(h, "delivery", logistics.address, deadline, sig) == logistics.address
+    cosignature = svc.client.cosign(logistics, h, "delivery", [logistics.address], deadline)
+    with pytest.raises(QueueSignatureError):  # a co-signature is not a queue request (v1 took it)
+        svc.check_queue_signature(h, "delivery", logistics.address, deadline, cosignature)
     with pytest.raises(QueueSignatureError):  # signed another kind
         svc.check_queue_signature(h, "invoice", logistics.address, deadline, sig)
     with pytest.raises(QueueSignatureError):  # someone else's signature
         svc.check_queue_signature(h, "delivery", net.accounts["retailer"].address, deadline, sig)
     with pytest.raises(QueueSignatureError):
         svc.check_queue_signature(h, "delivery", logistics.address, deadline, "0xdead")
-    stranger = svc.client.cosign(outsider, h, "delivery", [outsider.address], deadline)
+    stranger = svc.client.sign_batch_record(outsider, h, "delivery", deadline)
     with pytest.raises(errors.ActorRegistryUnknownActor):
         svc.check_queue_signature(h, "delivery", outsider.address, deadline, stranger)
     net.chain.increase_time(1200)
@@ -309,12 +346,11 @@ def test_indexer_records_activity_and_cosigners(runtime, net, clock) -> None:
     runtime.sync()
     with runtime.store.session() as s:
         kinds = {(r.actor, r.kind, r.subject) for r in s.scalars(select(Activity).where(Activity.contract == "Notary"))}
-        cosigners = [
-            (r.party, r.position) for r in s.scalars(select(NotaryCosignerRow).order_by(NotaryCosignerRow.position))
-        ]
-    assert (n.address, "notary.single", to_hex(document_hash(ORDER))) in kinds
-    assert (runtime.operator.address, "notary.cosigned", to_hex(h)) in kinds
-    assert (n.address, "notary.batch", batch.root) in kinds
+        cosigners = [(r.party, r.position) for r in s.scalars(select(NotaryPartyRow).order_by(NotaryPartyRow.position))]
+    assert kinds == {  # the submitter of co-signatures is nobody's activity: it is not recorded
+        (n.address, "notary.single", to_hex(document_hash(ORDER))),
+        (n.address, "notary.batch", batch.root),
+    }
     assert cosigners == [(a.address, 0), (b.address, 1)]
 
 
@@ -323,12 +359,8 @@ def test_enqueue_many_is_all_or_nothing_and_idempotent(runtime, net, clock) -> N
     hashes = deliveries(5)
     assert svc.enqueue_many([(h, "delivery") for h in hashes[:3]]) == 3
     assert svc.enqueue_many([(h, "delivery") for h in hashes]) == 2  # the first three were queued already
-    with pytest.raises(RecordAlreadyNotarizedError):  # one conflicting kind refuses the whole call
-        svc.enqueue_many([(document_hash({"fresh": 1}), "delivery"), (hashes[0], "invoice")])
-    assert svc.pending_count() == 5
-    svc.notarize_single(net.accounts["notary"], document_hash(ORDER), "purchase_order")
-    with pytest.raises(RecordAlreadyNotarizedError):
-        svc.enqueue_many([(document_hash({"fresh": 2}), "delivery"), (document_hash(ORDER), "purchase_order")])
+    with pytest.raises(errors.InvalidInputError):  # one bad kind refuses the whole call
+        svc.enqueue_many([(document_hash({"fresh": 1}), "delivery"), (hashes[0], "Not A Kind")])
     assert svc.pending_count() == 5
 
 
@@ -355,7 +387,7 @@ def test_ten_thousand_queued_records_anchor_in_one_transaction(runtime, net, clo
     assert svc.enqueue_many([(h, "delivery") for h in hashes]) == 10_000
     (outcome,) = svc.flush_due()
     assert (outcome.action, outcome.record_count) == ("anchored", 10_000)
-    assert outcome.gas_used < 105_000
+    assert outcome.gas_used < 56_000
     receipt = svc.receipt(hashes[7_777])
     assert receipt.merkle is not None and len(receipt.merkle.proof) in (13, 14)
     assert verify_receipt(net.chain, receipt).ok
@@ -374,8 +406,37 @@ def test_queue_signature_of_a_contract_wallet_goes_through_erc1271(runtime, net,
     net.actors.register_actor(gov, wallet, "Harbor Logistics (multisig)", [])
     h = document_hash({"type": "delivery", "note": "W-1"})
     deadline = int(net.chain.w3.eth.get_block("latest")["timestamp"]) + 600
-    signature = svc.client.cosign(owner, h, "delivery", [wallet], deadline)
+    signature = svc.client.sign_batch_record(owner, h, "delivery", deadline)
     assert svc.check_queue_signature(h, "delivery", wallet, deadline, signature) == wallet
-    stranger = svc.client.cosign(net.accounts["retailer"], h, "delivery", [wallet], deadline)
+    stranger = svc.client.sign_batch_record(net.accounts["retailer"], h, "delivery", deadline)
     with pytest.raises(QueueSignatureError):
         svc.check_queue_signature(h, "delivery", wallet, deadline, stranger)
+
+
+# ---------------------------------------------------------------- every notarization of a record
+def test_every_notarization_of_a_record_is_listed_and_the_receipt_is_the_earliest(runtime, net, clock) -> None:
+    svc = service(runtime, net, clock)
+    n, a, b = net.accounts["notary"], net.accounts["retailer"], net.accounts["manufacturer"]
+    h = document_hash(ORDER)
+    svc.enqueue(h, "purchase_order")
+    single = svc.notarize_single(n, h, "purchase_order")
+    parties, deadline = [a.address, b.address], 2_000_000_000
+    sigs = [svc.client.cosign(s, h, "purchase_order", parties, deadline) for s in (a, b)]
+    cosigned = svc.notarize_cosigned(h, "purchase_order", parties, deadline, sigs)
+    listed = svc.notarizations(h)
+    assert [(x.status, x.method) for x in listed] == [
+        ("queued", "batched"),
+        ("notarized", "cosigned"),
+        ("notarized", "single"),
+    ]
+    (outcome,) = svc.flush()
+    listed = svc.notarizations(h)
+    assert [x.id for x in listed] == [outcome.id, cosigned.id, single.id]  # newest first
+    assert svc.status(h) == single and svc.receipt(h).id == single.id  # the earliest
+    for chosen in listed:
+        receipt = svc.receipt(h, chosen.id)
+        assert (receipt.id, receipt.method) == (chosen.id, chosen.method)
+        verdict = verify_receipt(net.chain, receipt, ORDER)
+        assert verdict.ok, verdict.reason
+    with pytest.raises(NotarizationNotFoundError):
+        svc.receipt(h, to_hex(document_hash({"no": "such id"})))

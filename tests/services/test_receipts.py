@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tracechain.chain.notary import batch_id, cosigned_record_id, single_record_id
 from tracechain.hashing import document_hash, to_hex
 from tracechain.services.notary import NotaryService
 from tracechain.services.receipts import (
@@ -61,15 +62,21 @@ def check(net, body, record=None):  # noqa: ANN001, ANN201
 
 def test_receipt_json_has_every_field(receipts, net) -> None:
     r = receipts["batched"]
-    assert r["format"] == RECEIPT_FORMAT and r["version"] == 1
+    assert r["format"] == RECEIPT_FORMAT and r["version"] == 2
     assert set(r) == {
-        "format", "version", "chainId", "contract", "recordHash", "kind", "method", "notarizedBy", "parties",
+        "format", "version", "chainId", "contract", "id", "recordHash", "kind", "method", "notary", "parties",
         "merkle", "txHash", "blockNumber", "blockHash", "timestamp", "time",
     }  # fmt: skip
     assert set(r["merkle"]) == {"root", "proof", "leaf", "leafEncoding", "recordCount", "metadataHash"}
     assert r["chainId"] == net.chain.chain_id and r["contract"] == net.deployment.address("Notary")
-    assert receipts["single"]["merkle"] is None and receipts["single"]["parties"] == []
-    assert len(receipts["cosigned"]["parties"]) == 2
+    assert r["notary"] == net.accounts["notary"].address
+    assert r["id"] == to_hex(batch_id(r["merkle"]["root"], r["notary"]))
+    single = receipts["single"]
+    assert single["merkle"] is None and single["parties"] == [] and single["notary"] == net.accounts["notary"].address
+    assert single["id"] == to_hex(single_record_id(single["recordHash"], single["kind"], single["notary"]))
+    cosigned = receipts["cosigned"]
+    assert len(cosigned["parties"]) == 2 and cosigned["notary"] is None
+    assert cosigned["id"] == to_hex(cosigned_record_id(cosigned["recordHash"], cosigned["kind"], cosigned["parties"]))
     # JSON round trip is lossless.
     for name in ("single", "cosigned", "batched"):
         body = json.loads(json.dumps(receipts[name]))
@@ -95,30 +102,49 @@ def _flip(hex_str: str) -> str:
     return hex_str[:-1] + ("0" if hex_str[-1] != "0" else "1")
 
 
+def _rederive(body: dict) -> None:
+    """Give a tampered receipt the id its (tampered) fields derive, so that only the chain can refuse it."""
+    body["id"] = "0x" + "00" * 32
+    body["id"] = NotaryReceipt.from_json(body).derived_id()
+
+
+OTHER = "0x" + "11" * 20
 TAMPERINGS = {
     "batched": {
         "proof": (lambda r: r["merkle"]["proof"].__setitem__(0, _flip(r["merkle"]["proof"][0])), "Merkle proof"),
         "proof order": (lambda r: r["merkle"]["proof"].reverse(), "Merkle proof"),
-        "root": (lambda r: r["merkle"].__setitem__("root", _flip(r["merkle"]["root"])), "Merkle proof"),
+        "root": (lambda r: r["merkle"].__setitem__("root", _flip(r["merkle"]["root"])), "is not the id"),
+        "root, id rederived": (lambda r: (r["merkle"].__setitem__("root", _flip(r["merkle"]["root"])), _rederive(r)),
+                               "Merkle proof"),
+        "notary": (lambda r: r.__setitem__("notary", OTHER), "is not the id"),
+        "notary, id rederived": (lambda r: (r.__setitem__("notary", OTHER), _rederive(r)), "holds no BatchAnchored"),
         "record hash": (lambda r: r.__setitem__("recordHash", _flip(r["recordHash"])), "leaf"),
         "kind": (lambda r: r.__setitem__("kind", "invoice"), "leaf"),
         "record count": (lambda r: r["merkle"].__setitem__("recordCount", 7), "record count"),
         "metadata": (lambda r: r["merkle"].__setitem__("metadataHash", _flip(r["merkle"]["metadataHash"])), "metadata"),
     },
     "single": {
-        "record hash": (lambda r: r.__setitem__("recordHash", _flip(r["recordHash"])), "holds no RecordNotarized"),
-        "kind": (lambda r: r.__setitem__("kind", "invoice"), "kind"),
-        "notary": (lambda r: r.__setitem__("notarizedBy", "0x" + "11" * 20), "as notary"),
+        "id": (lambda r: r.__setitem__("id", _flip(r["id"])), "is not the id"),
+        "record hash": (lambda r: r.__setitem__("recordHash", _flip(r["recordHash"])), "is not the id"),
+        "record hash, id rederived": (lambda r: (r.__setitem__("recordHash", _flip(r["recordHash"])), _rederive(r)),
+                                      "holds no RecordNotarized"),
+        "kind": (lambda r: r.__setitem__("kind", "invoice"), "is not the id"),
+        "kind, id rederived": (lambda r: (r.__setitem__("kind", "invoice"), _rederive(r)), "holds no RecordNotarized"),
+        "notary": (lambda r: r.__setitem__("notary", OTHER), "is not the id"),
+        "notary, id rederived": (lambda r: (r.__setitem__("notary", OTHER), _rederive(r)), "holds no RecordNotarized"),
         "timestamp": (lambda r: (r.update(timestamp=r["timestamp"] + 1), r.pop("time")), "timestamp"),
         "block number": (lambda r: r.__setitem__("blockNumber", r["blockNumber"] - 1), "hash"),
         "block hash": (lambda r: r.__setitem__("blockHash", _flip(r["blockHash"])), "another chain"),
         "tx hash": (lambda r: r.__setitem__("txHash", _flip(r["txHash"])), "not on this chain"),
         "chain id": (lambda r: r.__setitem__("chainId", 1), "chain 1"),
-        "method": (lambda r: r.update(method="cosigned", parties=[r["notarizedBy"]]), "RecordCoSigned"),
+        "method": (lambda r: (r.update(method="cosigned", parties=[r["notary"]], notary=None), _rederive(r)),
+                   "holds no RecordCoSigned"),
     },
     "cosigned": {
-        "parties": (lambda r: r["parties"].reverse(), "parties"),
-        "dropped party": (lambda r: r["parties"].pop(), "parties"),
+        "parties": (lambda r: r["parties"].reverse(), "is not the id"),
+        "parties, id rederived": (lambda r: (r["parties"].reverse(), _rederive(r)), "holds no RecordCoSigned"),
+        "dropped party": (lambda r: r["parties"].pop(), "is not the id"),
+        "dropped party, id rederived": (lambda r: (r["parties"].pop(), _rederive(r)), "holds no RecordCoSigned"),
     },
 }  # fmt: skip
 
@@ -156,7 +182,8 @@ def test_block_past_the_head_fails(receipts, net) -> None:
     "change",
     [
         {"format": "something-else"},
-        {"version": 2},
+        {"version": 1},
+        {"version": 3},
         {"method": "carrier-pigeon"},
         {"recordHash": "0x1234"},
         {"contract": "not-an-address"},
@@ -166,6 +193,10 @@ def test_block_past_the_head_fails(receipts, net) -> None:
         {"txHash": "0x" + "zz" * 32},
         {"merkle": {"root": "0x" + "00" * 32}},
         {"time": "2031-01-01T00:00:00Z"},
+        {"id": "0x12"},
+        {"notary": None},
+        {"notary": "not-an-address"},
+        {"parties": ["0x" + "11" * 20]},
     ],
     ids=lambda c: next(iter(c)),
 )
@@ -189,3 +220,15 @@ def test_record_hash_hex_case_is_normalised(receipts, net) -> None:
     body = {**receipts["single"], "recordHash": "0x" + receipts["single"]["recordHash"][2:].upper()}
     assert check(net, body).ok
     assert to_hex(document_hash(ORDER)) == receipts["_single_hash"]
+
+
+def test_version_1_receipts_are_refused_with_a_hint(receipts) -> None:
+    with pytest.raises(InvalidReceiptError, match="protocol v1 Notary"):
+        NotaryReceipt.from_json({**receipts["single"], "version": 1})
+
+
+def test_cosigned_receipt_names_no_notary(receipts) -> None:
+    with pytest.raises(InvalidReceiptError, match="no notary"):
+        NotaryReceipt.from_json({**receipts["cosigned"], "notary": receipts["single"]["notary"]})
+    with pytest.raises(InvalidReceiptError, match="names its parties"):
+        NotaryReceipt.from_json({**receipts["cosigned"], "parties": []})

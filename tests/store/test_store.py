@@ -93,8 +93,9 @@ def test_concurrent_indexers_on_one_store_apply_each_log_once(store_url: str, ne
 
 
 def test_a_kind_that_is_not_an_encoded_name_does_not_stall_the_indexer(store_url: str, net, tmp_path: Path) -> None:
+    from tracechain.chain.notary import single_record_id
     from tracechain.hashing import keccak_text
-    from tracechain.store.notary import NotaryRecordRow
+    from tracechain.store.notary import NotarizationRow
 
     notary = net.contract("Notary").functions
     odd_kind = b"A" + bytes(31)  # upper case: not a kind name the Python side would encode
@@ -103,5 +104,6 @@ def test_a_kind_that_is_not_an_encoded_name_does_not_stall_the_indexer(store_url
     store = Store(store_url)
     Indexer(net.chain, net.deployment, store).sync()
     with store.session() as s:
-        assert s.get(NotaryRecordRow, to_hex(keccak_text("odd"))).kind == to_hex(odd_kind)
+        record_id = to_hex(single_record_id(keccak_text("odd"), odd_kind, net.accounts["notary"].address))
+        assert s.get(NotarizationRow, record_id).kind == to_hex(odd_kind)
         assert s.get(ActorRow, net.accounts["retailer"].address).name == "After The Odd One"

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from tracechain import __version__
+from tracechain.api.bodies import BodyLimitMiddleware
 from tracechain.api.errors import install_error_handlers
 from tracechain.api.routers import cases, notary, products, rights, system
 from tracechain.services.notary import NotaryService
@@ -91,14 +92,17 @@ def create_app(
         "each answer with what you need to check it against the chain yourself.",
     )
     app.state.runtime = runtime
-    install_error_handlers(app)
-    for module in (system, products, notary, rights, cases):
-        app.include_router(module.router)
+    settings = runtime.settings
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
+    routers = [module.router for module in (system, products, notary, rights, cases)]
+    for router in routers:
+        app.include_router(router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home() -> str:
         return resources.files("tracechain.api").joinpath("static/index.html").read_text()
 
+    install_error_handlers(app, [route for router in routers for route in router.routes] + list(app.router.routes))
     return app
 
 

@@ -164,17 +164,49 @@ def dev_accounts(count: int = DEV_ACCOUNT_COUNT) -> list[LocalAccount]:
     return [Account.from_mnemonic(DEV_MNEMONIC, account_path=f"{DEV_HD_PATH}/{i}") for i in range(count)]
 
 
-def operator_account(settings: Settings, chain: Chain) -> LocalAccount:
+class NoOperator(LocalAccount):
+    """Stands in for the operator where no key is configured: reads work; whatever would sign or
+    pay raises ConfigurationError saying which key is missing."""
+
+    def __init__(self, chain_id: int) -> None:  # no key, so no LocalAccount.__init__
+        self.chain_id = chain_id
+
+    def _missing(self) -> ConfigurationError:
+        return ConfigurationError(
+            f"chain {self.chain_id} is not a local dev chain and TRACECHAIN_PRIVATE_KEY is not set",
+            hint="reads need no key; writes need the operator's key in TRACECHAIN_PRIVATE_KEY",
+        )
+
+    @property
+    def address(self) -> Any:
+        raise self._missing()
+
+    @property
+    def key(self) -> Any:
+        raise self._missing()
+
+    def __getattribute__(self, name: str) -> Any:
+        if name.startswith(("sign", "unsafe_sign", "encrypt")):
+            raise object.__getattribute__(self, "_missing")()
+        return object.__getattribute__(self, name)
+
+
+def operator_account(settings: Settings, chain: Chain, *, required: bool = True) -> LocalAccount:
     """The account that deploys and relays: TRACECHAIN_PRIVATE_KEY, or dev account 0 on dev chains.
+    With `required` false, a NoOperator when there is neither (for processes that only read).
 
     Raises:
-        ConfigurationError: a non-dev chain and no key configured.
+        ConfigurationError: a non-dev chain, no key configured, and `required`.
     """
-    if settings.private_key is not None:
-        account: LocalAccount = Account.from_key(settings.private_key.get_secret_value())
+    secret = settings.private_key.get_secret_value().strip() if settings.private_key is not None else ""
+    if secret:  # an empty TRACECHAIN_PRIVATE_KEY= is no key
+        try:
+            account: LocalAccount = Account.from_key(secret)
+        except (ValueError, TypeError):
+            raise ConfigurationError("TRACECHAIN_PRIVATE_KEY is not a valid private key (hex, 32 bytes)") from None
         return account
     if chain.is_dev:
         return dev_accounts(1)[0]
-    raise ConfigurationError(
-        f"chain {chain.chain_id} is not a local dev chain and TRACECHAIN_PRIVATE_KEY is not set"
-    )
+    if not required:
+        return NoOperator(chain.chain_id)
+    raise NoOperator(chain.chain_id)._missing()

@@ -234,3 +234,19 @@ def default_manifest_path(data_dir: Path, chain: Chain) -> Path:
     """Where the manifest of `chain` lives by default: one file per chain id."""
     name = "embedded" if chain.embedded else str(chain.chain_id)
     return data_dir / "deployments" / f"{name}.json"
+
+
+def find_manifest(data_dir: Path, chain: Chain) -> Path:
+    """The manifest of `chain` in `data_dir`: the default one, or any other manifest there that names
+    this chain (its id and anchor block), such as the demo's embedded chain served over JSON-RPC."""
+    default = default_manifest_path(data_dir, chain)
+    if default.is_file():
+        return default
+    for path in sorted((data_dir / "deployments").glob("*.json")):
+        try:
+            deployment = load_manifest(path)
+        except DeploymentError:
+            continue
+        if deployment.on(chain):
+            return path
+    return default

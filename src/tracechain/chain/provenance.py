@@ -26,6 +26,7 @@ from tracechain.types import to_address
 
 ZERO32 = bytes(32)
 
+
 # ---------------------------------------------------------------- hash chain
 class EntryKind(IntEnum):
     """What an entry of a subject's chain is (the contract's `EntryKinds`)."""
@@ -163,9 +164,7 @@ class ProvenanceRegistryClient(ContractClient):
     def create_call(self, subjects: Sequence[NewSubject]) -> ContractFunction:
         return self.contract.functions.createSubjects([s.as_tuple() for s in subjects])
 
-    def record_call(
-        self, events: Sequence[EventInput], create: Sequence[NewSubject] = ()
-    ) -> Call:
+    def record_call(self, events: Sequence[EventInput], create: Sequence[NewSubject] = ()) -> Call:
         """`recordEvent` for one plain event on one subject, else `recordEvents` (encoded directly)."""
         if not create and len(events) == 1 and len(events[0].subjects) == 1 and events[0].kind == EntryKind.EVENT:
             e = events[0]

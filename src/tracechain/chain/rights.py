@@ -93,6 +93,12 @@ class Certificate:
         return CertificateStatus.VALID
 
 
+def dataset_id_of(content_hash: str | bytes, registrant: str) -> str:
+    """`keccak256(abi.encode(contentHash, registrant))`: the id under which `registrant` registers
+    the dataset whose manifest hashes to `content_hash` (see docs/PROTOCOL.md, "Data rights")."""
+    return to_hex(keccak(abi_encode(["bytes32", "address"], [parse_bytes32(content_hash), to_address(registrant)])))
+
+
 def dataset_token_id(dataset_id: str | bytes) -> int:
     """The ERC-721 token id of a dataset's holding right: uint256(datasetId)."""
     return int.from_bytes(parse_bytes32(dataset_id), "big")
@@ -128,11 +134,20 @@ class DataRightsClient(ContractClient):
 
     # ---------------------------------------------------------------- writes
     def register_dataset(
-        self, sender: LocalAccount, dataset_id: str | bytes, metadata_hash: str | bytes = ZERO32
-    ) -> TxResult:
-        """Register `dataset_id` (a content hash); `sender` receives the holding-right token."""
-        fn = self.contract.functions.registerDataset(parse_bytes32(dataset_id), parse_bytes32(metadata_hash))
-        return self.tx.send(sender, fn)
+        self, sender: LocalAccount, content_hash: str | bytes, metadata_hash: str | bytes = ZERO32
+    ) -> tuple[str, TxResult]:
+        """Register the dataset whose manifest hashes to `content_hash`; `sender` receives the
+        holding-right token. Returns (dataset id, result); the id is `dataset_id_of(content_hash, sender)`.
+
+        Raises:
+            DataRightsRegistryDatasetExists: `sender` already registered this content hash.
+        """
+        fn = self.contract.functions.registerDataset(parse_bytes32(content_hash), parse_bytes32(metadata_hash))
+        result = self.tx.send(sender, fn)
+        events = self.contract.events.DatasetRegistered().process_receipt({"logs": result.logs}, errors=DISCARD)
+        if len(events) != 1:
+            raise TransactionError(f"registration {result.tx_hash} emitted {len(events)} DatasetRegistered events")
+        return to_hex(events[0].args.datasetId), result
 
     def grant_certificate(
         self,
@@ -187,6 +202,11 @@ class DataRightsClient(ContractClient):
 
     # ---------------------------------------------------------------- reads
     # Every read takes an optional `block` (number) so several reads can answer for one block.
+    def dataset_id_of(self, content_hash: str | bytes, registrant: str) -> str:
+        """The contract's `datasetIdOf(contentHash, registrant)`."""
+        fn = self.contract.functions.datasetIdOf(parse_bytes32(content_hash), to_address(registrant))
+        return to_hex(self._call(fn, None))
+
     def dataset_exists(self, dataset_id: str | bytes, block: int | None = None) -> bool:
         """True when the dataset is registered."""
         return bool(self._call(self.contract.functions.datasetExists(parse_bytes32(dataset_id)), block))
@@ -219,6 +239,10 @@ class DataRightsClient(ContractClient):
             use_count=int(raw[_Slot.USES]),
         )
 
+    def use_count(self, certificate: str | bytes, block: int | None = None) -> int:
+        """How many uses the grantee recorded under `certificate` (0 for unknown ids): `useCount`."""
+        return int(self._call(self.contract.functions.useCount(parse_bytes32(certificate)), block))
+
     def certificate_status(self, certificate: str | bytes, block: int | None = None) -> CertificateStatus:
         """The status at the block's time (default: the latest block).
 
@@ -246,5 +270,5 @@ class DataRightsClient(ContractClient):
             return fn.call(block_identifier=block if block is not None else "latest")
         except TraceChainError:
             raise
-        except Exception as exc:
-            raise self.tx.decoder.translate(exc) from exc
+        except Exception as exc:  # a revert is its named error; a node that stops answering, unavailable
+            raise self.tx._translate(exc) from exc

@@ -467,4 +467,3 @@ def decode_request(
     if fn.fn_name not in functions:
         raise errors.RequestMismatchError(f"the signed request calls {fn.fn_name}, expected {' or '.join(functions)}")
     return str(fn.fn_name), dict(args)
-

@@ -13,7 +13,7 @@ from eth_account.signers.local import LocalAccount
 
 from tracechain import errors
 from tracechain.chain.cases import CONTRACT, CaseRegistryClient
-from tracechain.cli.common import DevAccountOption, KeyOption, RpcOption, node_runtime, print_json, read_json, signer
+from tracechain.cli.common import DevAccountOption, KeyOption, RpcOption, open_node, print_json, read_json, signer
 from tracechain.hashing import document_hash, parse_bytes32, to_hex
 from tracechain.services.cases import CaseReader, CaseService, CaseView, parse_template
 from tracechain.services.runtime import Runtime
@@ -75,7 +75,7 @@ def register_template(
     dev_account: DevAccountOption = None,
 ) -> None:
     """Register a process template (governance)."""
-    runtime = node_runtime(rpc)
+    runtime = open_node(rpc)
     service = CaseService(runtime, runtime.transactor)
     template = parse_template(read_json(str(file))) if file else service.template()
     result = service.register_template(signer(key, dev_account, runtime), template)
@@ -96,7 +96,7 @@ def open_case(
     dev_account: DevAccountOption = None,
 ) -> None:
     """Open a case as its buyer (signed; relayed by the operator unless --direct)."""
-    runtime = node_runtime(rpc)
+    runtime = open_node(rpc)
     service = CaseService(runtime, runtime.transactor if direct else runtime.relaying)
     opening = service.open(
         signer(key, dev_account, runtime), biz_transaction, template=service.template(template),
@@ -120,7 +120,7 @@ def sign_step(
     dev_account: DevAccountOption = None,
 ) -> None:
     """Sign a step as one of its parties; prints the signature to pass to `case step --signature`."""
-    runtime = node_runtime(rpc)
+    runtime = open_node(rpc)
     service = CaseService(runtime)
     prepared = service.prepare_step(case_id, kind, document=_document(file), event=event, amends=amends,
                                     supplier=supplier, inspector=inspector, deadline=deadline)  # fmt: skip
@@ -155,7 +155,7 @@ def append_step(
 ) -> None:
     """Append a step: signed here by every --sign party, or with --signature values (and their --deadline)
     collected with `case sign`. The operator submits it; the contract checks every signer's role."""
-    runtime = node_runtime(rpc)
+    runtime = open_node(rpc)
     service = CaseService(runtime)
     doc = _document(file)
     if sign and not signature:
@@ -188,7 +188,7 @@ def show_case(
     rpc: RpcOption = None,
 ) -> None:
     """Show a case verified against the chain: parties, timeline, reconciliation and findings."""
-    runtime = node_runtime(rpc)
+    runtime = open_node(rpc)
     view = CaseReader(runtime).case(case_id)
     if as_json:
         from tracechain.api.schemas.cases import CasePublic
@@ -244,7 +244,7 @@ def verify_case(
 ) -> None:
     """Verify a case from the chain alone (its logs and the contract's slot; no index, no server): the
     steps fold to the stored state, and each document given hashes to its step. Exit 7 if not."""
-    runtime = node_runtime(rpc)
+    runtime = open_node(rpc)
     client = CaseRegistryClient(runtime.contract(CONTRACT), runtime.transactor)
     start = runtime.deployment.contracts[CONTRACT].block
     chain_case = client.read_case(parse_bytes32(case_id), start)
@@ -275,7 +275,7 @@ def list_cases(
     rpc: RpcOption = None,
 ) -> None:
     """List cases, newest first, with each one's verdict and findings."""
-    runtime = node_runtime(rpc)
+    runtime = open_node(rpc)
     page = _page(runtime, buyer, supplier, status, finding, limit, offset)
     typer.echo(f"{page.total} case(s)")
     for c in page.items:

@@ -1,26 +1,80 @@
 """`tracechain rights`: datasets, certificates and uses (register, grant, revoke, transfer, use,
-check, show). Writes are signed by the acting account and relayed by the operator."""
+check, show). Writes are signed by the acting account and relayed, and paid for, by the operator."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tracechain.chain.rights import Right
-from tracechain.cli.common import DevAccountOption, KeyOption, RpcOption, node_runtime, print_json, read_json, signer
+from tracechain.cli.common import (
+    DevAccountOption,
+    JsonOption,
+    KeyOption,
+    RpcOption,
+    VerboseOption,
+    accounts,
+    command,
+    emit,
+    group,
+    open_node,
+    operator_address,
+    print_json,
+    read_json,
+    signer,
+    tx_json,
+    tx_text,
+    who,
+)
+from tracechain.cli.messages import check_choice
 from tracechain.errors import InvalidInputError, NotFoundError
-from tracechain.services.rights import CertificateView, DatasetView, RightsService
+from tracechain.hashing import document_hash, to_hex
 
-app = typer.Typer(no_args_is_help=True, help="Data rights: datasets (holding right), certificates and uses.")
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from tracechain.chain.rights import Right
+    from tracechain.services.rights import CertificateView, DatasetView, RightsService, Written
+
+app = group("Data rights: datasets (the holding right), certificates and their uses.")
 
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+RIGHTS = ("holding", "processing", "operation")
+GRANTABLE = ("processing", "operation")
 
-RightOption = Annotated[str, typer.Option("--right", help="processing or operation.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+def _complete_right(incomplete: str) -> list[str]:
+    return [r for r in RIGHTS if r.startswith(incomplete)]
+
+
+RightOption = Annotated[
+    str,
+    typer.Option(
+        "--right", metavar="RIGHT", help="The right: processing or operation.", autocompletion=_complete_right
+    ),
+]
+DatasetArg = Annotated[str, typer.Argument(metavar="DATASET", help="Dataset id: 0x and 64 hex digits.")]
+CertificateArg = Annotated[str, typer.Argument(metavar="CERTIFICATE", help="Certificate id: 0x and 64 hex digits.")]
+
+
+def _right_name(value: str, allowed: tuple[str, ...] = RIGHTS) -> str:
+    """The right named `value` (checked before anything heavy is imported).
+
+    Raises:
+        InvalidInputError: no such right; the message suggests the nearest.
+    """
+    name = value.strip().lower()
+    name = {"usage": "processing", "product-operation": "operation"}.get(name, name)
+    return check_choice("right", name, allowed)
+
+
+def _right(name: str) -> Right:
+    from tracechain.chain.rights import Right
+
+    return Right.parse(name)
 
 
 def parse_time(value: str, now: int) -> int:
@@ -47,137 +101,291 @@ def parse_time(value: str, now: int) -> int:
 
 
 def _service(rpc: str | None) -> RightsService:
-    return RightsService(node_runtime(rpc))
+    runtime = open_node(rpc)  # first: a missing node is reported before the heavy imports
+    from tracechain.services.rights import RightsService
+
+    return RightsService(runtime)
 
 
 def _text_document(field: str, text: str | None, path: str | None) -> Any:
     if (text is None) == (path is None):
-        raise InvalidInputError(f"give exactly one of --{field} or --{field}-file")
+        raise InvalidInputError(f"give exactly one of --{field} TEXT or --{field}-file FILE")
     return read_json(path) if path is not None else {field: text}
 
 
-@app.command("register")
+def _written(service: RightsService, acting: LocalAccount, written: Written) -> tuple[str, dict[str, Any]]:
+    runtime = service.runtime
+    sentence, data = accounts(runtime, acting.address, operator_address(runtime) or acting.address)
+    return sentence, {**data, **tx_json(written.tx)}
+
+
+@command(app, "register")
 def register_dataset(
-    manifest: Annotated[str, typer.Argument(help="JSON file of the dataset manifest; its canonical hash is the id.")],
-    metadata: Annotated[str | None, typer.Option(help="JSON file describing the dataset.")] = None,
+    manifest: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE", help="JSON file of the dataset manifest; its canonical hash is the content hash."
+        ),
+    ],
+    metadata: Annotated[
+        str | None, typer.Option("--metadata", metavar="FILE", help="JSON file describing the dataset.")
+    ] = None,
     rpc: RpcOption = None,
     key: KeyOption = None,
     dev_account: DevAccountOption = None,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Register a dataset; the signer receives its holding-right token."""
+    """Register a dataset; the signer receives its holding-right token.
+
+    The dataset id is keccak256(abi.encode(contentHash, signer)): the same manifest registered by
+    another actor is another dataset, so nobody who saw the content hash can claim it first.
+
+    Examples:
+      tracechain rights register examples/sales.json --dev-account 4
+      DATASET=$(tracechain rights register examples/sales.json --dev-account 4 --json | jq -r .dataset)
+    """
+    document = read_json(manifest)
+    meta = read_json(metadata) if metadata else None
     service = _service(rpc)
-    written = service.register(
-        signer(key, dev_account, service.runtime), read_json(manifest), read_json(metadata) if metadata else None
+    acting = signer(key, dev_account, service.runtime)
+    written = service.register(acting, document, meta)
+    sentence, data = _written(service, acting, written)
+    token = int(written.subject, 16)
+    emit(
+        as_json,
+        {
+            "dataset": written.subject,
+            "contentHash": to_hex(document_hash(document)),
+            "holder": acting.address,
+            "token": str(token),
+            "tokenContract": service.client.address,
+            **data,
+        },
+        f"dataset {written.subject}",
+        f"content hash {to_hex(document_hash(document))}",
+        f"holding-right token {token} of {service.client.address}",
+        f"({tx_text(written.tx)})",
+        sentence,
     )
-    typer.echo(f"dataset {written.subject}")
-    typer.echo(f"holding-right token {int(written.subject, 16)} of {service.client.address}")
-    typer.echo(f"tx {written.tx.tx_hash} block {written.tx.block_number} gas {written.tx.gas_used}")
 
 
-@app.command("grant")
+@command(app, "grant")
 def grant(
-    dataset: Annotated[str, typer.Argument(help="Dataset id (0x bytes32).")],
-    grantee: Annotated[str, typer.Argument(help="Address of the registered actor to license.")],
+    dataset: DatasetArg,
+    grantee: Annotated[str, typer.Argument(metavar="ADDRESS", help="Address of the registered actor to license.")],
     right: RightOption,
-    terms: Annotated[str, typer.Option(help="JSON file of the licence terms.")],
-    expires: Annotated[str, typer.Option(help='End of validity: "30d", unix seconds or ISO 8601.')],
-    not_before: Annotated[str | None, typer.Option(help="Start of validity (default: now).")] = None,
+    terms: Annotated[str, typer.Option("--terms", metavar="FILE", help="JSON file of the licence terms.")],
+    expires: Annotated[
+        str,
+        typer.Option(
+            "--expires", metavar="WHEN", help='End of validity: a duration such as "30d", unix seconds or ISO 8601.'
+        ),
+    ],
+    not_before: Annotated[
+        str | None,
+        typer.Option("--not-before", metavar="WHEN", help="Start of validity, in the same forms. Default: now."),
+    ] = None,
     rpc: RpcOption = None,
     key: KeyOption = None,
     dev_account: DevAccountOption = None,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Grant a processing or operation certificate (the holder)."""
+    """Grant a processing or operation certificate on a dataset (its holder only).
+
+    Examples:
+      tracechain rights grant "$DATASET" 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 \\
+          --right processing --terms examples/terms.json --expires 30d --dev-account 4
+    """
+    name = _right_name(right, GRANTABLE)
+    document = read_json(terms)
     service = _service(rpc)
+    chosen = _right(name)
+    acting = signer(key, dev_account, service.runtime)
     now = service.now().timestamp
     start = parse_time(not_before, now) if not_before else 0
     written = service.grant(
-        signer(key, dev_account, service.runtime),
-        dataset,
-        grantee,
-        Right.parse(right),
-        parse_time(expires, start or now),
-        read_json(terms),
-        not_before=start,
+        acting, dataset, grantee, chosen, parse_time(expires, start or now), document, not_before=start
     )
-    typer.echo(f"certificate {written.subject}")
-    typer.echo(f"tx {written.tx.tx_hash} block {written.tx.block_number} gas {written.tx.gas_used}")
+    sentence, data = _written(service, acting, written)
+    emit(
+        as_json,
+        {"certificate": written.subject, "dataset": dataset, "grantee": grantee, "right": chosen.value, **data},
+        f"certificate {written.subject}",
+        f"{chosen.value} right on {dataset} to {who(service.runtime, grantee)}",
+        f"({tx_text(written.tx)})",
+        sentence,
+    )
 
 
-@app.command("revoke")
+@command(app, "revoke")
 def revoke(
-    certificate: Annotated[str, typer.Argument(help="Certificate id (0x bytes32).")],
-    reason: Annotated[str | None, typer.Option(help='Reason text (stored as {"reason": text}).')] = None,
-    reason_file: Annotated[str | None, typer.Option(help="JSON file of the reason document.")] = None,
+    certificate: CertificateArg,
+    reason: Annotated[
+        str | None, typer.Option("--reason", metavar="TEXT", help='Why, as text (stored as {"reason": TEXT}).')
+    ] = None,
+    reason_file: Annotated[
+        str | None, typer.Option("--reason-file", metavar="FILE", help="JSON file of the reason document, instead.")
+    ] = None,
     rpc: RpcOption = None,
     key: KeyOption = None,
     dev_account: DevAccountOption = None,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Revoke a certificate (the holder, governance, or the grantee itself)."""
-    service = _service(rpc)
+    """Revoke a certificate (its dataset's holder, governance, or the grantee itself).
+
+    Examples:
+      tracechain rights revoke "$CERT" --reason "fee agreement ended" --dev-account 4
+    """
     document = _text_document("reason", reason, reason_file)
-    written = service.revoke(signer(key, dev_account, service.runtime), certificate, document)
-    typer.echo(f"revoked {written.subject} (tx {written.tx.tx_hash}, gas {written.tx.gas_used})")
+    service = _service(rpc)
+    acting = signer(key, dev_account, service.runtime)
+    written = service.revoke(acting, certificate, document)
+    sentence, data = _written(service, acting, written)
+    emit(
+        as_json,
+        {"certificate": written.subject, **data},
+        f"revoked {written.subject} ({tx_text(written.tx)})",
+        sentence,
+    )
 
 
-@app.command("transfer")
+@command(app, "transfer")
 def transfer(
-    dataset: Annotated[str, typer.Argument(help="Dataset id (0x bytes32).")],
-    to: Annotated[str, typer.Argument(help="Address of the new holder (a registered actor).")],
+    dataset: DatasetArg,
+    to: Annotated[str, typer.Argument(metavar="ADDRESS", help="Address of the new holder, a registered actor.")],
     rpc: RpcOption = None,
     key: KeyOption = None,
     dev_account: DevAccountOption = None,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Transfer the holding right; existing certificates stay valid until they expire or are revoked."""
+    """Transfer the holding right; certificates already granted stay valid until they expire or are revoked.
+
+    Examples:
+      tracechain rights transfer "$DATASET" 0x90F79bf6EB2c4f870365E785982E1f101E93b906 --dev-account 4
+    """
     service = _service(rpc)
-    written = service.transfer(signer(key, dev_account, service.runtime), dataset, to)
-    typer.echo(f"dataset {written.subject} now held by {to} (tx {written.tx.tx_hash})")
+    acting = signer(key, dev_account, service.runtime)
+    written = service.transfer(acting, dataset, to)
+    sentence, data = _written(service, acting, written)
+    emit(
+        as_json,
+        {"dataset": written.subject, "holder": to, **data},
+        f"dataset {written.subject} now held by {who(service.runtime, to)} ({tx_text(written.tx)})",
+        sentence,
+    )
 
 
-@app.command("use")
+@command(app, "use")
 def use(
-    certificate: Annotated[str, typer.Argument(help="Certificate id (0x bytes32).")],
+    certificate: CertificateArg,
     right: RightOption,
-    purpose: Annotated[str | None, typer.Option(help='Purpose text (stored as {"purpose": text}).')] = None,
-    purpose_file: Annotated[str | None, typer.Option(help="JSON file of the purpose document.")] = None,
+    purpose: Annotated[
+        str | None, typer.Option("--purpose", metavar="TEXT", help='What for, as text (stored as {"purpose": TEXT}).')
+    ] = None,
+    purpose_file: Annotated[
+        str | None, typer.Option("--purpose-file", metavar="FILE", help="JSON file of the purpose document, instead.")
+    ] = None,
     rpc: RpcOption = None,
     key: KeyOption = None,
     dev_account: DevAccountOption = None,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Record a use under a certificate (its grantee); refused on-chain outside the validity window."""
-    service = _service(rpc)
+    """Record a use under a certificate (its grantee); refused on-chain outside the validity window.
+
+    Examples:
+      tracechain rights use "$CERT" --right processing --purpose "weekly demand forecast" --dev-account 1
+    """
+    name = _right_name(right, GRANTABLE)
     document = _text_document("purpose", purpose, purpose_file)
-    written = service.use(signer(key, dev_account, service.runtime), certificate, Right.parse(right), document)
-    typer.echo(f"use #{written.use_index} of {written.subject} recorded (tx {written.tx.tx_hash})")
+    service = _service(rpc)
+    chosen = _right(name)
+    acting = signer(key, dev_account, service.runtime)
+    written = service.use(acting, certificate, chosen, document)
+    sentence, data = _written(service, acting, written)
+    emit(
+        as_json,
+        {"certificate": written.subject, "use": written.use_index, **data},
+        f"use #{written.use_index} of {written.subject} recorded ({tx_text(written.tx)})",
+        sentence,
+    )
 
 
-@app.command("check")
+@command(app, "check")
 def check(
-    dataset: Annotated[str, typer.Argument(help="Dataset id (0x bytes32).")],
-    account: Annotated[str, typer.Argument(help="Account to ask about.")],
-    right: Annotated[str, typer.Option("--right", help="holding, processing or operation.")],
+    dataset: DatasetArg,
+    account: Annotated[str, typer.Argument(metavar="ADDRESS", help="The account to ask about.")],
+    right: Annotated[
+        str,
+        typer.Option(
+            "--right",
+            metavar="RIGHT",
+            help="The right: holding, processing or operation.",
+            autocompletion=_complete_right,
+        ),
+    ],
     rpc: RpcOption = None,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Ask the chain whether ACCOUNT may exercise a right now. Exit code 0 if yes, 1 if not."""
-    result = _service(rpc).check_right(dataset, account, Right.parse(right))
+    """Ask the chain whether ADDRESS may exercise a right on DATASET now. Needs no key.
+
+    The command exits 0 if it may and 1 if it may not, so scripts can test it.
+
+    Examples:
+      tracechain rights check "$DATASET" 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --right processing
+    """
+    name = _right_name(right)
+    service = _service(rpc)
+    chosen = _right(name)
+    result = service.check_right(dataset, account, chosen)
     basis = f" as {result.basis}" if result.basis else ""
     cert = (
         f"; latest certificate {result.certificate_id} is {result.certificate_status}" if result.certificate_id else ""
     )
     verdict = "yes" if result.has_right else "no"
-    typer.echo(f"{verdict}: {result.account} {result.right} on {result.dataset_id}{basis}{cert}")
-    typer.echo(f"checked at block {result.checked_at.block_number} (time {result.checked_at.timestamp})")
+    emit(
+        as_json,
+        {
+            "hasRight": result.has_right,
+            "datasetRegistered": result.dataset_registered,
+            "dataset": result.dataset_id,
+            "account": result.account,
+            "right": str(result.right),
+            "basis": result.basis,
+            "certificate": result.certificate_id,
+            "certificateStatus": str(result.certificate_status) if result.certificate_status else None,
+            "blockNumber": result.checked_at.block_number,
+            "timestamp": result.checked_at.timestamp,
+        },
+        f"{verdict}: {who(service.runtime, result.account)} {result.right} on {result.dataset_id}{basis}{cert}"
+        + ("" if result.dataset_registered else " (no dataset is registered under this id)"),
+        f"checked at block {result.checked_at.block_number} (time {result.checked_at.timestamp})",
+    )
     if not result.has_right:
         raise typer.Exit(1)
 
 
-@app.command("show")
+@command(app, "show")
 def show(
-    id: Annotated[str, typer.Argument(help="A dataset id or a certificate id.")],
+    id: Annotated[str, typer.Argument(metavar="ID", help="A dataset id or a certificate id.")],
     rpc: RpcOption = None,
     as_json: JsonOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Show a dataset (holder, history, certificates) or a certificate (live status and uses)."""
+    """Show a dataset (holder, history, certificates) or a certificate (live status and uses). Needs no key.
+
+    Examples:
+      tracechain rights show "$DATASET"
+      tracechain rights show "$CERT" --json
+    """
     from dataclasses import asdict
+
+    from tracechain.services.rights import DatasetView
 
     service = _service(rpc)
     view: DatasetView | CertificateView
@@ -192,33 +400,42 @@ def show(
         print_json(asdict(view))
         return
     if isinstance(view, DatasetView):
-        _print_dataset(view)
+        _print_dataset(service, view)
     else:
-        _print_certificate(view)
-        uses = service.uses(view.certificate.certificate_id)
-        for u in uses.uses:
-            typer.echo(f"  use #{u.use_index} by {u.user} purpose {u.purpose_hash} (tx {u.tx.tx_hash})")
+        _print_certificate(service, view)
+        for u in service.uses(view.certificate.certificate_id).uses:
+            typer.echo(
+                f"  use #{u.use_index} by {who(service.runtime, u.user)} purpose {u.purpose_hash} (tx {u.tx.tx_hash})"
+            )
 
 
-def _print_dataset(view: DatasetView) -> None:
+def _print_dataset(service: RightsService, view: DatasetView) -> None:
+    def name(address: str | None) -> str:
+        return who(service.runtime, address) if address else "unknown"
+
     typer.echo(f"dataset {view.dataset_id}")
-    typer.echo(f"  holder      {view.holder}")
-    typer.echo(f"  registrant  {view.registrant}")
+    typer.echo(f"  content     {view.content_hash}")
+    typer.echo(f"  holder      {name(view.holder)}")
+    typer.echo(f"  registrant  {name(view.registrant)}")
     typer.echo(f"  token       {view.token_id} of {view.contract}")
     for h in view.holders:
-        typer.echo(f"  holder change {h.from_address} -> {h.to_address} (block {h.tx.block_number})")
+        was = "registered" if not int(h.from_address, 16) else f"from {name(h.from_address)}"
+        typer.echo(f"  held by {name(h.to_address)} since block {h.tx.block_number} ({was})")
     for c in view.certificates:
         cert = c.certificate
-        typer.echo(f"  certificate {cert.certificate_id} {cert.right} to {cert.grantee}: {c.status} ({c.reasons[0]})")
+        typer.echo(
+            f"  certificate {cert.certificate_id} {cert.right} to {name(cert.grantee)}: {c.status} ({c.reasons[0]})"
+        )
 
 
-def _print_certificate(view: CertificateView) -> None:
+def _print_certificate(service: RightsService, view: CertificateView) -> None:
     c = view.certificate
     typer.echo(f"certificate {c.certificate_id}: {view.status}")
     for reason in view.reasons:
         typer.echo(f"  {reason}")
     typer.echo(f"  dataset {c.dataset_id}")
-    typer.echo(f"  {c.right} right to {c.grantee} (granted by {view.grantor})")
+    grantor = who(service.runtime, view.grantor) if view.grantor else "unknown"
+    typer.echo(f"  {c.right} right to {who(service.runtime, c.grantee)} (granted by {grantor})")
     typer.echo(f"  terms {c.terms_hash}  uses {c.use_count}")
     typer.echo(f"  checked at block {view.checked_at.block_number}")
 

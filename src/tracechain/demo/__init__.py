@@ -32,6 +32,8 @@ class DemoContext:
     runtime: Runtime
     out: Callable[[str], None]
     accounts: dict[str, LocalAccount] = field(default_factory=dict)
+    command: str = "tracechain"  # how the reader runs tracechain, in the commands the story prints
+    serving: bool = True  # whether the API (and its read-only /v1/rpc) outlives the story
 
     @property
     def base_url(self) -> str:
@@ -62,11 +64,13 @@ def register_cast(ctx: DemoContext) -> None:
         ctx.out(f"{role_name:17} {account.address}  {name} [{', '.join(roles)}] gas {result.gas_used}")
 
 
-def run_demo(runtime: Runtime, out: Callable[[str], None] = print) -> DemoContext:
+def run_demo(
+    runtime: Runtime, out: Callable[[str], None] = print, *, command: str = "tracechain", serving: bool = True
+) -> DemoContext:
     """Run the whole story; returns the context (accounts) for callers that continue."""
     from tracechain.demo import cases, notary, provenance, rights, supply_chain
 
-    ctx = DemoContext(runtime=runtime, out=out)
+    ctx = DemoContext(runtime=runtime, out=out, command=command, serving=serving)
     ctx.heading("Deployment")
     out(f"chain: {runtime.chain.label()} (chain id {runtime.chain.chain_id})")
     for name, contract in runtime.deployment.contracts.items():

@@ -55,12 +55,13 @@ def run(ctx: DemoContext) -> None:
     status = svc.notarize_cosigned(order_hash, "purchase_order", parties, deadline, signatures)
     svc.keep(order)
     out(f"purchase order {to_hex(order_hash)} co-signed by buyer and seller (EIP-712), block {status.block_number}")
+    out(f"  its id {status.id} derives from the record, its kind and the two parties: nobody else can take it")
 
     invoice = {"type": "invoice", "number": "INV-2026-0042", "order": to_hex(order_hash), "total": "2136.00"}
     _write(ctx.data_dir / "records" / "invoice.json", invoice)
     status = svc.notarize_single(notary, svc.record_hash_of(invoice), "invoice")
     svc.keep(invoice)
-    out(f"invoice {status.record_hash} notarized by the platform notary, block {status.block_number}")
+    out(f"invoice {status.record_hash} notarized by the platform notary, block {status.block_number}, id {status.id}")
 
     notes = [
         {"type": "delivery", "note": f"DN-2026-{i:05d}", "order": to_hex(order_hash), "pallets": 1 + i % 4}
@@ -85,15 +86,17 @@ def run(ctx: DemoContext) -> None:
         verdict = verify_receipt(runtime.chain, NotaryReceipt.from_json(json.loads(receipt_path.read_text())))
         out(f"receipt: {receipt_path}  ({'verified' if verdict.ok else verdict.reason})")
         notary_address = ctx.runtime.deployment.address("Notary")
-        out(
-            f"  check it: tracechain verify {receipt_path} --record {record_path} --rpc {_rpc_url(ctx)} "
-            f"--notary {notary_address}"
-        )
+        if ctx.serving or not runtime.chain.embedded:
+            out(
+                f"  check it: {ctx.command} verify {receipt_path} --record {record_path} --rpc {_rpc_url(ctx)} "
+                f"--notary {notary_address}"
+            )
     out(f"  (proof of the delivery note: {len(note_receipt.merkle.proof) if note_receipt.merkle else 0} hashes)")
-    if runtime.chain.embedded:
+    if runtime.chain.embedded and ctx.serving:
         out("  the embedded chain is served read-only at /v1/rpc while the demo's API runs;")
         out("  an audit that must not trust this server points --rpc at its own node instead")
-    out(f"  or: curl -s {ctx.base_url}/v1/notarizations/{to_hex(order_hash)}/receipt")
+    if ctx.serving:
+        out(f"  or: curl -s {ctx.base_url}/v1/notarizations/{to_hex(order_hash)}/receipt")
 
 
 def _let_operator_anchor(ctx: DemoContext) -> None:

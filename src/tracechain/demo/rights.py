@@ -48,7 +48,7 @@ def run(ctx: DemoContext) -> None:
     dataset = service.register(retailer, SALES_MANIFEST, SALES_METADATA)
     dataset_id = dataset.subject
     ctx.out(f"FreshMart registers its October sales dataset (holding right = ERC-721 token): gas {dataset.tx.gas_used}")
-    ctx.out(f"  dataset id   {dataset_id}")
+    ctx.out(f"  dataset id   {dataset_id}  (keccak256 of the manifest's hash and FreshMart's address)")
     ctx.out(f"  token        {int(dataset_id, 16)} of {service.client.address}")
 
     now = service.now().timestamp
@@ -80,4 +80,6 @@ def run(ctx: DemoContext) -> None:
         f"  rights check                           {base}/v1/datasets/{dataset_id}/rights"
         f"?account={manufacturer.address}&right=processing"
     )
-    ctx.out(f"  or: tracechain rights show {processing.subject} --rpc <node>")
+    if ctx.serving or not ctx.runtime.chain.embedded:
+        rpc = f"{base}/v1/rpc" if ctx.runtime.chain.embedded else ctx.runtime.settings.rpc_url
+        ctx.out(f"  or: {ctx.command} rights show {processing.subject} --rpc {rpc}")

@@ -125,8 +125,15 @@ def run(ctx: DemoContext) -> None:
     # The retailer's distribution centre receives it against its purchase order.
     service.transfer(logistics, PALLET, retailer.address)
     received = make_transaction_event(
-        parent_id=PALLET, product_ids=CASES, event_time=_at(40), action="ADD", biz_transactions=[("po", PO)],
-        biz_step="receiving", disposition="in_progress", read_point=RETAIL_DC, digital_link_base=RESOLVER,
+        parent_id=PALLET,
+        product_ids=CASES,
+        event_time=_at(40),
+        action="ADD",
+        biz_transactions=[("po", PO)],
+        biz_step="receiving",
+        disposition="in_progress",
+        read_point=RETAIL_DC,
+        digital_link_base=RESOLVER,
     )
     service.record_events(retailer, [received])
     ctx.out(f"FreshMart received the pallet against {PO.rsplit(':', 1)[-1]} (a TransactionEvent)")

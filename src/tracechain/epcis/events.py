@@ -423,8 +423,7 @@ def _persistent_disposition(event: Mapping[str, Any]) -> tuple[tuple[str, ...], 
             raise InvalidInputError(f"persistentDisposition.{key} must be a non-empty list of dispositions")
         result.append(
             tuple(
-                bare_value(Vocabulary.DISPOSITION, v, f"persistentDisposition.{key}[{i}]")
-                for i, v in enumerate(items)
+                bare_value(Vocabulary.DISPOSITION, v, f"persistentDisposition.{key}[{i}]") for i, v in enumerate(items)
             )
         )
     return result[0], result[1]
@@ -560,8 +559,8 @@ def check_event(event: Any) -> EventFacts:
         output_quantities=output_quantities,
         transformation_id=transformation_id,
         biz_transactions=tuple(
-            BizTransaction(t, i) for t, i in _pairs(event, "bizTransactionList", "bizTransaction",
-                                                     Vocabulary.BIZ_TRANSACTION_TYPE, False)
+            BizTransaction(t, i)
+            for t, i in _pairs(event, "bizTransactionList", "bizTransaction", Vocabulary.BIZ_TRANSACTION_TYPE, False)
         ),  # fmt: skip
         sources=tuple(
             SourceDestination(t, i)

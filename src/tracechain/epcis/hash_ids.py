@@ -714,7 +714,9 @@ _DL_SHORT_NAMES = (
 )  # fmt: skip
 _DL_PRIMARY = ("00", "01", "253", "255", "401", "402", "414", "417", "8003", "8004", "8006", "8010", "8017", "8018")
 _DL_HOST = "https://id.gs1.org"
-_DL_CANONICAL = re.compile(r"https://id.gs1.org/(?:01|8006|8010|414|417|8017|8018|255|00|253|401|402|8003|8004)/\d{4}[^/]")
+_DL_CANONICAL = re.compile(
+    r"https://id.gs1.org/(?:01|8006|8010|414|417|8017|8018|255|00|253|401|402|8003|8004)/\d{4}[^/]"
+)
 _GTIN_PAD = (
     (re.compile(r"https://id.gs1.org/01/\d{13}"), "/01/0"),
     (re.compile(r"https://id.gs1.org/01/\d{12}"), "/01/00"),

@@ -245,8 +245,14 @@ def _urn_unescape(component: str, raw: str) -> str:
 
 
 # ---------------------------------------------------------------- building canonical identifiers
-def _gs1(canonical: str, *, gtin: str | None = None, serial: str | None = None, lot: str | None = None,
-         cpl: int | None = None) -> Identifier:
+def _gs1(
+    canonical: str,
+    *,
+    gtin: str | None = None,
+    serial: str | None = None,
+    lot: str | None = None,
+    cpl: int | None = None,
+) -> Identifier:
     return Identifier(canonical=canonical, kind="gs1", gtin=gtin, serial=serial, company_prefix_length=cpl, lot=lot)
 
 

@@ -142,9 +142,7 @@ _INFO: dict[Vocabulary, _VocabularyInfo] = {
         ERROR_REASONS, "https://ref.gs1.org/cbv/ER-", "urn:epcglobal:cbv:er:", "incorrect_data"
     ),
     Vocabulary.MEASUREMENT_TYPE: _VocabularyInfo(MEASUREMENT_TYPES, "https://gs1.org/voc/", None, "Temperature"),
-    Vocabulary.SENSOR_ALERT_TYPE: _VocabularyInfo(
-        SENSOR_ALERT_TYPES, "https://gs1.org/voc/", None, "ALARM_CONDITION"
-    ),
+    Vocabulary.SENSOR_ALERT_TYPE: _VocabularyInfo(SENSOR_ALERT_TYPES, "https://gs1.org/voc/", None, "ALARM_CONDITION"),
     Vocabulary.COMPONENT: _VocabularyInfo(SENSOR_COMPONENTS, "https://ref.gs1.org/cbv/Comp-", None, "latitude"),
 }
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
@@ -188,7 +186,7 @@ def bare_value(vocabulary: Vocabulary, value: object, field: str) -> str:
 def _curie(uri_prefix: str) -> str:
     for prefix, namespace in CONTEXT_PREFIXES.items():
         if uri_prefix.startswith(namespace):
-            return f"{prefix}:{uri_prefix[len(namespace):]}"
+            return f"{prefix}:{uri_prefix[len(namespace) :]}"
     return ""
 
 

@@ -1,5 +1,5 @@
-"""Notary receipts: the versioned JSON proof of one notarized record, how it is built, and how it
-is checked against a chain with nothing but the receipt (no store, no API)."""
+"""Notary receipts: the versioned JSON proof of one notarization of a record, how it is built, and
+how it is checked against a chain with nothing but the receipt (no store, no API)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,12 @@ from tracechain.chain.notary import (
     Method,
     NotaryClient,
     NotaryEvent,
+    batch_id,
+    cosigned_record_id,
     encode_kind,
     leaf_values,
     parties_hash,
+    single_record_id,
 )
 from tracechain.chain.transact import Transactor
 from tracechain.errors import (
@@ -35,9 +38,14 @@ from tracechain.merkle import leaf_hash, verify_proof
 from tracechain.types import iso_utc, to_address
 
 RECEIPT_FORMAT = "tracechain-notary-receipt"
-RECEIPT_VERSION = 1
+RECEIPT_VERSION = 2
 METHODS = ("single", "cosigned", "batched")
 _EVENT_OF = {"single": "RecordNotarized", "cosigned": "RecordCoSigned", "batched": "BatchAnchored"}
+_ID_RULE = {
+    "single": "id = keccak256(abi.encode(recordHash, kind, notary))",
+    "cosigned": "id = keccak256(abi.encode(recordHash, kind, keccak256(abi.encodePacked(parties))))",
+    "batched": "id = keccak256(abi.encode(merkle.root, notary))",
+}
 _TX_HASH = re.compile(r"0x[0-9a-f]{64}")
 
 
@@ -54,20 +62,34 @@ class MerkleInclusion:
 
 @dataclass(frozen=True)
 class NotaryReceipt:
-    """Everything needed to check one notarized record against the chain (see docs/PROTOCOL.md)."""
+    """Everything needed to check one notarization of a record against the chain (docs/PROTOCOL.md).
+
+    `id` is the contract's key for it — the record id (single, co-signed) or the batch id
+    (batched) — and `notary` or `parties` are what that id is derived from."""
 
     chain_id: int
     contract: str
+    id: str
     record_hash: str
     kind: str
     method: str  # single | cosigned | batched
-    notarized_by: str
-    parties: tuple[str, ...]
+    notary: str | None  # single: the notary; batched: the notary that anchored the batch
+    parties: tuple[str, ...]  # co-signed: the parties in signing order
     merkle: MerkleInclusion | None
     tx_hash: str
     block_number: int
     block_hash: str
     timestamp: int
+
+    def derived_id(self) -> str:
+        """The id this receipt's fields derive (see `_ID_RULE`); a genuine receipt carries it as `id`."""
+        if self.method == "batched":
+            assert self.merkle is not None and self.notary is not None
+            return to_hex(batch_id(self.merkle.root, self.notary))
+        if self.method == "single":
+            assert self.notary is not None
+            return to_hex(single_record_id(self.record_hash, self.kind, self.notary))
+        return to_hex(cosigned_record_id(self.record_hash, self.kind, self.parties))
 
     def to_json(self) -> dict[str, Any]:
         """The receipt as JSON (camelCase keys, 0x-hex lowercase hashes, checksummed addresses)."""
@@ -86,10 +108,11 @@ class NotaryReceipt:
             "version": RECEIPT_VERSION,
             "chainId": self.chain_id,
             "contract": self.contract,
+            "id": self.id,
             "recordHash": self.record_hash,
             "kind": self.kind,
             "method": self.method,
-            "notarizedBy": self.notarized_by,
+            "notary": self.notary,
             "parties": list(self.parties),
             "merkle": merkle,
             "txHash": self.tx_hash,
@@ -101,7 +124,7 @@ class NotaryReceipt:
 
     @classmethod
     def from_json(cls, body: Any) -> NotaryReceipt:
-        """Parse and validate a receipt.
+        """Parse and validate a receipt (its shape, not its truth: `verify_receipt` checks that).
 
         Raises:
             InvalidReceiptError: wrong format or version, a missing field or a malformed value.
@@ -111,43 +134,41 @@ class NotaryReceipt:
         if body.get("format") != RECEIPT_FORMAT:
             raise InvalidReceiptError(f"not a TraceChain notary receipt (format {body.get('format')!r})")
         if body.get("version") != RECEIPT_VERSION:
-            raise InvalidReceiptError(f"unsupported receipt version {body.get('version')!r}")
+            hint = "version 1 receipts name a protocol v1 Notary, which this verifier does not read"
+            raise InvalidReceiptError(
+                f"unsupported receipt version {body.get('version')!r} (this verifier reads version {RECEIPT_VERSION})",
+                hint=hint if body.get("version") == 1 else None,
+            )
         try:
             method = str(body["method"])
             if method not in METHODS:
                 raise InvalidReceiptError(f"unknown notarization method {method!r}")
             encode_kind(body["kind"])
-            merkle = None
-            if method == "batched":
-                m = body["merkle"]
-                if not isinstance(m, dict):
-                    raise InvalidReceiptError("a batched receipt needs its merkle root and proof")
-                if list(m.get("leafEncoding", LEAF_ENCODING)) != list(LEAF_ENCODING):
-                    raise InvalidReceiptError(f"unsupported leaf encoding {m.get('leafEncoding')!r}")
-                merkle = MerkleInclusion(
-                    root=_hash(m["root"]),
-                    proof=tuple(_hash(p) for p in m["proof"]),
-                    record_count=_int(m["recordCount"]),
-                    metadata_hash=_hash(m["metadataHash"]),
-                    leaf=_hash(m["leaf"]),
-                )
-            elif body.get("merkle") is not None:
-                raise InvalidReceiptError(f"a {method} receipt carries no merkle proof")
+            merkle = _merkle(method, body.get("merkle"))
             parties = tuple(to_address(p) for p in body.get("parties") or ())
-            if method == "cosigned" and not parties:
-                raise InvalidReceiptError("a co-signed receipt names its parties")
-            if method != "cosigned" and parties:
-                raise InvalidReceiptError(f"a {method} receipt has no parties")
+            notary = body.get("notary")
+            if method == "cosigned":
+                if not parties:
+                    raise InvalidReceiptError("a co-signed receipt names its parties")
+                if notary is not None:
+                    raise InvalidReceiptError("a co-signed receipt names no notary (its parties are what it proves)")
+            else:
+                if parties:
+                    raise InvalidReceiptError(f"a {method} receipt has no parties")
+                if notary is None:
+                    raise InvalidReceiptError(f"a {method} receipt names its notary")
+                notary = to_address(notary)
             tx_hash = str(body["txHash"]).lower()
             if not _TX_HASH.fullmatch(tx_hash):
                 raise InvalidReceiptError(f"malformed txHash {body['txHash']!r}")
             receipt = cls(
                 chain_id=_int(body["chainId"]),
                 contract=to_address(body["contract"]),
+                id=_hash(body["id"]),
                 record_hash=_hash(body["recordHash"]),
                 kind=body["kind"],
                 method=method,
-                notarized_by=to_address(body["notarizedBy"]),
+                notary=notary,
                 parties=parties,
                 merkle=merkle,
                 tx_hash=tx_hash,
@@ -165,6 +186,26 @@ class NotaryReceipt:
             # `time` is informational, but a reader trusts it: it must say what `timestamp` says.
             raise InvalidReceiptError(f"the receipt's time {body['time']!r} is not its timestamp {receipt.timestamp}")
         return receipt
+
+
+def _merkle(method: str, m: Any) -> MerkleInclusion | None:
+    if method != "batched":
+        if m is not None:
+            raise InvalidReceiptError(f"a {method} receipt carries no merkle proof")
+        return None
+    if not isinstance(m, dict):
+        raise InvalidReceiptError("a batched receipt needs its merkle root and proof")
+    if list(m.get("leafEncoding", LEAF_ENCODING)) != list(LEAF_ENCODING):
+        raise InvalidReceiptError(f"unsupported leaf encoding {m.get('leafEncoding')!r}")
+    if not isinstance(m["proof"], list):
+        raise InvalidReceiptError("merkle.proof is a list of hashes")
+    return MerkleInclusion(
+        root=_hash(m["root"]),
+        proof=tuple(_hash(p) for p in m["proof"]),
+        record_count=_int(m["recordCount"]),
+        metadata_hash=_hash(m["metadataHash"]),
+        leaf=_hash(m["leaf"]),
+    )
 
 
 def _hash(value: Any) -> str:
@@ -187,25 +228,31 @@ def notary_at(chain: Chain, address: str) -> NotaryClient:
 
 
 def _block_hash(client: NotaryClient, number: int) -> str:
-    return to_hex(client.tx.w3.eth.get_block(number)["hash"])
+    return to_hex(client._call_w3(lambda: client.tx.w3.eth.get_block(number))["hash"])
 
 
-def individual_receipt(client: NotaryClient, record_hash: bytes) -> NotaryReceipt | None:
-    """The receipt of a record notarized on its own (single or co-signed), from the chain alone;
-    None if the contract holds no such record."""
-    record = client.get_record(record_hash)
+def individual_receipt(client: NotaryClient, record_id: str | bytes, record_hash: str | bytes) -> NotaryReceipt | None:
+    """The receipt of the record notarized on its own under `record_id` (whose record hash is
+    `record_hash`), from the chain alone; None if the contract holds no such record.
+
+    Raises:
+        IntegrityError: the contract holds the id but its block has no event for it.
+    """
+    record = client.get_record(record_id)
     if record is None:
         return None
-    event = client.find_event(record_hash, record.block_number)
-    if event is None:
-        raise IntegrityError(f"the chain holds record {record.record_hash} but no event for it in its block")
+    event = client.find_event(record.id, record_hash, record.block_number)
+    if event is None or event.record_hash is None or event.kind is None:
+        raise IntegrityError(f"the chain holds record {record.id} but no event for it in block {record.block_number}")
+    cosigned = record.method == Method.COSIGNED
     return NotaryReceipt(
         chain_id=client.chain_id,
         contract=client.address,
-        record_hash=record.record_hash,
-        kind=record.kind,
-        method="cosigned" if record.method == Method.COSIGNED else "single",
-        notarized_by=record.notarized_by,
+        id=record.id,
+        record_hash=event.record_hash,
+        kind=event.kind,
+        method="cosigned" if cosigned else "single",
+        notary=None if cosigned else event.notary,
         parties=event.parties,
         merkle=None,
         tx_hash=event.tx_hash,
@@ -216,26 +263,34 @@ def individual_receipt(client: NotaryClient, record_hash: bytes) -> NotaryReceip
 
 
 def batched_receipt(
-    client: NotaryClient, record_hash: bytes, kind: str, proof: Sequence[bytes], batch: AnchoredBatch, tx_hash: str
+    client: NotaryClient, record_hash: bytes, kind: str, proof: Sequence[bytes], batch: AnchoredBatch
 ) -> NotaryReceipt:
-    """The receipt of a record anchored in `batch` with `proof` from its leaf."""
+    """The receipt of a record anchored in `batch` (as the chain holds it) with `proof` from its leaf.
+
+    Raises:
+        IntegrityError: the contract holds the batch but its block has no event for it.
+    """
+    event = client.find_event(batch.id, batch.root, batch.block_number)
+    if event is None or event.metadata_hash is None:
+        raise IntegrityError(f"the chain holds batch {batch.id} but no event for it in block {batch.block_number}")
     leaf = leaf_hash(leaf_values(record_hash, kind), LEAF_ENCODING)
     return NotaryReceipt(
         chain_id=client.chain_id,
         contract=client.address,
+        id=batch.id,
         record_hash=to_hex(parse_bytes32(record_hash)),
         kind=kind,
         method="batched",
-        notarized_by=batch.notarized_by,
+        notary=batch.notary,
         parties=(),
         merkle=MerkleInclusion(
             root=batch.root,
             proof=tuple(to_hex(p) for p in proof),
             record_count=batch.record_count,
-            metadata_hash=batch.metadata_hash,
+            metadata_hash=event.metadata_hash,
             leaf=to_hex(leaf),
         ),
-        tx_hash=tx_hash,
+        tx_hash=event.tx_hash,
         block_number=batch.block_number,
         block_hash=_block_hash(client, batch.block_number),
         timestamp=batch.timestamp,
@@ -259,9 +314,9 @@ class Verification:
             return f"FAILED: {self.reason}"
         when = iso_utc(r.timestamp)
         how = {
-            "single": f"notarized by {r.notarized_by}",
+            "single": f"notarized by {r.notary}",
             "cosigned": f"co-signed by {', '.join(r.parties)}",
-            "batched": f"in batch {r.merkle.root if r.merkle else '?'} anchored by {r.notarized_by}",
+            "batched": f"in batch {r.merkle.root if r.merkle else '?'} anchored by {r.notary}",
         }[r.method]
         return (
             f"OK: record {r.record_hash} ({r.kind}) {how} in block {r.block_number} at {when} "
@@ -326,6 +381,13 @@ def _verify(chain: Chain, r: NotaryReceipt, record: Any, checks: list[str]) -> N
             checks,
             "record file hashes to the record hash",
         )
+    derived = r.derived_id()
+    _check(
+        derived == r.id,
+        f"the receipt's id {r.id} is not the id its fields derive ({_ID_RULE[r.method]} = {derived})",
+        checks,
+        _ID_RULE[r.method],
+    )
     if r.method == "batched" and r.merkle is not None:
         leaf = leaf_hash(leaf_values(parse_bytes32(r.record_hash), r.kind), LEAF_ENCODING)
         _check(
@@ -378,14 +440,13 @@ def _verify(chain: Chain, r: NotaryReceipt, record: Any, checks: list[str]) -> N
         "transaction succeeded",
     )
     client = notary_at(chain, r.contract)
-    subject = r.merkle.root if r.merkle is not None else r.record_hash
     name = _EVENT_OF[r.method]
-    events = [e for e in client.decode_logs(tx["logs"]) if e.name == name and e.subject == subject]
+    events = [e for e in client.decode_logs(tx["logs"]) if e.name == name and e.id == r.id]
     _check(
         bool(events),
-        f"transaction {r.tx_hash} holds no {name} event for {subject} from contract {r.contract}",
+        f"transaction {r.tx_hash} holds no {name} event for id {r.id} from contract {r.contract}",
         checks,
-        f"{name} event in the transaction",
+        f"{name} event for the id in the transaction",
     )
     _check_event(events[0], r, checks)
     try:
@@ -393,20 +454,22 @@ def _verify(chain: Chain, r: NotaryReceipt, record: Any, checks: list[str]) -> N
             _check_batch(client, r, checks)
         else:
             _check_record(client, r, checks)
-    except (_Fail, OSError):
+    except (_Fail, OSError, ChainUnavailableError):
         raise
     except Exception as exc:  # an ABI mismatch or a revert: whatever is there is not our Notary
         raise _Fail(f"the contract at {r.contract} does not answer as a TraceChain Notary: {exc}") from None
 
 
 def _check_event(event: NotaryEvent, r: NotaryReceipt, checks: list[str]) -> None:
-    _check(
-        event.actor == r.notarized_by,
-        f"the event names {event.actor}, not {r.notarized_by}, as notary",
-        checks,
-        "event actor",
-    )
+    """The event's own fields, one by one (its id already matched, so they agree unless keccak256
+    collides: these checks make a look-alike contract's mistakes readable)."""
     if r.merkle is not None:
+        _check(
+            (event.root, event.notary) == (r.merkle.root, r.notary),
+            "the anchoring event's root or notary differs from the receipt's",
+            checks,
+            "event root and notary",
+        )
         _check(
             event.record_count == r.merkle.record_count and event.metadata_hash == r.merkle.metadata_hash,
             "the anchoring event's record count or metadata hash differs from the receipt's",
@@ -414,151 +477,61 @@ def _check_event(event: NotaryEvent, r: NotaryReceipt, checks: list[str]) -> Non
             "event record count and metadata hash",
         )
         return
-    _check(event.kind == r.kind, f"the event's kind is {event.kind!r}, not {r.kind!r}", checks, "event kind")
+    _check(
+        (event.record_hash, event.kind) == (r.record_hash, r.kind),
+        f"the event's record hash and kind ({event.record_hash}, {event.kind!r}) are not the receipt's",
+        checks,
+        "event record hash and kind",
+    )
+    if r.method == "single":
+        reason = f"the event names {event.notary}, not {r.notary}, as notary"
+        _check(event.notary == r.notary, reason, checks, "event notary")
+        return
     _check(event.parties == r.parties, "the event's parties differ from the receipt's", checks, "event parties")
+    _check(
+        event.parties_hash == to_hex(parties_hash(r.parties)),
+        "the event's partiesHash is not keccak256(abi.encodePacked(parties))",
+        checks,
+        "partiesHash",
+    )
 
 
 def _check_record(client: NotaryClient, r: NotaryReceipt, checks: list[str]) -> None:
-    record = client.get_record(parse_bytes32(r.record_hash))
-    _check(record is not None, f"the contract holds no record {r.record_hash}", checks, "record on-chain")
+    record = client.get_record(r.id)
+    _check(record is not None, f"the contract holds no record under id {r.id}", checks, "getRecord(id) is set")
     assert record is not None
     method = "cosigned" if record.method == Method.COSIGNED else "single"
     _check(
-        (method, record.kind, record.notarized_by, record.block_number, record.timestamp)
-        == (r.method, r.kind, r.notarized_by, r.block_number, r.timestamp),
-        f"the contract's record ({method}, {record.kind}, by {record.notarized_by}, block {record.block_number}) "
+        (method, record.block_number, record.timestamp) == (r.method, r.block_number, r.timestamp),
+        f"the contract's record ({method}, block {record.block_number}, time {record.timestamp}) "
         "differs from the receipt",
         checks,
-        "on-chain record matches (method, kind, notary, block, time)",
+        "getRecord(id) matches (method, block, timestamp)",
     )
-    if r.method == "cosigned":
-        _check(
-            record.parties_hash == to_hex(parties_hash(r.parties)),
-            "the receipt's parties do not hash to the contract's partiesHash",
-            checks,
-            "partiesHash",
-        )
 
 
 def _check_batch(client: NotaryClient, r: NotaryReceipt, checks: list[str]) -> None:
-    assert r.merkle is not None
-    batch = client.get_batch(parse_bytes32(r.merkle.root))
-    _check(batch is not None, f"the contract holds no batch with root {r.merkle.root}", checks, "root anchored")
+    assert r.merkle is not None and r.notary is not None
+    batch = client.get_batch(parse_bytes32(r.merkle.root), r.notary)
+    _check(
+        batch is not None,
+        f"the contract holds no batch with root {r.merkle.root} anchored by {r.notary}",
+        checks,
+        "getBatch(id) is set",
+    )
     assert batch is not None
     _check(
-        (batch.record_count, batch.metadata_hash, batch.notarized_by, batch.block_number, batch.timestamp)
-        == (r.merkle.record_count, r.merkle.metadata_hash, r.notarized_by, r.block_number, r.timestamp),
-        f"the contract's batch ({batch.record_count} records, by {batch.notarized_by}, block {batch.block_number}) "
+        (batch.record_count, batch.block_number, batch.timestamp)
+        == (r.merkle.record_count, r.block_number, r.timestamp),
+        f"the contract's batch ({batch.record_count} records, block {batch.block_number}, time {batch.timestamp}) "
         "differs from the receipt",
         checks,
-        "on-chain batch matches (count, metadata, notary, block, time)",
+        "getBatch(id) matches (record count, block, timestamp)",
     )
     proof = [parse_bytes32(p) for p in r.merkle.proof]
     _check(
-        client.verify_inclusion(parse_bytes32(r.merkle.root), parse_bytes32(r.record_hash), r.kind, proof),
+        client.verify_inclusion(parse_bytes32(r.merkle.root), r.notary, parse_bytes32(r.record_hash), r.kind, proof),
         "the contract rejects the Merkle proof",
         checks,
-        "Notary.verifyInclusion accepts the proof",
+        "Notary.verifyInclusion(root, notary, recordHash, kind, proof) accepts the proof",
     )
-
-
-# ---------------------------------------------------------------- read-only JSON-RPC
-READ_ONLY_RPC_METHODS = frozenset(
-    {
-        "eth_chainId",
-        "net_version",
-        "eth_blockNumber",
-        "eth_getBlockByNumber",
-        "eth_getBlockByHash",
-        "eth_getCode",
-        "eth_getTransactionReceipt",
-        "eth_getTransactionByHash",
-        "eth_call",
-        "eth_getLogs",
-    }
-)
-
-
-def read_only_rpc(chain: Chain, request: Any) -> dict[str, Any]:
-    """Answer one standard JSON-RPC 2.0 request with the read-only methods `verify` needs, so a
-    chain that has no JSON-RPC endpoint of its own (the embedded demo chain) can still be checked
-    with `tracechain verify --rpc`. Writes and signing are never served."""
-    rid = request.get("id") if isinstance(request, dict) else None
-
-    def error(code: int, message: str, data: Any = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": code, "message": message}
-        if data is not None:
-            body["data"] = data
-        return {"jsonrpc": "2.0", "id": rid, "error": body}
-
-    if not isinstance(request, dict) or not isinstance(request.get("method"), str):
-        return error(-32600, "invalid request")
-    method, params = request["method"], request.get("params") or []
-    if method not in READ_ONLY_RPC_METHODS:
-        return error(-32601, f"method {method} is not served here (read-only endpoint)")
-    try:
-        result = _rpc_call(chain, method, list(params))
-    except Exception as exc:  # a JSON-RPC client expects an error object, whatever went wrong
-        from tracechain.chain.reverts import revert_data
-
-        data = revert_data(exc)
-        if data is not None:
-            return error(3, "execution reverted", "0x" + data.hex())
-        return error(-32000, str(exc))
-    return {"jsonrpc": "2.0", "id": rid, "result": _rpc_json(result)}
-
-
-def _block_id(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith("0x") and len(value) < 66:
-        return int(value, 16)
-    return value
-
-
-def _rpc_call(chain: Chain, method: str, params: list[Any]) -> Any:
-    eth = chain.w3.eth
-    if method in ("eth_chainId", "net_version"):
-        return chain.chain_id if method == "eth_chainId" else str(chain.chain_id)
-    if method == "eth_blockNumber":
-        return eth.block_number
-    if method in ("eth_getBlockByNumber", "eth_getBlockByHash"):
-        try:
-            return eth.get_block(_block_id(params[0]), bool(params[1]) if len(params) > 1 else False)
-        except BlockNotFound:
-            return None  # what a node answers for a block it does not have
-    if method == "eth_getCode":
-        return eth.get_code(params[0], _block_id(params[1]) if len(params) > 1 else "latest")
-    if method in ("eth_getTransactionReceipt", "eth_getTransactionByHash"):
-        try:
-            if method == "eth_getTransactionReceipt":
-                return eth.get_transaction_receipt(params[0])
-            return eth.get_transaction(params[0])
-        except TransactionNotFound:
-            return None
-    if method == "eth_call":
-        call = {k: v for k, v in dict(params[0]).items() if k in ("from", "to", "data", "input", "value", "gas")}
-        for key in ("value", "gas"):
-            if isinstance(call.get(key), str):
-                call[key] = int(call[key], 16)
-        return eth.call(call, _block_id(params[1]) if len(params) > 1 else "latest")  # type: ignore[arg-type]
-    flt = dict(params[0])
-    for key in ("fromBlock", "toBlock"):
-        if key in flt:
-            flt[key] = _block_id(flt[key])
-    return eth.get_logs(flt)  # type: ignore[arg-type]
-
-
-def _rpc_json(value: Any) -> Any:
-    """web3's Python values back in JSON-RPC's wire form: quantities and bytes as 0x-hex."""
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return hex(value)
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) or hasattr(value, "items"):
-        return {str(k): _rpc_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_rpc_json(v) for v in value]
-    return str(value)

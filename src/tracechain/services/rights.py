@@ -15,7 +15,14 @@ from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 
 from tracechain import errors
-from tracechain.chain.rights import Certificate, CertificateStatus, DataRightsClient, Right, dataset_token_id
+from tracechain.chain.rights import (
+    Certificate,
+    CertificateStatus,
+    DataRightsClient,
+    Right,
+    dataset_id_of,
+    dataset_token_id,
+)
 from tracechain.chain.transact import ForwardRequest, TxResult, decode_request
 from tracechain.errors import CertificateNotFoundError, DatasetNotFoundError, RequestMismatchError
 from tracechain.hashing import document_hash, parse_bytes32, to_hex
@@ -80,6 +87,7 @@ class DatasetView:
     """A dataset: its holder (live), holder history and certificates (indexed)."""
 
     dataset_id: str
+    content_hash: str | None  # documentHash of the manifest (None while the index has not seen it)
     token_id: int
     contract: str
     holder: str
@@ -95,12 +103,14 @@ class DatasetView:
 
 @dataclass(frozen=True)
 class RightCheck:
-    """Whether `account` may exercise `right` on a dataset at `checked_at`, and on what basis."""
+    """Whether `account` may exercise `right` on a dataset at `checked_at`, and on what basis
+    (false, with `dataset_registered` false, for a dataset nobody registered: `hasRight`'s answer)."""
 
     dataset_id: str
     account: str
     right: Right
     has_right: bool
+    dataset_registered: bool
     basis: str | None  # "holder", "certificate" or None
     certificate_id: str | None
     certificate_status: CertificateStatus | None
@@ -153,12 +163,16 @@ class RightsService:
     # Documents are stored only once the chain has accepted the write that commits to them, so a
     # refused write leaves nothing behind (and nobody can fill the store with refused requests).
     def register(self, signer: LocalAccount, manifest: Any, metadata: Any | None = None) -> Written:
-        """Register the dataset whose manifest is `manifest`; `signer` becomes its holder."""
-        dataset_id = to_hex(document_hash(manifest))
+        """Register the dataset whose manifest is `manifest`; `signer` becomes its holder. Its id is
+        `dataset_id_of(documentHash(manifest), signer)`: nobody else can claim that id.
+
+        Raises:
+            DataRightsRegistryDatasetExists: `signer` already registered this manifest.
+        """
         metadata_hash = document_hash(metadata) if metadata is not None else ZERO32
-        result = self.relayed.register_dataset(signer, dataset_id, metadata_hash)
+        dataset_id, result = self.relayed.register_dataset(signer, document_hash(manifest), metadata_hash)
         self._keep(manifest, metadata)
-        return Written(dataset_id, result)
+        return self._written(dataset_id, result)
 
     def grant(
         self,
@@ -175,40 +189,41 @@ class RightsService:
             signer, dataset_id, grantee, right, expires_at, document_hash(terms), not_before=not_before
         )
         self._keep(terms)
-        return Written(cid, result)
+        return self._written(cid, result)
 
     def revoke(self, signer: LocalAccount, certificate_id: str, reason: Any) -> Written:
         """Revoke a certificate for `reason` (a JSON document)."""
         result = self.relayed.revoke_certificate(signer, certificate_id, document_hash(reason))
         self._keep(reason)
-        return Written(_hex32(certificate_id), result)
+        return self._written(_hex32(certificate_id), result)
 
     def use(self, signer: LocalAccount, certificate_id: str, right: Right, purpose: Any) -> Written:
         """Record a use of the certificate's dataset for `purpose` (a JSON document)."""
         result = self.relayed.record_use(signer, certificate_id, right, document_hash(purpose))
         self._keep(purpose)
-        return Written(_hex32(certificate_id), result, use_index=self._use_index(result))
+        return self._written(_hex32(certificate_id), result, use_index=self._use_index(result))
 
     def transfer(self, signer: LocalAccount, dataset_id: str, to: str) -> Written:
         """Move the holding right of `dataset_id` to `to`."""
-        return Written(_hex32(dataset_id), self.relayed.transfer_holding(signer, dataset_id, to))
+        return self._written(_hex32(dataset_id), self.relayed.transfer_holding(signer, dataset_id, to))
 
     # ---------------------------------------------------------------- writes signed elsewhere (API)
     def relay_register(self, request: ForwardRequest, manifest: Any, metadata: Any | None) -> Written:
         """Relay a signed `registerDataset` for `manifest` (and `metadata`).
 
         Raises:
-            RequestMismatchError: the request registers another dataset or metadata hash.
+            RequestMismatchError: the request registers another content hash or metadata hash.
             SignatureError, ContractRevertError: the forwarder or the contract refuse it.
         """
         args = self._decode(request, "registerDataset")
-        dataset_id = to_hex(document_hash(manifest))
-        self._expect(args["datasetId"], dataset_id, "the dataset id is not the manifest's canonical hash")
+        content_hash = to_hex(document_hash(manifest))
+        self._expect(args["contentHash"], content_hash, "the content hash is not the manifest's canonical hash")
+        dataset_id = dataset_id_of(content_hash, request.sender)
         if metadata is not None:
             self._expect(args["metadataHash"], to_hex(document_hash(metadata)), "metadataHash is not the metadata's")
         result = self._relay(request)
         self._keep(manifest, metadata)
-        return Written(dataset_id, result)
+        return self._written(dataset_id, result)
 
     def relay_grant(self, request: ForwardRequest, dataset_id: str, terms: Any) -> Written:
         """Relay a signed `grantCertificate` on `dataset_id` under `terms`.
@@ -222,7 +237,7 @@ class RightsService:
         result = self._relay(request)
         self._keep(terms)
         events = self.contract.events.CertificateGranted().process_receipt({"logs": result.logs}, errors=DISCARD)
-        return Written(to_hex(events[0].args.certificateId), result)
+        return self._written(to_hex(events[0].args.certificateId), result)
 
     def relay_revoke(self, request: ForwardRequest, certificate_id: str, reason: Any | None) -> Written:
         """Relay a signed `revokeCertificate` of `certificate_id`.
@@ -236,7 +251,7 @@ class RightsService:
             self._expect(args["reasonHash"], to_hex(document_hash(reason)), "reasonHash is not the reason's")
         result = self._relay(request)
         self._keep(reason)
-        return Written(_hex32(certificate_id), result)
+        return self._written(_hex32(certificate_id), result)
 
     def relay_use(self, request: ForwardRequest, certificate_id: str, purpose: Any | None) -> Written:
         """Relay a signed `recordUse` under `certificate_id`.
@@ -250,7 +265,7 @@ class RightsService:
             self._expect(args["purposeHash"], to_hex(document_hash(purpose)), "purposeHash is not the purpose's")
         result = self._relay(request)
         self._keep(purpose)
-        return Written(_hex32(certificate_id), result, use_index=self._use_index(result))
+        return self._written(_hex32(certificate_id), result, use_index=self._use_index(result))
 
     def relay_transfer(self, request: ForwardRequest, dataset_id: str) -> Written:
         """Relay a signed ERC-721 `transferFrom` / `safeTransferFrom` of `dataset_id`'s holding right.
@@ -261,7 +276,7 @@ class RightsService:
         args = self._decode(request, "transferFrom", "safeTransferFrom")
         if int(args["tokenId"]) != dataset_token_id(dataset_id):
             raise RequestMismatchError("the request transfers another token than this dataset's holding right")
-        return Written(_hex32(dataset_id), self._relay(request))
+        return self._written(_hex32(dataset_id), self._relay(request))
 
     # ---------------------------------------------------------------- reads
     def now(self) -> ChainTime:
@@ -280,7 +295,7 @@ class RightsService:
         if not self.client.dataset_exists(dataset_id, at.block_number):
             raise DatasetNotFoundError(f"no dataset {dataset_id} is registered")
         holder = self.client.holder_of(dataset_id, at.block_number)
-        self.runtime.sync()
+        self.runtime.refresh()
         store = self.runtime.store
         with store.session() as s:
             row = index.dataset(s, dataset_id)
@@ -296,12 +311,13 @@ class RightsService:
             ]
         return DatasetView(
             dataset_id=dataset_id,
+            content_hash=row.content_hash if row else None,
             token_id=dataset_token_id(dataset_id),
             contract=self.client.address,
             holder=holder,
             registrant=row.registrant if row else None,
             metadata_hash=row.metadata_hash if row else None,
-            manifest=store.get_document(dataset_id),
+            manifest=store.get_document(row.content_hash) if row else None,
             metadata=store.get_document(row.metadata_hash) if row and any(parse_bytes32(row.metadata_hash)) else None,
             registered=TxRef(row.tx_hash, row.block_number, row.timestamp) if row else None,
             holders=changes,
@@ -322,7 +338,7 @@ class RightsService:
             status = self.client.certificate_status(certificate_id, at.block_number)
         except errors.DataRightsRegistryUnknownCertificate:
             raise CertificateNotFoundError(f"no certificate {certificate_id}") from None
-        self.runtime.sync()
+        self.runtime.refresh()
         with self.runtime.store.session() as s:
             row = index.certificate(s, certificate_id)
             revocation = None
@@ -351,23 +367,19 @@ class RightsService:
 
     def check_right(self, dataset_id: str, account: str, right: Right) -> RightCheck:
         """Whether `account` may exercise `right` now, asked of the chain, and on what basis; every
-        read is made at one block.
-
-        Raises:
-            DatasetNotFoundError: not registered.
-        """
+        read is made at one block. An unknown dataset is answered, as `hasRight` answers it: no."""
         dataset_id, account = _hex32(dataset_id), to_address(account)
         at = self.now()
         n = at.block_number
         if not self.client.dataset_exists(dataset_id, n):
-            raise DatasetNotFoundError(f"no dataset {dataset_id} is registered")
+            return RightCheck(dataset_id, account, right, False, False, None, None, None, at)
         has = self.client.has_right(dataset_id, account, right, n)
         cid = self.client.latest_certificate(dataset_id, account, right, n) if right is not Right.HOLDING else None
         status = self.client.certificate_status(cid, n) if cid else None
         basis: str | None = None
         if has:
             basis = "holder" if self.client.holder_of(dataset_id, n) == account else "certificate"
-        return RightCheck(dataset_id, account, right, has, basis, cid, status, at)
+        return RightCheck(dataset_id, account, right, has, True, basis, cid, status, at)
 
     def uses(self, certificate_id: str) -> UseLog:
         """The uses of a certificate from the index up to the latest block, with the on-chain count
@@ -378,11 +390,13 @@ class RightsService:
         """
         certificate_id = _hex32(certificate_id)
         at = self.now()
-        try:
-            count = self.client.get_certificate(certificate_id, at.block_number).use_count
-        except errors.DataRightsRegistryUnknownCertificate:
-            raise CertificateNotFoundError(f"no certificate {certificate_id}") from None
-        self.runtime.sync()
+        count = self.client.use_count(certificate_id, at.block_number)
+        if count == 0:  # useCount answers 0 for unknown ids too
+            try:
+                self.client.get_certificate(certificate_id, at.block_number)
+            except errors.DataRightsRegistryUnknownCertificate:
+                raise CertificateNotFoundError(f"no certificate {certificate_id}") from None
+        self.runtime.refresh()
         store = self.runtime.store
         with store.session() as s:
             rows = [r for r in index.uses_of(s, certificate_id) if r.block_number <= at.block_number]
@@ -434,6 +448,12 @@ class RightsService:
             terms=None,
         )
 
+    def _written(self, subject: str, tx: TxResult, use_index: int | None = None) -> Written:
+        """A write's answer, once the index holds its block (read-your-writes: a read right after
+        it sees it, also while the API's background task is what indexes)."""
+        self.runtime.sync()
+        return Written(subject, tx, use_index)
+
     def _relay(self, request: ForwardRequest) -> TxResult:
         return self.runtime.transactor.relay(request, self.runtime.operator)
 
@@ -472,4 +492,3 @@ def _reasons(cert: Certificate, status: CertificateStatus, now: int, revocation:
     if status is CertificateStatus.NOT_YET_VALID:
         return [f"not valid before {iso_utc(cert.not_before)} ({at})", window]
     return [f"valid until {iso_utc(cert.expires_at)} ({at})", window]
-

@@ -16,7 +16,7 @@ from web3.contract import Contract
 
 from tracechain.chain.actors import ActorRegistryClient
 from tracechain.chain.connect import Chain, connect, operator_account
-from tracechain.chain.deploy import Deployment, default_manifest_path, deploy, load_manifest
+from tracechain.chain.deploy import Deployment, deploy, find_manifest, load_manifest
 from tracechain.chain.transact import Transactor
 from tracechain.errors import DeploymentError
 from tracechain.settings import Settings
@@ -25,6 +25,8 @@ from tracechain.store.indexer import Indexer
 
 _T = TypeVar("_T")
 MEMO_SIZE = 4096
+# While a background task follows the chain, reads may reuse a checkpoint read this recently (seconds).
+CHECKPOINT_MAX_AGE = 0.25
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ class Runtime:
 
     def indexed_block_id(self) -> str:
         """The hash of the block the index has reached (a reorganised block number is another block)."""
-        return self.indexer.checkpoint_hash() or "none"
+        return self.indexer.checkpoint_hash(max_age=CHECKPOINT_MAX_AGE if self.following else 0.0) or "none"
 
     def index_lag(self) -> IndexLag:
         """How far the index is behind the chain head, in blocks and seconds."""
@@ -127,34 +129,44 @@ class Runtime:
         )
 
 
-def open_runtime(settings: Settings, chain: Chain | None = None, *, deploy_missing: bool = True) -> Runtime:
+def open_runtime(
+    settings: Settings, chain: Chain | None = None, *, deploy_missing: bool = True, read_only: bool = False
+) -> Runtime:
     """Connect, deploy (or reuse the manifest's deployment) and open the store.
 
     On the embedded chain, which lives only in this process, the store starts empty each time.
+    With `read_only`, no operator key is needed: whatever would sign or pay raises instead.
 
     Raises:
         ChainUnavailableError: the RPC node does not answer.
+        ConfigurationError: no operator key for a chain that is not a local dev chain (unless `read_only`).
         DeploymentError: no usable deployment and `deploy_missing` is false.
         StoreChainMismatchError: the store belongs to another chain.
     """
     chain = chain or connect(settings)
-    operator = operator_account(settings, chain)
-    manifest = settings.manifest_path or default_manifest_path(settings.data_dir, chain)
+    operator = operator_account(settings, chain, required=not read_only)
+    manifest = settings.manifest_path or find_manifest(settings.data_dir, chain)
     if deploy_missing:
         deployment = deploy(chain, operator, manifest)
     else:
         deployment = load_manifest(manifest)
         if not deployment.on(chain):
             raise DeploymentError(f"{manifest} is for another chain", hint="run `tracechain deploy`")
-    url = settings.store_url()
-    if chain.embedded and settings.database_url is None:
-        path = Path(settings.data_dir) / "embedded.db"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in path.parent.glob("embedded.db*"):
-            stale.unlink()
-        url = f"sqlite:///{path}"
-    elif url.startswith("sqlite:///"):
+    url = settings.database_url or _default_store_url(Path(settings.data_dir), chain, deployment)
+    if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     store = Store(url)
     store.bind_chain(deployment.chain_id, deployment.anchor_hash)
     return Runtime(settings=settings, chain=chain, deployment=deployment, store=store, operator=operator)
+
+
+def _default_store_url(data_dir: Path, chain: Chain, deployment: Deployment) -> str:
+    """One SQLite store per chain instance (named by what binds the deployment to its chain), so
+    stores never mix chains and a process reading a chain over JSON-RPC shares the store of the
+    process that serves it (the demo)."""
+    path = data_dir / "stores" / f"{deployment.chain_id}-{deployment.anchor_hash[2:14]}.db"
+    if chain.embedded:  # lives only in this process: earlier runs' stores are of chains that are gone
+        for stale in path.parent.glob(f"{deployment.chain_id}-*.db*"):
+            if stale.name != path.name:
+                stale.unlink()
+    return f"sqlite:///{path}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from tracechain.store.db import ActorRow
@@ -77,3 +77,16 @@ def rewind(context: Rewind) -> None:
         handler = HANDLERS.get((log.contract, log.event))
         if handler is not None:
             handler(context.session, log)
+
+
+# ---------------------------------------------------------------- queries
+def list_actors(session: Session, limit: int, offset: int = 0) -> tuple[list[ActorRow], int]:
+    """One page of the registered actors in order of registration, and how many there are."""
+    total = int(session.scalar(select(func.count()).select_from(ActorRow)) or 0)
+    page = select(ActorRow).order_by(ActorRow.registered_block, ActorRow.address).offset(offset).limit(limit)
+    return list(session.scalars(page)), total
+
+
+def get_actor(session: Session, address: str) -> ActorRow | None:
+    """The registered actor at checksummed `address`, if any."""
+    return session.get(ActorRow, address)

@@ -11,6 +11,7 @@ indexer finds the newest block both still agree on, rewinds every table to it in
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -102,7 +103,7 @@ class Indexer:
         self.chain = chain
         self.store = store
         self.handlers = dict(default_handlers() if handlers is None else handlers)
-        self.rewinders: list[Rewinder] = [module.rewind for module in MODULES if hasattr(module, "rewind")]  # TEMP
+        self.rewinders: list[Rewinder] = [module.rewind for module in MODULES]
         self.chunk_blocks = chunk_blocks
         self._confirmations = confirmations
         self.start_block = deployment.start_block
@@ -118,6 +119,7 @@ class Indexer:
         # Held while applying logs; readers that need rows and checkpoint to agree hold it too.
         self.lock = threading.RLock()
         self.rewinds = 0  # rewinds performed by this indexer (for status and tests)
+        self._checkpoint_hash: tuple[str | None, float] | None = None  # (hash, when read)
 
     def sync(self, to_block: int | None = None) -> int:
         """Index every block up to `to_block` (default: head minus confirmations); returns logs applied.
@@ -135,6 +137,7 @@ class Indexer:
             return self._sync(to_block)
 
     def _sync(self, to_block: int | None) -> int:
+        self._checkpoint_hash = None  # what this process indexes, it sees at once
         chain_head = int(self.chain.w3.eth.block_number)
         self._follow_rewinds(chain_head)
         head = chain_head - self.confirmations
@@ -160,11 +163,22 @@ class Indexer:
         """The last block indexed."""
         return self.store.checkpoint(STREAM)
 
-    def checkpoint_hash(self) -> str | None:
-        """The hash of the last block indexed (one query)."""
+    def checkpoint_hash(self, max_age: float = 0.0) -> str | None:
+        """The hash of the last block indexed: one query, or the answer of one at most `max_age`
+        seconds old (another process may have indexed meanwhile; this process's own syncs are seen
+        at once)."""
+        cached = self._checkpoint_hash
+        if cached is not None and time.monotonic() - cached[1] <= max_age:
+            return cached[0]
+        digest = self._read_checkpoint_hash()
+        self._checkpoint_hash = (digest, time.monotonic())
+        return digest
+
+    def _read_checkpoint_hash(self) -> str | None:
         with self.store.session() as s:
             row = s.execute(
-                select(IndexedBlock.hash).join(Checkpoint, Checkpoint.block_number == IndexedBlock.number)
+                select(IndexedBlock.hash)
+                .join(Checkpoint, Checkpoint.block_number == IndexedBlock.number)
                 .where(Checkpoint.name == STREAM)
             ).first()
             return None if row is None else str(row[0])
@@ -217,6 +231,7 @@ class Indexer:
             if checkpoint is not None:
                 checkpoint.block_number = to_block
             self.rewinds += 1
+            self._checkpoint_hash = None
 
     def _replay(self, contract: str, to_block: int) -> list[ChainLog]:
         address = self._addresses_by_name.get(contract)

@@ -1,11 +1,11 @@
 """Data-rights tables (datasets, holder changes, certificates, uses), rebuilt from DataRightsRegistry
-logs by the indexer, and the queries over them."""
+logs by the indexer and rewound with the chain, and the queries over them."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, Integer, String, UniqueConstraint, select
+from sqlalchemy import BigInteger, Integer, String, UniqueConstraint, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracechain.chain.rights import Right
@@ -13,17 +13,19 @@ from tracechain.hashing import to_hex
 from tracechain.store.db import Base
 
 if TYPE_CHECKING:
-    from tracechain.store.indexer import ChainLog, Handler
+    from tracechain.store.indexer import ChainLog, Handler, Rewind
 
 CONTRACT = "DataRightsRegistry"
 ZERO_ADDRESS = "0x" + "00" * 20
 
 
 class DatasetRow(Base):
-    """A registered dataset; `holder` follows every ERC-721 transfer."""
+    """A registered dataset (id = keccak256(abi.encode(contentHash, registrant))); `holder`
+    follows every ERC-721 transfer."""
 
-    __tablename__ = "rights_datasets"
+    __tablename__ = "rights_registered_datasets"
     dataset_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(66), index=True)
     registrant: Mapped[str] = mapped_column(String(42), index=True)
     holder: Mapped[str] = mapped_column(String(42), index=True)
     metadata_hash: Mapped[str] = mapped_column(String(66))
@@ -96,6 +98,7 @@ def _registered(session: Session, log: ChainLog) -> None:
     session.merge(
         DatasetRow(
             dataset_id=dataset_id,
+            content_hash=to_hex(a["contentHash"]),
             registrant=a["holder"],
             holder=a["holder"],
             metadata_hash=to_hex(a["metadataHash"]),
@@ -196,6 +199,31 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     (CONTRACT, "CertificateRevoked"): _revoked,
     (CONTRACT, "DatasetUsed"): _used,
 }
+
+
+def rewind(context: Rewind) -> None:
+    """Forget datasets, holder changes, certificates, revocations and uses from blocks after
+    `context.to_block`, and recompute the holder, revocation and use count of the rows that
+    remain from what remains."""
+    s, to_block = context.session, context.to_block
+    datasets = set(s.scalars(select(HolderChangeRow.dataset_id).where(HolderChangeRow.block_number > to_block)))
+    certificates = set(s.scalars(select(UseRow.certificate_id).where(UseRow.block_number > to_block)))
+    revoked_later = select(CertificateRow).where(CertificateRow.revoke_block_number > to_block)
+    for row in s.scalars(revoked_later):
+        row.revoked_at = row.revoked_by = row.reason_hash = row.revoke_tx_hash = row.revoke_block_number = None
+    for table in (HolderChangeRow, UseRow, CertificateRow, DatasetRow):
+        s.execute(delete(table).where(table.block_number > to_block))
+    s.flush()
+    for certificate_id in certificates:
+        cert = s.get(CertificateRow, certificate_id)
+        if cert is not None:
+            uses = s.scalar(select(func.max(UseRow.use_index)).where(UseRow.certificate_id == certificate_id))
+            cert.use_count = 0 if uses is None else int(uses) + 1
+    for dataset_id in datasets:
+        dataset_row = s.get(DatasetRow, dataset_id)
+        changes = holder_changes(s, dataset_id)
+        if dataset_row is not None and changes:
+            dataset_row.holder = changes[-1].to_address
 
 
 # ---------------------------------------------------------------- queries

@@ -9,14 +9,18 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
+from starlette.convertors import PathConvertor, register_url_convertor
 
+from tracechain.api.bodies import StrictJsonRoute
 from tracechain.api.deps import RuntimeDep
-from tracechain.api.schemas.common import ErrorPublic
+from tracechain.api.errors import BODY_STATUSES, READ_STATUSES, error_responses
+from tracechain.api.params import GtinPath, LimitQuery, OffsetQuery, ProductIdPath, SerialPath
 from tracechain.api.schemas.products import (
     AffectedPagePublic,
     AffectedPublic,
     CustodyCreate,
     EpcisCapture,
+    ForceCustodyCreate,
     ImportPublic,
     ProductCreate,
     ProductEventsCreate,
@@ -32,22 +36,26 @@ from tracechain.services.provenance import ProvenanceService, TraceReader
 from tracechain.services.provenance.lineage import LineageReader
 from tracechain.services.runtime import Runtime
 
-router = APIRouter(tags=["products"])
+router = APIRouter(tags=["products"], route_class=StrictJsonRoute)
+WRITE_SUFFIXES = ("events", "custody", "force-custody", "recall")
+
+
+class ReadableProductIdConvertor(PathConvertor):
+    """A product ID in a read path: any path, except one ending in a write's own segment, so that
+    `GET /v1/products/X/events` is the 405 it looks like (Allow: POST), not a read of "X/events"."""
+
+    regex = ".*" + "".join(f"(?<!/{suffix})" for suffix in WRITE_SUFFIXES)
+
+
+register_url_convertor("readable_product_id", ReadableProductIdConvertor())
 _T = TypeVar("_T")
 # Traces change only when the chain does; a few seconds of caching keeps scans cheap, and a recall
 # still shows within seconds.
 CACHE_CONTROL = "public, max-age=5"
 
-ERRORS: dict[int | str, dict[str, object]] = {
-    404: {"model": ErrorPublic, "description": "No such product (code `product_not_found`)"},
-    422: {"model": ErrorPublic, "description": "Invalid product ID or body"},
-}
-WRITE_ERRORS: dict[int | str, dict[str, object]] = {
-    **ERRORS,
-    401: {"model": ErrorPublic, "description": "Bad signature, used nonce or expired request"},
-    403: {"model": ErrorPublic, "description": "The signer may not do this (role, custody, suspension)"},
-    409: {"model": ErrorPublic, "description": "Conflicts with the product's state"},
-}
+ERRORS = error_responses(*READ_STATUSES, _404="No such product (`product_not_found`)", _422="Invalid product ID")
+# A relayed write: the body, the signature, the signer's rights, the product's state, the chain.
+WRITE_ERRORS = error_responses(*BODY_STATUSES, 401, 403, 404, 409, 500)
 
 
 def _service(runtime: Runtime) -> ProvenanceService:
@@ -74,7 +82,10 @@ def _trace(runtime: Runtime, product_id: str, limit: int = 50, before: int | Non
 
 # ---------------------------------------------------------------- writers
 @router.post(
-    "/v1/products", status_code=status.HTTP_201_CREATED, response_model=WriteReceiptPublic, responses=WRITE_ERRORS
+    "/v1/products",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WriteReceiptPublic,
+    responses=error_responses(*BODY_STATUSES, 401, 403, 409, 500),
 )
 def register_product(body: ProductCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
     """Register a product with its metadata, from the manufacturer's signed request."""
@@ -88,7 +99,7 @@ def register_product(body: ProductCreate, runtime: RuntimeDep) -> WriteReceiptPu
     response_model=WriteReceiptPublic,
     responses=WRITE_ERRORS,
 )
-def record_events(product_id: str, body: ProductEventsCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
+def record_events(product_id: ProductIdPath, body: ProductEventsCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
     """Record EPCIS 2.0 ObjectEvents of one product, from the actor's signed request."""
     return WriteReceiptPublic.of(_service(runtime).relay_events(body.request.to_request(), body.events, product_id))
 
@@ -99,9 +110,21 @@ def record_events(product_id: str, body: ProductEventsCreate, runtime: RuntimeDe
     response_model=WriteReceiptPublic,
     responses=WRITE_ERRORS,
 )
-def transfer_custody(product_id: str, body: CustodyCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
+def transfer_custody(product_id: ProductIdPath, body: CustodyCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
     """Hand custody to another actor, from the current custodian's signed request."""
     return WriteReceiptPublic.of(_service(runtime).relay_transfer(body.request.to_request(), product_id))
+
+
+@router.post(
+    "/v1/products/{product_id:path}/force-custody",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WriteReceiptPublic,
+    responses=WRITE_ERRORS,
+)
+def force_custody(product_id: ProductIdPath, body: ForceCustodyCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
+    """Move custody a custodian cannot hand over (suspended, key lost), from governance's signed request."""
+    receipt = _service(runtime).relay_force_custody(body.request.to_request(), product_id, body.reason)
+    return WriteReceiptPublic.of(receipt)
 
 
 @router.post(
@@ -110,7 +133,7 @@ def transfer_custody(product_id: str, body: CustodyCreate, runtime: RuntimeDep) 
     response_model=WriteReceiptPublic,
     responses=WRITE_ERRORS,
 )
-def recall_product(product_id: str, body: RecallCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
+def recall_product(product_id: ProductIdPath, body: RecallCreate, runtime: RuntimeDep) -> WriteReceiptPublic:
     """Recall a product with its notice, from the manufacturer's or governance's signed request."""
     receipt = _service(runtime).relay_recall(body.request.to_request(), product_id, body.notice)
     return WriteReceiptPublic.of(receipt)
@@ -125,7 +148,11 @@ def capture_epcis(body: EpcisCapture, runtime: RuntimeDep) -> ImportPublic:
     return ImportPublic.of(_service(runtime).relay_epcis(requests, body.document))
 
 
-@router.post("/v1/provenance/requests", response_model=RequestPrepared, responses=WRITE_ERRORS)
+@router.post(
+    "/v1/provenance/requests",
+    response_model=RequestPrepared,
+    responses=error_responses(*BODY_STATUSES, 403, 404, 409),
+)
 def prepare_request(body: RequestPrepare, runtime: RuntimeDep) -> RequestPrepared:
     """Build the unsigned forward request for a provenance write (computing Event Hash IDs and
     document hashes for the signer), after checking the contract would accept it from `from`.
@@ -138,7 +165,10 @@ def prepare_request(body: RequestPrepare, runtime: RuntimeDep) -> RequestPrepare
     elif body.action == "epcis":
         calls = service.epcis_calls(_need(body.document, "document"))
     elif body.action == "transfer":
-        calls = [service.transfer_call(_need(body.product_id, "product_id"), _need(body.to, "to"))]
+        calls = [service.transfer_call(_need(body.product_id, "product_id"), _need(body.to, "to"), body.sender)]
+    elif body.action == "force-custody":
+        pid, to, reason = _need(body.product_id, "product_id"), _need(body.to, "to"), _need(body.reason, "reason")
+        calls = [service.force_custody_call(pid, to, reason)]
     else:
         calls = [service.recall_call(_need(body.product_id, "product_id"), _need(body.notice, "notice"))]
     requests = service.unsigned_requests(body.sender, calls, body.ttl_seconds)
@@ -181,9 +211,15 @@ def qr_svg(url: str) -> bytes:
 @router.get(
     "/v1/products/{product_id:path}/qr.svg",
     response_class=Response,
-    responses={200: {"content": {"image/svg+xml": {}}, "description": "QR code of the product's scan URL"}, **ERRORS},
+    responses={
+        200: {
+            "content": {"image/svg+xml": {"schema": {"type": "string"}}},
+            "description": "QR code of the product's scan URL",
+        },
+        **error_responses(_404="No route: the ID holds a line break", _422="Invalid product ID"),
+    },
 )
-def product_qr(product_id: str, runtime: RuntimeDep) -> Response:
+def product_qr(product_id: ProductIdPath, runtime: RuntimeDep) -> Response:
     """A QR code (SVG) to print on the product: it carries the product's GS1 Digital Link on this server."""
     url = scan_url(runtime.settings.public_base_url, product_id)
     return Response(qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
@@ -192,13 +228,16 @@ def product_qr(product_id: str, runtime: RuntimeDep) -> Response:
 @router.get(
     "/v1/recalls/{product_id:path}/affected",
     response_model=AffectedPagePublic,
-    responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}, **ERRORS},
+    responses={
+        **ERRORS,
+        200: {"content": {"application/json": {}, "text/csv": {}}, "description": "JSON, or CSV with format=csv"},
+    },  # fmt: skip
 )
 def recall_affected(
-    product_id: str,
+    product_id: ProductIdPath,
     runtime: RuntimeDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: LimitQuery = 100,
+    offset: OffsetQuery = 0,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",  # noqa: A002 - the query parameter's name
 ) -> AffectedPagePublic | Response:
     """Everything a recall of this subject reaches: what was made from it (through any depth of
@@ -221,11 +260,11 @@ def recall_affected(
     )
 
 
-@router.get("/v1/products/{product_id:path}", response_model=ProductPublic, responses=ERRORS)
+@router.get("/v1/products/{product_id:readable_product_id}", response_model=ProductPublic, responses=ERRORS)
 def get_product(
-    product_id: str,
+    product_id: ProductIdPath,
     runtime: RuntimeDep,
-    limit: Annotated[int, Query(ge=1, le=500, description="entries per page")] = 50,
+    limit: LimitQuery = 50,
     before: Annotated[int | None, Query(ge=0, le=2**32, description="next_cursor of the previous page")] = None,
 ) -> Response:
     """The subject's history, one page at a time (newest first), with documents, its status, its
@@ -240,7 +279,7 @@ def get_product(
     responses={**ERRORS, 303: {"description": "Browsers (Accept: text/html) go to the web page"}},
     tags=["resolver"],
 )
-def resolve_digital_link(gtin: str, serial: str, runtime: RuntimeDep, request: Request) -> Response:
+def resolve_digital_link(gtin: GtinPath, serial: SerialPath, runtime: RuntimeDep, request: Request) -> Response:
     """GS1 Digital Link resolver: the scanned item's verified trace (a phone's browser is sent to the
     web page showing it)."""
     canonical = parse_product_id(f"/01/{gtin}/21/{serial}").canonical

@@ -3,66 +3,95 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tracechain.api.schemas.common import ADDRESS, ForwardRequestIn
+from tracechain.api.schemas.common import UINT48_MAX, Address, ForwardRequestIn
 from tracechain.services.notary import Notarization
 from tracechain.services.receipts import Verification
 from tracechain.store.notary import ActivityEntry
 from tracechain.types import iso_utc
 
 HASH = r"^0x[0-9a-fA-F]{64}$"
-SIGNATURE = r"^0x[0-9a-fA-F]*$"
+SIGNATURE = r"^0x(?:[0-9a-fA-F]{2})*$"
+KIND = r"^[a-z][a-z0-9_.-]{0,31}$"  # tracechain.chain.notary.encode_kind
+MAX_PARTIES = 32
 
 
 def _iso(timestamp: int | None) -> str | None:
     return None if timestamp is None else iso_utc(timestamp)
 
 
-class NotarizationCreate(BaseModel):
-    """Notarize a record (the JSON document, or only its hash) in one of three ways:
+def _present(*names: str) -> dict[str, Any]:
+    """JSON Schema: at least one of `names` is given and not null (what the validators below demand)."""
+    return {"anyOf": [{"required": [n], "properties": {n: {"not": {"type": "null"}}}} for n in names]}
 
-    - `single`: `request` is a notary's signed ERC-2771 request for `Notary.notarize(recordHash, kind)`;
-    - `cosigned`: every party's EIP-712 `CoSign` signature, in the order of `parties`;
-    - `batch`: queued for the next Merkle batch; `submitter` signs `CoSign` with parties `[submitter]`.
-    """
 
-    method: Literal["single", "cosigned", "batch"]
-    kind: str = Field(examples=["purchase_order"], description="Record kind: 1-32 of a-z 0-9 _ . - from a letter.")
+class _Notarization(BaseModel):
+    """What every notarization names: the record (or only its hash) and its kind."""
+
+    model_config = ConfigDict(json_schema_extra=_present("record", "record_hash"))
+
+    kind: str = Field(
+        pattern=KIND, examples=["purchase_order"], description="Record kind: 1-32 of a-z 0-9 _ . - from a letter."
+    )
     record: Any | None = Field(default=None, description="The record; its RFC 8785 keccak hash is notarized.")
     record_hash: str | None = Field(default=None, pattern=HASH, description="The record hash, if not the record.")
-    request: ForwardRequestIn | None = Field(default=None, description="single: the notary's signed request.")
-    parties: list[str] | None = Field(default=None, description="cosigned: the parties, in signing order.")
-    signatures: list[str] | None = Field(default=None, description="cosigned: one signature per party.")
-    deadline: int | None = Field(default=None, ge=0, description="cosigned/batch: the signed deadline.")
-    submitter: str | None = Field(default=None, pattern=ADDRESS, description="batch: the signing submitter.")
-    signature: str | None = Field(default=None, pattern=SIGNATURE, description="batch: the submitter's signature.")
 
     @model_validator(mode="after")
-    def _fields_for_method(self) -> NotarizationCreate:
+    def _record_or_hash(self) -> Self:
         if self.record is None and self.record_hash is None:
             raise ValueError("give the record or its record_hash")
-        needed = {
-            "single": ("request",),
-            "cosigned": ("parties", "signatures", "deadline"),
-            "batch": ("submitter", "signature", "deadline"),
-        }[self.method]
-        missing = [name for name in needed if getattr(self, name) is None]
-        if missing:
-            raise ValueError(f"method {self.method!r} needs {', '.join(missing)}")
         return self
 
 
-class NotarizationPublic(BaseModel):
-    """Where a record stands, with the links to check it."""
+class SingleNotarizationCreate(_Notarization):
+    """`single`: a notary's signed ERC-2771 request for `Notary.notarize(recordHash, kind)`."""
 
+    method: Literal["single"]
+    request: ForwardRequestIn
+
+
+class CosignedNotarizationCreate(_Notarization):
+    """`cosigned`: every party's EIP-712 `CoSign` signature, in the order of `parties`."""
+
+    method: Literal["cosigned"]
+    parties: list[Address] = Field(min_length=1, max_length=MAX_PARTIES, description="The parties, in signing order.")
+    signatures: list[Annotated[str, Field(pattern=SIGNATURE)]] = Field(
+        min_length=1, max_length=MAX_PARTIES, description="One signature per party."
+    )
+    deadline: int = Field(ge=0, le=UINT48_MAX, description="The signed deadline (unix time).")
+
+
+class BatchNotarizationCreate(_Notarization):
+    """`batch`: queued for the next Merkle batch; `submitter` signs the EIP-712 `BatchRecord(recordHash,
+    kind, deadline)` message (never a `CoSign`, so a queue signature never co-signs a record)."""
+
+    method: Literal["batch"]
+    submitter: Address = Field(description="The signing submitter.")
+    signature: str = Field(pattern=SIGNATURE, description="The submitter's BatchRecord signature.")
+    deadline: int = Field(ge=0, le=UINT48_MAX, description="The signed deadline (unix time).")
+
+
+NotarizationCreate = Annotated[
+    SingleNotarizationCreate | CosignedNotarizationCreate | BatchNotarizationCreate, Field(discriminator="method")
+]
+"""Notarize a record (the JSON document, or only its hash) singly, co-signed, or in a batch."""
+
+
+class NotarizationPublic(BaseModel):
+    """One notarization of a record, with the link to its receipt. `id` is the contract's key for it
+    (the record id, or the batch id of a batched record; null while queued or sealed), derived from
+    the record hash, the kind and `notary` (single) or `parties` (co-signed), or from the batch root
+    and `notary` (batched)."""
+
+    id: str | None
     record_hash: str
     kind: str
     status: Literal["queued", "sealed", "notarized"]
     method: Literal["single", "cosigned", "batched"]
-    notarized_by: str | None
+    notary: str | None = Field(description="single: the notary; batched: the notary that anchored the batch.")
     parties: list[str]
     tx_hash: str | None
     block_number: int | None
@@ -74,12 +103,14 @@ class NotarizationPublic(BaseModel):
 
     @classmethod
     def of(cls, n: Notarization, base: str = "") -> NotarizationPublic:
+        receipt = f"{base}/v1/notarizations/{n.record_hash}/receipt?id={n.id}" if n.notarized and n.id else None
         return cls(
+            id=n.id,
             record_hash=n.record_hash,
             kind=n.kind,
             status=n.status,  # type: ignore[arg-type]
             method=n.method,  # type: ignore[arg-type]
-            notarized_by=n.notarized_by,
+            notary=n.notary,
             parties=list(n.parties),
             tx_hash=n.tx_hash,
             block_number=n.block_number,
@@ -87,16 +118,38 @@ class NotarizationPublic(BaseModel):
             time=_iso(n.timestamp),
             batch_root=n.batch_root,
             queued_at=n.queued_at,
-            receipt_url=f"{base}/v1/notarizations/{n.record_hash}/receipt" if n.status == "notarized" else None,
+            receipt_url=receipt,
+        )
+
+
+class NotarizationsPublic(BaseModel):
+    """Every notarization of a record hash known here, newest first (queued and sealed ones first).
+    `receipt_url` is the receipt of the earliest notarized one."""
+
+    record_hash: str
+    items: list[NotarizationPublic]
+    receipt_url: str | None
+
+    @classmethod
+    def of(cls, record_hash: str, items: list[Notarization], base: str = "") -> NotarizationsPublic:
+        notarized = any(n.notarized for n in items)
+        return cls(
+            record_hash=record_hash,
+            items=[NotarizationPublic.of(n, base) for n in items],
+            receipt_url=f"{base}/v1/notarizations/{record_hash}/receipt" if notarized else None,
         )
 
 
 class VerifyRequest(BaseModel):
-    """What to verify: a receipt, a record or a record hash (a record may come with its receipt)."""
+    """What to verify: a receipt, a record or a record hash (a record may come with its receipt);
+    for a record or hash, the receipt of notarization `id`, or of the earliest."""
+
+    model_config = ConfigDict(json_schema_extra=_present("receipt", "record", "record_hash"))
 
     receipt: dict[str, Any] | None = None
     record: Any | None = None
     record_hash: str | None = Field(default=None, pattern=HASH)
+    id: str | None = Field(default=None, pattern=HASH, description="Which notarization of the record.")
 
     @model_validator(mode="after")
     def _something(self) -> VerifyRequest:
@@ -111,10 +164,11 @@ class VerificationPublic(BaseModel):
     ok: bool
     reason: str | None
     summary: str
+    id: str
     record_hash: str
     kind: str
     method: str
-    notarized_by: str
+    notary: str | None
     parties: list[str]
     chain_id: int
     contract: str
@@ -134,10 +188,11 @@ class VerificationPublic(BaseModel):
             ok=v.ok,
             reason=v.reason,
             summary=v.summary(),
+            id=r.id,
             record_hash=r.record_hash,
             kind=r.kind,
             method=r.method,
-            notarized_by=r.notarized_by,
+            notary=r.notary,
             parties=list(r.parties),
             chain_id=r.chain_id,
             contract=r.contract,
@@ -178,3 +233,20 @@ class ActivitiesPublic(BaseModel):
     limit: int
     offset: int
     next_offset: int | None
+
+
+class JsonRpcErrorPublic(BaseModel):
+    """A JSON-RPC 2.0 error object (codes of JSON-RPC 2.0 and EIP-1474; 3 is a revert, with its data)."""
+
+    code: int = Field(examples=[-32005])
+    message: str
+    data: Any | None = None
+
+
+class JsonRpcResponse(BaseModel):
+    """A JSON-RPC 2.0 response: `result` on success, else `error`."""
+
+    jsonrpc: Literal["2.0"] = "2.0"
+    id: str | int | None
+    result: Any | None = None
+    error: JsonRpcErrorPublic | None = None

@@ -257,9 +257,17 @@ class EpcisCapture(BaseModel):
 
 
 class CustodyCreate(BaseModel):
-    """Hand custody over: the custodian's signed `transferCustody([subjectKey], to)`."""
+    """Hand custody over: the custodian's signed `transferCustody([subjectKey, ...contents], to)`."""
 
     request: ForwardRequestIn
+
+
+class ForceCustodyCreate(BaseModel):
+    """Governance moves custody its holder cannot hand over: the signed
+    `forceCustody(subjectKey, to, hash(reason))`."""
+
+    request: ForwardRequestIn
+    reason: Json = Field(description="why (e.g. the custodian's key was lost); its canonical hash is signed")
 
 
 class RecallCreate(BaseModel):
@@ -333,14 +341,15 @@ class RequestPrepare(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    action: Literal["register", "events", "epcis", "transfer", "recall"]
+    action: Literal["register", "events", "epcis", "transfer", "force-custody", "recall"]
     sender: str = Field(alias="from", pattern=ADDRESS)
     product_id: str | None = None
     metadata: Json | None = None
-    events: list[Json] | None = None
+    events: list[Json] | None = Field(default=None, min_length=1)
     document: Json | None = None
     to: str | None = Field(default=None, pattern=ADDRESS)
     notice: Json | None = None
+    reason: Json | None = Field(default=None, description="action force-custody: why")
     ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
 
 

@@ -13,10 +13,11 @@ from tracechain.services import rights as svc
 
 # ---------------------------------------------------------------- writes
 class DatasetCreate(BaseModel):
-    """Register a dataset: its manifest (whose canonical hash is the dataset id), optional
-    metadata, and the holder's signed `registerDataset(datasetId, metadataHash)` request."""
+    """Register a dataset: its manifest (whose canonical hash is the content hash), optional
+    metadata, and the holder's signed `registerDataset(contentHash, metadataHash)` request. The
+    dataset id is `keccak256(abi.encode(contentHash, signer))`."""
 
-    manifest: Any = Field(description="The dataset manifest (JSON); its RFC 8785 keccak hash is the dataset id.")
+    manifest: Any = Field(description="The dataset manifest (JSON); its RFC 8785 keccak hash is the content hash.")
     metadata: Any | None = Field(default=None, description="Optional description; must match metadataHash.")
     request: ForwardRequestIn
 
@@ -153,7 +154,8 @@ class HolderChangePublic(BaseModel):
 class DatasetPublic(BaseModel):
     """A dataset: live holder, ERC-721 token, holder history and certificates (status at the head)."""
 
-    dataset_id: str
+    dataset_id: str = Field(description="keccak256(abi.encode(contentHash, registrant)).")
+    content_hash: str | None = Field(description="documentHash of the manifest (null until the index has it).")
     token_id: str = Field(description="ERC-721 token id of the holding right, uint256(datasetId), in decimal.")
     contract: str
     holder: str
@@ -170,6 +172,7 @@ class DatasetPublic(BaseModel):
     def of(cls, view: svc.DatasetView) -> DatasetPublic:
         return cls(
             dataset_id=view.dataset_id,
+            content_hash=view.content_hash,
             token_id=str(view.token_id),
             contract=view.contract,
             holder=view.holder,
@@ -188,12 +191,14 @@ class DatasetPublic(BaseModel):
 
 
 class RightCheckPublic(BaseModel):
-    """hasRight(dataset, account, right) at `checked_at`, with its basis."""
+    """hasRight(dataset, account, right) at `checked_at`, with its basis; false for a dataset nobody
+    registered (as the contract answers), with `dataset_registered` false."""
 
     dataset_id: str
     account: str
     right: Right
     has_right: bool
+    dataset_registered: bool
     basis: str | None = Field(description='"holder", "certificate", or null when the right is not held.')
     certificate_id: str | None = Field(description="The account's latest certificate for this right, if any.")
     certificate_status: CertificateStatus | None
@@ -206,6 +211,7 @@ class RightCheckPublic(BaseModel):
             account=check.account,
             right=check.right,
             has_right=check.has_right,
+            dataset_registered=check.dataset_registered,
             basis=check.basis,
             certificate_id=check.certificate_id,
             certificate_status=check.certificate_status,

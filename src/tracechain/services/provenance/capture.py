@@ -173,9 +173,7 @@ class ProvenanceService:
             moved = [row.identifier for row in index.known_subjects(s, [to_hex(k) for k in keys[1:]]).values()]
         return WriteReceipt(tx, (pid.canonical, *moved))
 
-    def force_custody(
-        self, sender: LocalAccount, product_id: str, to: str, reason: dict[str, Any]
-    ) -> WriteReceipt:
+    def force_custody(self, sender: LocalAccount, product_id: str, to: str, reason: dict[str, Any]) -> WriteReceipt:
         """Governance moves custody of a subject whose custodian cannot act (suspended, key lost);
         `reason` (a document) is stored, its hash goes on-chain.
 
@@ -185,8 +183,7 @@ class ProvenanceService:
         """
         pid = self._require_known(parse_product_id(product_id))
         reason_hash = self._document_hash(reason, "reason")
-        key = pid.key
-        call = self.client.contract.functions.forceCustody(key, to_address(to), reason_hash)
+        call = self.client.contract.functions.forceCustody(pid.key, to_address(to), reason_hash)
         tx = self._send(sender, call, [reason])
         return WriteReceipt(tx, (pid.canonical,), document_hashes=(to_hex(reason_hash),))
 
@@ -221,8 +218,18 @@ class ProvenanceService:
             raise errors.EventAlreadyRecordedError("every event of the document is recorded already")
         return [CallToSign(self.client.record_call(b.chain_inputs(), b.create), b.gas) for b in batches]
 
-    def transfer_call(self, product_id: str, to: str) -> CallToSign:
-        return CallToSign(self.client.transfer_call([parse_product_id(product_id).key], to_address(to)))
+    def transfer_call(self, product_id: str, to: str, holder: str | None = None) -> CallToSign:
+        """The transferCustody call for `product_id` — with what is packed inside it that `holder`
+        holds, as `transfer` does."""
+        pid = self._require_known(parse_product_id(product_id))
+        contents = self._held_contents(pid, to_address(holder)) if holder else []
+        return CallToSign(self.client.transfer_call([pid.key, *contents], to_address(to)))
+
+    def force_custody_call(self, product_id: str, to: str, reason: dict[str, Any]) -> CallToSign:
+        """The forceCustody call governance signs to move `product_id` to `to` for `reason`."""
+        pid = self._require_known(parse_product_id(product_id))
+        reason_hash = self._document_hash(reason, "reason")
+        return CallToSign(self.client.contract.functions.forceCustody(pid.key, to_address(to), reason_hash))
 
     def recall_call(self, product_id: str, notice: dict[str, Any]) -> CallToSign:
         reason = self._document_hash(notice, "recall notice")
@@ -317,12 +324,28 @@ class ProvenanceService:
         return ImportReport(tuple(receipts), len(prepared), 0)
 
     def relay_transfer(self, request: ForwardRequest, product_id: str) -> WriteReceipt:
-        """Relay a signed `transferCustody` of `product_id`."""
+        """Relay a signed `transferCustody` of `product_id` (first), with any of its contents after it."""
         pid = self._require_known(parse_product_id(product_id))
-        args = self._decode(request, "transferCustody")
-        if [bytes(k) for k in args["subjectKeys"]] != [pid.key]:
+        keys = [bytes(k) for k in self._decode(request, "transferCustody")["subjectKeys"]]
+        if not keys or keys[0] != pid.key:
             raise errors.RequestMismatchError(f"the signed request hands over other subjects than {pid.canonical}")
-        return WriteReceipt(self._relay(request, []), (pid.canonical,))
+        with self.store.session() as s:
+            known = index.known_subjects(s, [to_hex(k) for k in keys[1:]])
+        if len(known) != len(set(keys[1:])):
+            raise errors.RequestMismatchError("the signed request hands over subjects this service does not know")
+        moved = tuple(known[to_hex(k)].identifier for k in keys[1:])
+        return WriteReceipt(self._relay(request, []), (pid.canonical, *moved))
+
+    def relay_force_custody(self, request: ForwardRequest, product_id: str, reason: dict[str, Any]) -> WriteReceipt:
+        """Relay governance's signed `forceCustody` of `product_id` whose reason hash is the hash of `reason`."""
+        pid = self._require_known(parse_product_id(product_id))
+        args = self._decode(request, "forceCustody")
+        if bytes(args["subjectKey"]) != pid.key:
+            raise errors.RequestMismatchError(f"the signed request moves another subject than {pid.canonical}")
+        reason_hash = self._document_hash(reason, "reason")
+        if bytes(args["reasonHash"]) != reason_hash:
+            raise errors.RequestMismatchError("the signed reason hash is not the hash of the reason sent")
+        return WriteReceipt(self._relay(request, [reason]), (pid.canonical,), document_hashes=(to_hex(reason_hash),))
 
     def relay_recall(self, request: ForwardRequest, product_id: str, notice: dict[str, Any]) -> WriteReceipt:
         """Relay a signed `recall` of `product_id` whose reason hash is the hash of `notice`."""
@@ -513,9 +536,7 @@ class ProvenanceService:
             return True
         if int(receipt["status"]) != 1:
             return True
-        raise errors.EventAlreadyRecordedError(
-            f"event {row.event_id} is already recorded (transaction {row.tx_hash})"
-        )
+        raise errors.EventAlreadyRecordedError(f"event {row.event_id} is already recorded (transaction {row.tx_hash})")
 
     def _receipt(self, tx: TxResult, prepared: Sequence[PreparedEvent]) -> WriteReceipt:
         ids = tuple(dict.fromkeys(s.identifier.canonical for p in prepared for s in p.subjects))

@@ -89,9 +89,7 @@ class Batch:
         return [chain_input(e) for e in self.events]
 
 
-def plan_batches(
-    events: Iterable[PreparedEvent], existing: set[bytes], *, gas_cap: int = TX_GAS_CAP
-) -> list[Batch]:
+def plan_batches(events: Iterable[PreparedEvent], existing: set[bytes], *, gas_cap: int = TX_GAS_CAP) -> list[Batch]:
     """Split `events` (in order) into transactions that each fit `gas_cap`; each subject not in
     `existing` is created by the first batch that names it.
 

@@ -230,8 +230,10 @@ class LineageReader:
                     recalled_at = graph.recall_time(s, edge.from_key)
                     if edge.kind == graph.CONTAINS:
                         until = self._until(s, edge)
-                        inside_then = recalled_at is not None and edge.event_time_ms <= recalled_at * 1000 and (
-                            until is None or recalled_at * 1000 < until
+                        inside_then = (
+                            recalled_at is not None
+                            and edge.event_time_ms <= recalled_at * 1000
+                            and (until is None or recalled_at * 1000 < until)
                         )
                         if recalled_at is not None and not inside_then:
                             continue  # recalled, but not while this subject was inside it

@@ -238,8 +238,9 @@ class TraceReader:
         elif page and page[-1].seq == 0:
             prior = _genesis(subject)
         elif page:
-            problems.append(Problem("event_missing", f"entry #{page[-1].seq - 1} is missing from the index",
-                                    page[-1].seq - 1))
+            problems.append(
+                Problem("event_missing", f"entry #{page[-1].seq - 1} is missing from the index", page[-1].seq - 1)
+            )
         expected_seq = page[-1].seq if page else 0
         for row in list(reversed(page)) + ([following] if following is not None else []):
             if row.seq != expected_seq:  # the index lost entries in between: nothing to link
@@ -248,11 +249,24 @@ class TraceReader:
                 prior = None
             expected_seq = row.seq + 1
             if prior is not None:
-                expected = next_head(parse_bytes32(prior), row.kind, parse_bytes32(row.ref),
-                                     parse_bytes32(row.document_hash), row.code, row.actor, row.timestamp)
+                expected = next_head(
+                    parse_bytes32(prior),
+                    row.kind,
+                    parse_bytes32(row.ref),
+                    parse_bytes32(row.document_hash),
+                    row.code,
+                    row.actor,
+                    row.timestamp,
+                )
                 if to_hex(expected) != row.head:
-                    problems.append(Problem("event_altered", f"entry #{row.seq} in the index does not follow "
-                                            "from the entry before it", row.seq, row.ref))
+                    problems.append(
+                        Problem(
+                            "event_altered",
+                            f"entry #{row.seq} in the index does not follow from the entry before it",
+                            row.seq,
+                            row.ref,
+                        )
+                    )
             prior = row.head
 
         declared = self._declarations(subject.subject_key, page)
@@ -411,23 +425,34 @@ class TraceReader:
             s.expunge_all()
         for row, log in zip(rows, logs, strict=False):
             a = log["args"]
-            fields = (int(a["kind"]), to_hex(bytes(a["ref"])), to_hex(bytes(a["documentHash"])), int(a["code"]),
-                      to_address(a["actor"]))
+            fields = (
+                int(a["kind"]),
+                to_hex(bytes(a["ref"])),
+                to_hex(bytes(a["documentHash"])),
+                int(a["code"]),
+                to_address(a["actor"]),
+            )
             if fields != (row.kind, row.ref, row.document_hash, row.code, row.actor):
-                return Problem("event_altered", f"entry #{row.seq} in the index differs from what the chain recorded",
-                               row.seq, row.ref)
+                return Problem(
+                    "event_altered",
+                    f"entry #{row.seq} in the index differs from what the chain recorded",
+                    row.seq,
+                    row.ref,
+                )
         if len(logs) > len(rows):
             missing = ", ".join(f"#{i}" for i in range(len(rows), len(logs)))
             return Problem("event_missing", f"the chain holds {len(logs)} entries; missing: {missing}", len(rows))
         if len(logs) < len(rows):
             return Problem("event_altered", f"the index holds {len(rows)} entries, the chain {len(logs)}")
-        return Problem("event_altered", "the recomputed head does not match the chain's (the subject's creation "
-                       "was altered)")
+        return Problem(
+            "event_altered", "the recomputed head does not match the chain's (the subject's creation was altered)"
+        )
 
 
 def _genesis(subject: index.SubjectRow) -> str:
-    return to_hex(genesis_head(parse_bytes32(subject.subject_key), subject.originator,
-                               parse_bytes32(subject.metadata_hash)))
+    return to_hex(
+        genesis_head(parse_bytes32(subject.subject_key), subject.originator, parse_bytes32(subject.metadata_hash))
+    )
 
 
 def _custodian_of(row: index.EntryRow) -> str | None:
@@ -453,11 +478,20 @@ def _event_claim_problems(doc: Any, row: index.EntryRow, pid: ProductId) -> list
         return [Problem("event_invalid", f"entry #{row.seq}'s document is not a valid EPCIS event: {exc.message}")]
     problems = []
     if to_hex(prepared.event_id) != row.ref:
-        problems.append(Problem("event_id_mismatch", f"entry #{row.seq}'s document has Event Hash ID digest "
-                                f"{to_hex(prepared.event_id)}, the chain records {row.ref}"))
+        problems.append(
+            Problem(
+                "event_id_mismatch",
+                f"entry #{row.seq}'s document has Event Hash ID digest "
+                f"{to_hex(prepared.event_id)}, the chain records {row.ref}",
+            )
+        )
     if prepared.biz_step_code != row.code:
-        problems.append(Problem("biz_step_mismatch", f"entry #{row.seq}'s document says {prepared.biz_step}, "
-                                f"the chain records {biz_step_name(row.code)}"))
+        problems.append(
+            Problem(
+                "biz_step_mismatch",
+                f"entry #{row.seq}'s document says {prepared.biz_step}, the chain records {biz_step_name(row.code)}",
+            )
+        )
     if pid.key not in {s.identifier.key for s in prepared.subjects}:
         problems.append(Problem("product_mismatch", f"entry #{row.seq}'s document does not name {pid.canonical}"))
     return problems
