@@ -59,7 +59,7 @@ def test_open_and_append_steps_with_signed_requests(site: dict[str, Any]) -> Non
     api, net = site["api"], site["net"]
     buyer, order = net.accounts["retailer"], po("PO-API-1")
     fields = {"biz_transaction": order, "metadata": {"po": order, "title": "2 x 40 MVA"}}
-    prepared = api.post("/v1/cases/requests", json={**fields, "from": buyer.address})
+    prepared = api.post("/v1/procurement/requests", json={**fields, "from": buyer.address})
     assert prepared.status_code == 200, prepared.text
     unsigned = prepared.json()["request"]
     request = ForwardRequest(unsigned["from"], unsigned["to"], unsigned["value"], unsigned["gas"], unsigned["nonce"],
@@ -168,6 +168,6 @@ def test_printable_report_and_auditor_page(site: dict[str, Any]) -> None:
     assert "VERIFIED" in report.text and "invoiced_not_received" in report.text and "@media print" in report.text
     page = api.get("/cases")
     assert page.status_code == 200 and "/v1/cases" in page.text
-    template = api.get("/v1/cases/templates/default").json()
+    template = api.get("/v1/procurement/templates/default").json()
     assert [s["kind"] for s in template["steps"]][:3] == ["approval", "award", "contract"]
     assert "contract" in template["schemas"]

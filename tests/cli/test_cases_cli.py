@@ -73,7 +73,7 @@ def test_a_case_through_the_command_line(node: dict[str, Any]) -> None:
     passes = []
     for party in (BUYER, SELLER):
         code, out = run(env, "case", "sign", case_id, "contract", "--file", contract, "--deadline", deadline,
-                        "--rpc", url, "--dev-account", party)  # fmt: skip
+                        "--rpc", url, "--dev-account", party, "--json")  # fmt: skip
         assert code == 0, out
         passes.append(json.loads(out)["pass"].split(" ", 1)[1])
     code, out = run(env, "case", "step", case_id, "contract", "--file", contract, "--deadline", deadline,

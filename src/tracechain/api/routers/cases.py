@@ -12,12 +12,13 @@ from decimal import Decimal
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import HTMLResponse
 
 from tracechain import errors
 from tracechain.api.case_report import render_report
 from tracechain.api.deps import RuntimeDep
+from tracechain.api.errors import BODY_STATUSES, READ_STATUSES, error_responses
 from tracechain.api.schemas.cases import (
     CaseCreate,
     CaseOpenedPublic,
@@ -30,16 +31,21 @@ from tracechain.api.schemas.cases import (
     StepPreparedPublic,
     StepWritePublic,
 )
-from tracechain.api.schemas.common import ErrorPublic
 from tracechain.services.cases import AuditPolicy, CaseReader, CaseService, CaseView, Finding, FindingCode
 from tracechain.services.runtime import Runtime
 
-router = APIRouter(tags=["procurement cases"], responses={c: {"model": ErrorPublic} for c in (401, 403, 404, 409, 422)})
+router = APIRouter(tags=["procurement cases"])
+READ_ERRORS = error_responses(*READ_STATUSES, _404="No such case (`case_not_found`) or template")
+WRITE_ERRORS = error_responses(*BODY_STATUSES, 401, 403, 404, 409, 500)
 CSV_COLUMNS = (
     "case_id", "biz_transaction", "status", "buyer", "supplier", "severity", "category", "code", "gtin", "message",
     "steps", "evidence_verified", "values",
 )  # fmt: skip
 Address = Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$")]
+CaseIdPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="The case id (0x and 64 hex digits).")]
+TemplatePath = Annotated[
+    str, Path(pattern=r"^(default|0x[0-9a-fA-F]{64})$", description="A template hash, or `default`.")
+]
 
 
 def _base(runtime: Runtime) -> str:
@@ -55,18 +61,19 @@ def _view(runtime: Runtime, case_id: str, price_band: Decimal | None = None) -> 
 
 
 # ---------------------------------------------------------------- writers
-@router.post("/v1/cases/requests", response_model=CaseRequestPrepared)
+@router.post("/v1/procurement/requests", response_model=CaseRequestPrepared, responses=WRITE_ERRORS)
 def prepare_case_request(body: CaseRequestPrepare, runtime: RuntimeDep) -> CaseRequestPrepared:
     """The unsigned ERC-2771 request (and its EIP-712 typed data) that opens this case, checked against the
     contract first (a buyer without a supply-chain role, an unknown template or a case already open fail
     now). Sign it as the buyer and post it with the same fields to POST /v1/cases."""
-    call = CaseService(runtime).open_call(body.biz_transaction, body.template_hash, body.metadata, body.supplier)
-    request = runtime.transactor.build_request(body.sender, call, ttl=body.ttl_seconds)
+    request = CaseService(runtime).open_request(
+        body.sender, body.biz_transaction, body.template_hash, body.metadata, body.supplier, ttl=body.ttl_seconds
+    )
     typed = request.typed_data(runtime.chain.chain_id, runtime.deployment.address("TraceChainForwarder"))
     return CaseRequestPrepared(request={**typed["message"], "signature": None}, typed_data=typed)
 
 
-@router.post("/v1/cases", status_code=status.HTTP_201_CREATED, response_model=CaseOpenedPublic)
+@router.post("/v1/cases", status_code=status.HTTP_201_CREATED, response_model=CaseOpenedPublic, responses=WRITE_ERRORS)
 def open_case(body: CaseCreate, runtime: RuntimeDep) -> CaseOpenedPublic:
     """Open a procurement case from the buyer's signed `openCase` request (relayed; the server pays)."""
     opening = CaseService(runtime).relay_open(
@@ -75,8 +82,8 @@ def open_case(body: CaseCreate, runtime: RuntimeDep) -> CaseOpenedPublic:
     return CaseOpenedPublic.of(opening, _base(runtime))
 
 
-@router.post("/v1/cases/{case_id}/steps/prepare", response_model=StepPreparedPublic)
-def prepare_step(case_id: str, body: StepPrepare, runtime: RuntimeDep) -> StepPreparedPublic:
+@router.post("/v1/cases/{case_id}/steps/prepare", response_model=StepPreparedPublic, responses=WRITE_ERRORS)
+def prepare_step(case_id: CaseIdPath, body: StepPrepare, runtime: RuntimeDep) -> StepPreparedPublic:
     """Check a step's document (or EPCIS event) against its kind and return what each party signs: the
     EIP-712 `CaseStep` typed data, its index, deadline and the signers in order."""
     prepared = CaseService(runtime).prepare_step(
@@ -86,8 +93,13 @@ def prepare_step(case_id: str, body: StepPrepare, runtime: RuntimeDep) -> StepPr
     return StepPreparedPublic.of(prepared)
 
 
-@router.post("/v1/cases/{case_id}/steps", status_code=status.HTTP_201_CREATED, response_model=StepWritePublic)
-def append_step(case_id: str, body: StepCreate, runtime: RuntimeDep) -> StepWritePublic:
+@router.post(
+    "/v1/cases/{case_id}/steps",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StepWritePublic,
+    responses=WRITE_ERRORS,
+)
+def append_step(case_id: CaseIdPath, body: StepCreate, runtime: RuntimeDep) -> StepWritePublic:
     """Append a step signed by every party its kind requires. The contract refuses a signer in the wrong
     role (403) and a step prepared for another position of the case (409); nothing is kept then."""
     service = CaseService(runtime)
@@ -104,7 +116,7 @@ def append_step(case_id: str, body: StepCreate, runtime: RuntimeDep) -> StepWrit
 
 
 # ---------------------------------------------------------------- auditors
-@router.get("/v1/cases", response_model=CasesPublic)
+@router.get("/v1/cases", response_model=CasesPublic, responses=READ_ERRORS)
 def list_cases(
     runtime: RuntimeDep,
     buyer: Address = None,
@@ -123,7 +135,14 @@ def list_cases(
     return CasesPublic.of(page)
 
 
-@router.get("/v1/cases/findings.csv", response_class=Response)
+@router.get(
+    "/v1/cases/findings.csv",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "Findings as CSV"},
+        **READ_ERRORS,
+    },  # fmt: skip
+)
 def findings_csv(
     runtime: RuntimeDep,
     buyer: Address = None,
@@ -138,37 +157,52 @@ def findings_csv(
     return _csv(rows, "case-findings.csv")
 
 
-@router.get("/v1/cases/templates/{template_hash}", response_model=dict[str, Any])
-def get_template(template_hash: str, runtime: RuntimeDep) -> dict[str, Any]:
+@router.get("/v1/procurement/templates/{template_hash}", response_model=dict[str, Any], responses=READ_ERRORS)
+def get_template(template_hash: TemplatePath, runtime: RuntimeDep) -> dict[str, Any]:
     """A process template's JSON (`default` for the built-in procurement template): steps, signers and the
     JSON Schema of every step kind's document."""
     service = CaseService(runtime)
     return service.template(None if template_hash == "default" else template_hash).document
 
 
-@router.get("/v1/cases/{case_id}", response_model=CasePublic)
+@router.get("/v1/cases/{case_id}", response_model=CasePublic, responses=READ_ERRORS)
 def get_case(
-    case_id: str,
+    case_id: CaseIdPath,
     runtime: RuntimeDep,
-    price_band: Annotated[Decimal | None, Query(gt=0, lt=10, description="price watch band, e.g. 0.2")] = None,
+    price_band: Annotated[float | None, Query(gt=0, lt=10, description="Price watch band, e.g. 0.2.")] = None,
 ) -> CasePublic:
     """The case: parties, the timeline with every step verified, the reconciliation of ordered, shipped,
     received, warehoused, invoiced and paid per item, price checks against the trailing median, the
     findings with the steps they rest on, and the whole case checked live against the chain."""
-    return CasePublic.of(_view(runtime, case_id, price_band), _base(runtime))
+    band = None if price_band is None else Decimal(str(price_band))
+    return CasePublic.of(_view(runtime, case_id, band), _base(runtime))
 
 
-@router.get("/v1/cases/{case_id}/findings.csv", response_class=Response)
-def case_findings_csv(case_id: str, runtime: RuntimeDep) -> Response:
+@router.get(
+    "/v1/cases/{case_id}/findings.csv",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "Findings as CSV"},
+        **READ_ERRORS,
+    },  # fmt: skip
+)
+def case_findings_csv(case_id: CaseIdPath, runtime: RuntimeDep) -> Response:
     """The case's findings as CSV."""
     view = _view(runtime, case_id)
     return _csv([(view, f) for f in view.findings], f"findings-{view.case_id}.csv")
 
 
-@router.get("/v1/cases/{case_id}/report", response_class=HTMLResponse)
-def case_report(case_id: str, runtime: RuntimeDep) -> str:
+@router.get(
+    "/v1/cases/{case_id}/report",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "The report"},
+        **READ_ERRORS,
+    },  # fmt: skip
+)
+def case_report(case_id: CaseIdPath, runtime: RuntimeDep) -> Response:
     """A printable case report (HTML): verdict, parties, timeline, reconciliation, findings and evidence."""
-    return render_report(CasePublic.of(_view(runtime, case_id), _base(runtime)))
+    return HTMLResponse(render_report(CasePublic.of(_view(runtime, case_id), _base(runtime))))
 
 
 @router.get("/cases", response_class=HTMLResponse, include_in_schema=False)

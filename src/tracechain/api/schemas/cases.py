@@ -5,9 +5,9 @@ reconciliation, price checks, findings with their evidence, and the verdict agai
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from tracechain.api.schemas.common import ADDRESS, ForwardRequestIn, TxPublic
 from tracechain.chain.transact import TxResult
@@ -45,12 +45,16 @@ def tx_public(tx: TxResult) -> TxPublic:
 class CaseOpenFields(BaseModel):
     biz_transaction: str = Field(
         examples=["urn:epcglobal:cbv:bt:4012345000009:PO-2026-0117"],
+        pattern=r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$",
+        max_length=512,
         description="The purchase order as a CBV bizTransaction URI: the case's key (with the buyer).",
     )
     template_hash: str | None = Field(default=None, pattern=HASH, description="A registered template; default "
                                       "the built-in procurement template.")  # fmt: skip
     supplier: str | None = Field(default=None, pattern=ADDRESS, description="The supplier, when known at opening.")
-    metadata: Json | None = Field(default=None, description="The case's opening document (its hash is committed).")
+    metadata: Json | None = Field(
+        default=None, min_length=1, description="The case's opening document (its hash is committed)."
+    )
 
 
 class CaseRequestPrepare(CaseOpenFields):
@@ -105,12 +109,7 @@ class StepFields(BaseModel):
     amends: int = Field(default=0, ge=0, description="The index of the step this one amends (0: none).")
     supplier: str | None = Field(default=None, pattern=ADDRESS, description="Award steps: the supplier named.")
     inspector: str | None = Field(default=None, pattern=ADDRESS, description="Steps an inspector signs: who.")
-
-    @model_validator(mode="after")
-    def _one_source(self) -> StepFields:
-        if (self.document is None) == (self.event is None):
-            raise ValueError("give the step's document or the EPCIS event that stands for it")
-        return self
+    # Exactly one of document and event: the service says so (422) once it knows the case exists.
 
 
 class StepPrepare(StepFields):
@@ -156,14 +155,9 @@ class StepCreate(StepFields):
 
     index: int | None = Field(default=None, ge=1, description="The index the signatures are for (checked).")
     deadline: int = Field(gt=0)
-    signatures: list[str] = Field(min_length=1, max_length=3)
-
-    @model_validator(mode="after")
-    def _signatures(self) -> StepCreate:
-        for signature in self.signatures:
-            if not isinstance(signature, str) or len(signature) != 132 or not signature.startswith("0x"):
-                raise ValueError("each signature is 0x followed by 130 hex digits")
-        return self
+    signatures: list[Annotated[str, Field(pattern=SIGNATURE)]] = Field(
+        min_length=1, max_length=3, description="One EIP-712 signature (0x and 130 hex digits) per signer, in order."
+    )
 
 
 class StepWritePublic(BaseModel):

@@ -149,6 +149,27 @@ class CaseService:
         """The `openCase` call a buyer signs (as an ERC-2771 request) to open this case."""
         return self._open_call(biz_transaction, self.template(template_hash), metadata, supplier)[0]
 
+    def open_request(
+        self,
+        buyer: str,
+        biz_transaction: str,
+        template_hash: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        supplier: str | None = None,
+        ttl: int = 3600,
+    ) -> ForwardRequest:
+        """The unsigned ERC-2771 request `buyer` signs to open this case, checked against the chain first.
+
+        Raises:
+            ActorRegistryUnknownActor: `buyer` is not a registered actor.
+            ContractRevertError: the contract would refuse the opening (role, template, case exists, ...).
+        """
+        account = to_address(buyer)
+        if self.runtime.actors.get_actor(account) is None:  # said plainly, before any simulation from it
+            raise errors.ActorRegistryUnknownActor({"account": account})
+        call = self.open_call(biz_transaction, template_hash, metadata, supplier)
+        return self.runtime.transactor.build_request(account, call, ttl=ttl)
+
     def relay_open(
         self,
         request: ForwardRequest,
