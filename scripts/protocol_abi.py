@@ -26,7 +26,14 @@ ARTIFACTS = REPO / "src" / "tracechain" / "chain" / "artifacts"
 PROTOCOL = REPO / "docs" / "PROTOCOL.md"
 BEGIN, END = "<!-- abi:begin -->", "<!-- abi:end -->"
 # Deployment order (docs/PROTOCOL.md §4).
-CONTRACTS = ("TraceChainForwarder", "ActorRegistry", "ProvenanceRegistry", "Notary", "DataRightsRegistry")
+CONTRACTS = (
+    "TraceChainForwarder",
+    "ActorRegistry",
+    "ProvenanceRegistry",
+    "Notary",
+    "DataRightsRegistry",
+    "CaseRegistry",
+)
 
 
 def abi_type(param: dict[str, Any]) -> str:

@@ -451,6 +451,83 @@ class ProvenanceRegistryEmptyBatch(ContractRevertError, InvalidInputError):
     """A write must hold at least one item, and an event at least one subject."""
 
 
+# CaseRegistry
+class CaseRegistryTemplateExists(ContractRevertError, ConflictError):
+    """A template with this hash is already registered."""
+
+
+class CaseRegistryUnknownTemplate(ContractRevertError, NotFoundError):
+    """No process template is registered under this hash (governance registers templates)."""
+
+
+class CaseRegistryInvalidRules(ContractRevertError, InvalidInputError):
+    """The template's step rules are invalid: every kind needs a signer and only defined bits."""
+
+
+class CaseRegistryKindNames(ContractRevertError, InvalidInputError):
+    """The template names a different number of step kinds than its rules define."""
+
+
+class CaseRegistryNotSupplyChainActor(ContractRevertError, PermissionDeniedError):
+    """Only an active manufacturer, logistics or retail actor may open a case as its buyer."""
+
+
+class CaseRegistryEmptyBizTransaction(ContractRevertError, InvalidInputError):
+    """A case needs a business transaction identifier (the purchase order URI)."""
+
+
+class CaseRegistryCaseExists(ContractRevertError, ConflictError):
+    """This buyer already opened a case for this business transaction."""
+
+
+class CaseRegistryUnknownCase(ContractRevertError, NotFoundError):
+    """No case has this id."""
+
+
+class CaseRegistryStateMismatch(ContractRevertError, ConflictError):
+    """The case state sent with the step is stale (another step landed first) or forged."""
+
+
+class CaseRegistryUnknownKind(ContractRevertError, InvalidInputError):
+    """The step kind is not part of the case's template."""
+
+
+class CaseRegistryInvalidAmendment(ContractRevertError, InvalidInputError):
+    """An amendment must name an earlier step of the case."""
+
+
+class CaseRegistryInvalidParty(ContractRevertError, InvalidInputError):
+    """Only a step that names the supplier (an award) carries a party, and it must."""
+
+
+class CaseRegistryInvalidSupplier(ContractRevertError, PermissionDeniedError):
+    """The supplier must be an active supply-chain actor other than the buyer."""
+
+
+class CaseRegistryNoSupplier(ContractRevertError, ConflictError):
+    """The step needs the supplier's signature, but the case names no supplier yet (award first)."""
+
+
+class CaseRegistrySignerCount(ContractRevertError, SignatureError):
+    """The step needs one signer and one signature for each party its rule names."""
+
+
+class CaseRegistryWrongSigner(ContractRevertError, PermissionDeniedError):
+    """A signer is not the case's party in the role the step's rule requires."""
+
+
+class CaseRegistryInspectorNotIndependent(ContractRevertError, PermissionDeniedError):
+    """The inspector must be neither the case's buyer nor its supplier."""
+
+
+class CaseRegistryInvalidSignature(ContractRevertError, SignatureError):
+    """A signature is not the named signer's EIP-712 signature of this step."""
+
+
+class CaseRegistrySignaturesExpired(ContractRevertError, SignatureError):
+    """The step's signatures expired (their deadline passed)."""
+
+
 # Product provenance (domain)
 class ProductNotFoundError(NotFoundError):
     """No product with this ID is registered."""
@@ -681,3 +758,35 @@ class EpcisEventNotFoundError(NotFoundError):
     """No recorded EPCIS event has this Event Hash ID or eventID."""
 
     code = "epcis_event_not_found"
+
+
+# Procurement cases (domain)
+class CaseNotFoundError(NotFoundError):
+    """No procurement case has this id."""
+
+    code = "case_not_found"
+
+
+class CaseTemplateError(InvalidInputError):
+    """The process template is not a valid TraceChain case template."""
+
+    code = "invalid_case_template"
+
+
+class CaseTemplateNotFoundError(NotFoundError):
+    """The case's template document is not known to this server (neither built in nor stored)."""
+
+    code = "case_template_not_found"
+
+
+class StepDocumentError(InvalidInputError):
+    """The step's document does not fit its kind (schema, case, kind, or an EPCIS event that does not
+    name the purchase order)."""
+
+    code = "invalid_step_document"
+
+
+class StepSignatureError(SignatureError):
+    """A step signature is missing, or not the signature of the party it is given for."""
+
+    code = "invalid_step_signature"

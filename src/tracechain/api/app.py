@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from tracechain import __version__
 from tracechain.api.bodies import BodyLimitMiddleware
 from tracechain.api.errors import install_error_handlers
-from tracechain.api.routers import documents, epcis, masterdata, notary, products, rights, system
+from tracechain.api.routers import cases, documents, epcis, masterdata, notary, products, rights, system
 from tracechain.api.web import page_html
 from tracechain.services.notary import NotaryService
 from tracechain.services.runtime import Runtime
@@ -99,7 +99,7 @@ def create_app(
     app.state.runtime = runtime
     settings = runtime.settings
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
-    routers = [module.router for module in (system, products, notary, rights, masterdata, documents, epcis)]
+    routers = [module.router for module in (system, products, notary, rights, masterdata, documents, epcis, cases)]
     for router in routers:
         app.include_router(router)
     install_web(app, runtime)

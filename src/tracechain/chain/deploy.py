@@ -41,6 +41,7 @@ CONTRACTS: tuple[ContractSpec, ...] = (
     ContractSpec("ProvenanceRegistry", _domain_args),
     ContractSpec("Notary", _domain_args),
     ContractSpec("DataRightsRegistry", _domain_args),
+    ContractSpec("CaseRegistry", _domain_args),
 )
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tracechain.cli import actors, notary, product, rights, status
+from tracechain.cli import actors, cases, notary, product, rights, status
 from tracechain.cli.common import (
     DEFAULT_RPC,
     JsonOption,
@@ -44,6 +44,7 @@ class RootGroup(TraceChainGroup):
         ("Actors and product provenance:", ["actors", "product"]),
         ("Notarized records:", ["notarize", "notarizations", "receipt", "verify", "batch"]),
         ("Data rights:", ["rights"]),
+        ("Procurement cases:", ["case"]),
         ("Contracts:", ["compile"]),
     ]
 
@@ -374,7 +375,7 @@ def demo(
     _run_server(uvicorn, create_app(runtime), settings.api_host, settings.api_port)
 
 
-for feature in (status, actors, product, notary, rights):
+for feature in (status, actors, product, notary, rights, cases):
     feature.register(app)
 
 

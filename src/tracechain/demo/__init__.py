@@ -68,7 +68,7 @@ def run_demo(
     runtime: Runtime, out: Callable[[str], None] = print, *, command: str = "tracechain", serving: bool = True
 ) -> DemoContext:
     """Run the whole story; returns the context (accounts) for callers that continue."""
-    from tracechain.demo import notary, provenance, rights, supply_chain
+    from tracechain.demo import cases, notary, provenance, rights, supply_chain
 
     ctx = DemoContext(runtime=runtime, out=out, command=command, serving=serving)
     ctx.heading("Deployment")
@@ -76,7 +76,7 @@ def run_demo(
     for name, contract in runtime.deployment.contracts.items():
         out(f"  {name:22} {contract.address}")
     register_cast(ctx)
-    for chapter in (provenance, supply_chain, notary, rights):
+    for chapter in (provenance, supply_chain, notary, rights, cases):
         chapter.run(ctx)
     runtime.sync()
     out(f"\nindexed up to block {runtime.chain.w3.eth.block_number}")

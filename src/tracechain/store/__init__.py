@@ -4,6 +4,7 @@
 from tracechain.store import (  # noqa: E402, F401
     actors,
     capture_jobs,
+    cases,
     epcis_query,
     lineage,
     masterdata,

@@ -25,7 +25,7 @@ from tracechain.chain.artifact import load_artifact
 from tracechain.chain.connect import Chain
 from tracechain.chain.deploy import Deployment
 from tracechain.hashing import to_hex
-from tracechain.store import actors, notary, provenance, rights
+from tracechain.store import actors, cases, notary, provenance, rights
 from tracechain.store.db import Activity, Checkpoint, IndexedBlock, Store
 from tracechain.types import to_address
 
@@ -161,15 +161,16 @@ class Rewind:
 Rewinder = Callable[[Rewind], None]
 # A contract whose logs come by the thousand is applied a chunk at a time (its logs in order), not log by log.
 ChunkHandler = Callable[[Session, list[ChainLog]], None]
-MODULES = (actors, provenance, notary, rights)
+MODULES = (actors, provenance, notary, rights, cases)
 CHUNK_HANDLERS: dict[str, ChunkHandler] = {provenance.CONTRACT: provenance.apply_logs}
 
 
 def default_handlers() -> dict[tuple[str, str], Handler]:
     """Every feature's handlers of single logs (besides CHUNK_HANDLERS)."""
     merged: dict[tuple[str, str], Handler] = {}
-    for module in (actors, notary, rights):
-        merged.update(module.HANDLERS)
+    for module in MODULES:
+        if module.CONTRACT not in CHUNK_HANDLERS:
+            merged.update(module.HANDLERS)
     return merged
 
 

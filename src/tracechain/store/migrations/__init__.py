@@ -12,7 +12,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, create_engine, inspect
 
 BASELINE = "0001"  # the schema of stores created before migrations existed
 
@@ -27,15 +27,26 @@ def config(connection: Connection | None = None) -> Config:
 
 def upgrade(connection: Connection) -> None:
     """Bring the database behind `connection` to the newest schema (inside its transaction). A store
-    created before migrations existed gets the tables and indexes it lacks and is marked at the baseline."""
+    created before migrations existed gets the baseline's tables and indexes it lacks, is marked at
+    the baseline, and is migrated from there."""
     from tracechain.store.db import Base
 
     cfg = config(connection)
     tables = set(inspect(connection).get_table_names())
     if tables and "alembic_version" not in tables:
-        Base.metadata.create_all(connection)
+        baseline = _baseline_tables()
         for table in Base.metadata.sorted_tables:
-            for index in table.indexes:
-                index.create(connection, checkfirst=True)
+            if table.name in baseline:
+                table.create(connection, checkfirst=True)
+                for index in table.indexes:
+                    index.create(connection, checkfirst=True)
         command.stamp(cfg, BASELINE)
     command.upgrade(cfg, "head")
+
+
+def _baseline_tables() -> set[str]:
+    """The tables of the baseline revision (a scratch in-memory database migrated to it)."""
+    engine = create_engine("sqlite://")
+    with engine.begin() as connection:
+        command.upgrade(config(connection), BASELINE)
+        return set(inspect(connection).get_table_names()) - {"alembic_version"}
