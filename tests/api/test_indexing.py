@@ -59,3 +59,33 @@ def test_only_one_process_per_store_follows_the_chain(runtime) -> None:  # noqa:
     again = runtime.store.try_indexer_lease()
     assert again is not None
     runtime.store.release_lease(again)
+
+
+def test_a_reading_process_takes_over_indexing_when_the_indexing_one_stops(runtime) -> None:  # noqa: ANN001
+    import asyncio
+
+    from tracechain.api.app import follow_chain
+
+    async def scenario() -> None:
+        other = runtime.store.try_indexer_lease()  # another process indexes this store
+        assert other is not None
+        follower = asyncio.create_task(follow_chain(runtime, interval=3600, standby=0.01))
+        try:
+            await asyncio.sleep(0.05)
+            assert not follower.done()  # standing by, not gone
+            runtime.store.release_lease(other)  # the indexing process stops
+            for _ in range(6000):  # bounded: a loaded machine may take a while to schedule it
+                probe = runtime.store.try_indexer_lease()
+                if probe is None:
+                    break  # the follower holds the lease now
+                runtime.store.release_lease(probe)
+                await asyncio.sleep(0.01)
+            assert runtime.store.try_indexer_lease() is None
+        finally:
+            follower.cancel()
+            await asyncio.gather(follower, return_exceptions=True)
+        lease = runtime.store.try_indexer_lease()  # and gives it up when it stops
+        assert lease is not None
+        runtime.store.release_lease(lease)
+
+    asyncio.run(scenario())

@@ -39,22 +39,27 @@ async def anchor_due_batches(runtime: Runtime, interval: float) -> None:
             log.info("notary batch %s", outcome)
 
 
-async def follow_chain(runtime: Runtime, interval: float) -> None:
+async def follow_chain(runtime: Runtime, interval: float, standby: float = 5.0) -> None:
     """Index new blocks as they come, so no read request does indexing work. Only the process that
-    holds the store's indexer lease does this; the others read what it writes."""
-    lease = await run_in_threadpool(runtime.store.try_indexer_lease)
-    if lease is None:  # another process follows the chain for this store
-        log.info("another process indexes this store; this one only reads")
-        return
+    holds the store's indexer lease does this; the others read what it writes, and try for the lease
+    every `standby` seconds, so that one of them takes over when the indexing process stops."""
+    lease = None
     try:
         while True:
+            if lease is None:
+                lease = await run_in_threadpool(runtime.store.try_indexer_lease)
+                if lease is None:  # another process follows the chain for this store
+                    await asyncio.sleep(standby)
+                    continue
+                log.info("this process indexes the store")
             await asyncio.sleep(interval)  # the app indexed once at start-up
             try:
                 await run_in_threadpool(runtime.sync)
             except Exception:  # keep following; the next round retries (a node restart, say)
                 log.exception("indexing new blocks failed")
     finally:
-        runtime.store.release_lease(lease)
+        if lease is not None:
+            runtime.store.release_lease(lease)
 
 
 def create_app(
