@@ -59,24 +59,68 @@ def at(hours: float) -> datetime:
 
 def story() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Two documents, recorded an hour apart: e1-e4, then e5-e9 (e7 declared erroneous by e8, corrected by e9)."""
-    e1 = make_object_event(product_ids=[A1_LINK, A2_URN], event_time=at(0), action="ADD", biz_step="commissioning",
-                           disposition="active", read_point=RP1_URN, biz_location=BL1_LINK)
-    e2 = make_object_event(product_ids=[A1_LINK], event_time=at(1), biz_step="shipping", disposition="in_transit",
-                           read_point=RP2, biz_location=BL2)
-    e3 = make_aggregation_event(parent_id=P1_URN, child_ids=[A1_LINK, A2_URN], child_quantities=[(L1, 5, None)],
-                                event_time=at(2), biz_step="packing", read_point=RP2)
-    e4 = make_transformation_event(event_time=at(3), input_ids=[A3_URN], input_quantities=[(M1, 100, "LTR")],
-                                   output_ids=[B1_LINK], output_quantities=[(C1, 1, None)],
-                                   transformation_id=TRANSFORMATION_ID, biz_step="commissioning", read_point=RP2)
-    e5 = make_object_event(product_ids=[], quantities=[(L1, 2, "KGM")], event_time=at(4), read_point=RP2,
-                           biz_step="https://ref.gs1.org/cbv/BizStep-receiving", disposition="in_progress")
-    e6 = make_transaction_event(biz_transactions=[("po", "urn:epcglobal:cbv:bt:9506000134352:PO-1")],
-                                product_ids=[A2_URN], event_time=at(5), biz_step="accepting")
+    e1 = make_object_event(
+        product_ids=[A1_LINK, A2_URN],
+        event_time=at(0),
+        action="ADD",
+        biz_step="commissioning",
+        disposition="active",
+        read_point=RP1_URN,
+        biz_location=BL1_LINK,
+    )
+    e2 = make_object_event(
+        product_ids=[A1_LINK],
+        event_time=at(1),
+        biz_step="shipping",
+        disposition="in_transit",
+        read_point=RP2,
+        biz_location=BL2,
+    )
+    e3 = make_aggregation_event(
+        parent_id=P1_URN,
+        child_ids=[A1_LINK, A2_URN],
+        child_quantities=[(L1, 5, None)],
+        event_time=at(2),
+        biz_step="packing",
+        read_point=RP2,
+    )
+    e4 = make_transformation_event(
+        event_time=at(3),
+        input_ids=[A3_URN],
+        input_quantities=[(M1, 100, "LTR")],
+        output_ids=[B1_LINK],
+        output_quantities=[(C1, 1, None)],
+        transformation_id=TRANSFORMATION_ID,
+        biz_step="commissioning",
+        read_point=RP2,
+    )
+    e5 = make_object_event(
+        product_ids=[],
+        quantities=[(L1, 2, "KGM")],
+        event_time=at(4),
+        read_point=RP2,
+        biz_step="https://ref.gs1.org/cbv/BizStep-receiving",
+        disposition="in_progress",
+    )
+    e6 = make_transaction_event(
+        biz_transactions=[("po", "urn:epcglobal:cbv:bt:9506000134352:PO-1")],
+        product_ids=[A2_URN],
+        event_time=at(5),
+        biz_step="accepting",
+    )
     e7 = make_object_event(product_ids=[A1_LINK], event_time=at(6), biz_step="storing", read_point=RP2)
-    e8 = {**e7, "errorDeclaration": {"declarationTime": "2026-05-04T13:00:00.000Z", "reason": "incorrect_data",
-                                     "correctiveEventIDs": [CORRECTION_ID]}}
-    e9 = {"eventID": CORRECTION_ID, **make_object_event(product_ids=[A1_LINK], event_time=at(6.1), biz_step="storing",
-                                                        read_point=RP2)}
+    e8 = {
+        **e7,
+        "errorDeclaration": {
+            "declarationTime": "2026-05-04T13:00:00.000Z",
+            "reason": "incorrect_data",
+            "correctiveEventIDs": [CORRECTION_ID],
+        },
+    }
+    e9 = {
+        "eventID": CORRECTION_ID,
+        **make_object_event(product_ids=[A1_LINK], event_time=at(6.1), biz_step="storing", read_point=RP2),
+    }
     return [e1, e2, e3, e4], [e5, e6, e7, e8, e9]  # fmt: skip
 
 

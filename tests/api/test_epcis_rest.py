@@ -172,7 +172,10 @@ def test_a_capture_job_goes_from_signatures_to_success(api: TestClient, net, run
 
 
 def test_events_another_capture_recorded_meanwhile_are_not_sent_twice(
-    api: TestClient, net, runtime, monkeypatch  # noqa: ANN001
+    api: TestClient,
+    net,
+    runtime,
+    monkeypatch,  # noqa: ANN001
 ) -> None:
     _small_gas_cap(monkeypatch)
     m = net.accounts["manufacturer"]
@@ -310,7 +313,14 @@ E = ["epcisBody", "eventList", 1]
     ],
 )  # fmt: skip
 def test_a_malformed_document_per_rule_group_is_refused_whole(
-    api: TestClient, net, runtime, path: list[Any], value: Any, delete: bool, code: str, pointer: str  # noqa: ANN001
+    api: TestClient,
+    net,
+    runtime,
+    path: list[Any],
+    value: Any,
+    delete: bool,
+    code: str,
+    pointer: str,  # noqa: ANN001
 ) -> None:
     block = net.chain.w3.eth.block_number
     signer = {SIGNER: net.accounts["manufacturer"].address}
@@ -358,7 +368,10 @@ def test_negotiation_signers_and_limits(api: TestClient, net, runtime, monkeypat
 
 # ---------------------------------------------------------------- resuming
 def test_an_interrupted_job_resumes_where_it_stopped_and_records_each_event_once(
-    api: TestClient, net, runtime, monkeypatch  # noqa: ANN001
+    api: TestClient,
+    net,
+    runtime,
+    monkeypatch,  # noqa: ANN001
 ) -> None:
     _small_gas_cap(monkeypatch)
     m = net.accounts["manufacturer"]

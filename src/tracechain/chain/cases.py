@@ -33,7 +33,6 @@ def to_address(value: str) -> str:
     return _to_address(value)
 
 
-
 DOMAIN_NAME = "TraceChainCases"
 DOMAIN_VERSION = "1"
 MAX_KINDS = 31
