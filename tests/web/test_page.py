@@ -398,6 +398,9 @@ def test_a_wheel_made_from_a_recalled_lot_says_so_with_its_lineage(phone, demo: 
     journey = phone.inner_text("#journey")
     assert "Ekgården farm" in journey or "Acme Dairy, cheese house" in journey
     assert phone.locator("#journey li.inherited").count() > 0 and "While inside" in journey
+    phone.click(".lang button[data-lang='zh-CN']")  # the source lot's notice, in the reader's language
+    phone.locator("#verdict .reason", has_text="农场 A").wait_for()
+    assert "请勿食用" in phone.inner_text("#verdict")
     assert "Sensor readings" in journey and phone.locator("#cold-chain svg").count() == 1
     assert phone.get_attribute("[data-browser-verdict]", "data-browser-verdict") == "verified"
     assert_fits(phone)

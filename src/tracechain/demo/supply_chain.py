@@ -145,6 +145,15 @@ def run(ctx: DemoContext) -> None:
         "authority": "National Food Safety Agency",
         "lots": ["FARM-A-1102"],
         "action": "do not sell or eat; return to the store",
+        "consumerAdvice": "Do not eat it. Return it to the shop for a full refund.",
+        "translations": {
+            "zh-CN": {
+                "reason": "农场 A 于 11 月 2 日交付的生乳检出单核细胞增生李斯特菌",
+                "authority": "国家食品安全局",
+                "action": "停止销售或食用；退回商店",
+                "consumerAdvice": "请勿食用。可退回商店全额退款。",
+            }
+        },
     }
     service.recall(m, FARM_A, notice)
     reach, total = LineageReader(ctx.runtime).affected(_key(FARM_A), limit=1000)
