@@ -184,6 +184,7 @@ contract CaseRegistry is ICaseRegistry, EIP712, ERC2771Context {
     /// @dev Reverts unless `state` is what the case's slot holds.
     function _requireState(bytes32 caseId, CaseState calldata state) private view {
         bytes32 stored = _cases[caseId];
+        // slither-disable-next-line incorrect-equality (an empty slot is an unknown case; nobody can make it zero)
         if (stored == bytes32(0)) revert CaseRegistryUnknownCase(caseId);
         if (keccak256(abi.encode(state)) != stored) revert CaseRegistryStateMismatch(caseId, stored);
     }
