@@ -72,6 +72,14 @@ def wrk(url: str, connections: int, seconds: int) -> dict[str, Any]:
     }
 
 
+def _median(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each figure over wrk runs (one run's luck is no figure)."""
+    import statistics
+
+    keys = ("requests_per_second", "p50_ms", "p99_ms")
+    return {k: round(statistics.median(sample[k] for sample in samples), 2) for k in keys}
+
+
 def _serve(data: Path, rpc: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACECHAIN_")}
     env["TRACECHAIN_DATA_DIR"] = str(data)
@@ -92,8 +100,11 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def load(workers: int = 2, connections: int = 32, seconds: int = 15, long_events: int = 10_000) -> dict[str, Any]:
-    """wrk on a 10-event product and on the newest page of a `long_events`-event product."""
+def load(
+    workers: int = 2, connections: int = 32, seconds: int = 15, long_events: int = 10_000, runs: int = 3
+) -> dict[str, Any]:
+    """wrk on a 10-event product and on the newest page of a `long_events`-event product, `runs`
+    times each: the medians of the runs, and every run."""
     if shutil.which("wrk") is None:
         return {"skipped": "wrk is not installed (Debian: apt-get install wrk)"}
     from tracechain.services.provenance import ProvenanceService
@@ -134,7 +145,8 @@ def load(workers: int = 2, connections: int = 32, seconds: int = 15, long_events
                 status, body = _get(url)
                 for _ in range(50):  # warm every worker
                     _get(url)
-                out[label] = {"status": status, "body_bytes": len(body), **wrk(url, connections, seconds)}
+                samples = [wrk(url, connections, seconds) for _ in range(runs)]
+                out[label] = {"status": status, "body_bytes": len(body), **_median(samples), "runs": samples}
         finally:
             _stop(proc)
     return out

@@ -390,7 +390,8 @@ def index_rate(chain: Chain, count: int) -> dict[str, Any]:
     with runtime_over(cast) as fresh:
         start = time.perf_counter()
         logs = Indexer(chain, cast.deployment, fresh.store).sync()
-        return rate(logs, time.perf_counter() - start, "logs")
+        seconds = time.perf_counter() - start
+    return {**rate(logs, seconds, "logs"), "events": count, "events_per_second": round(count / seconds, 1)}
 
 
 def reads_scaling(chain: Chain, repeat: int, large: int) -> dict[str, Any]:
