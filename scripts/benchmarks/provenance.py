@@ -172,7 +172,7 @@ def _uncached(api: Any, runtime: Any, url: str, repeat: int) -> dict[str, float]
     return timed(read, repeat)
 
 
-def _grow_index(runtime: Any, entries: int) -> int:
+def _grow_index(runtime: Any, entries: int, tag: str = "bulk") -> int:
     """Add `entries` synthetic index entries of other subjects (bulk SQL): what a large deployment's
     index holds beside the product read."""
     from sqlalchemy import insert
@@ -182,7 +182,7 @@ def _grow_index(runtime: Any, entries: int) -> int:
     subjects = entries // 10
     with runtime.store.session() as s:
         s.execute(insert(SubjectRow), [
-            {"subject_key": "0x" + keccak_text(f"bulk {i}").hex(), "identifier": f"opaque:BULK-{i}",
+            {"subject_key": "0x" + keccak_text(f"{tag} {i}").hex(), "identifier": f"opaque:{tag}-{i}",
              "originator": "0x" + "11" * 20, "custodian": "0x" + "11" * 20, "open": False, "status": "active",
              "metadata_hash": "0x" + "00" * 32, "entry_count": 10, "head": "0x" + "22" * 32,
              "created_block": 1, "created_tx": "0x" + "33" * 32, "created_at": 1}
@@ -190,7 +190,7 @@ def _grow_index(runtime: Any, entries: int) -> int:
         ])  # fmt: skip
         rows = []
         for i in range(subjects):
-            key = "0x" + keccak_text(f"bulk {i}").hex()
+            key = "0x" + keccak_text(f"{tag} {i}").hex()
             for seq in range(10):
                 rows.append({"subject_key": key, "seq": seq, "kind": 1, "ref": "0x" + "44" * 32,
                              "document_hash": "0x" + "55" * 32, "code": 34, "actor": "0x" + "11" * 20,
@@ -293,3 +293,139 @@ def aggregation_batch(chain: Chain) -> dict[str, Any]:
         report = service.import_epcis(m, doc)
         gas_used = report.receipts[0].tx.gas_used
     return {"entries": 49, **batch(gas_used, 49)}
+
+
+def record_new_subjects(client: ProvenanceRegistryClient, sender: Any, tag: str, count: int) -> int:
+    """One recordEvents transaction of `count` events, each creating its subject; returns its gas."""
+    ids = [f"opaque:{tag}-{i}" for i in range(count)]
+    events = [_input(subject_key_of(i), f"{tag} {i}", "commissioning") for i in ids]
+    return client.record_events(sender, events, [NewSubject(i) for i in ids]).gas_used
+
+
+def _report(report: Any, elapsed: float) -> dict[str, Any]:
+    gas = [r.tx.gas_used for r in report.receipts]
+    return {
+        **rate(report.recorded, elapsed, "events"),
+        "transactions": len(gas),
+        "gas_per_event": sum(gas) // max(report.recorded, 1),
+        "max_transaction_gas": max(gas, default=0),
+    }
+
+
+def import_service(chain: Chain, count: int, store_url: str | None = None) -> dict[str, Any]:
+    """A `count`-event EPCIS document imported end to end by the service call the CLI's
+    `product import-epcis` makes (prepare, store, send, wait, index): on new subjects (each event
+    creates its subject), then a second document on the subjects that exist."""
+    from tracechain.services.provenance import ProvenanceService
+
+    cast = build_cast(chain)
+    m = cast.accounts["manufacturer"]
+    out: dict[str, Any] = {}
+    with runtime_over(cast, store_url) as runtime:
+        service = ProvenanceService(runtime, runtime.transactor)  # the actor sends and pays, as the CLI
+        documents = {"creating subjects": _commissioning(count, "P"), "existing subjects": _shipping(count, "P")}
+        for label, document in documents.items():
+            start = time.perf_counter()
+            report = service.import_epcis(m, document)
+            out[label] = _report(report, time.perf_counter() - start)
+    return out
+
+
+def import_api(chain: Chain, count: int) -> dict[str, Any]:
+    """The same document through the API: `POST /v1/provenance/requests` prepares the forward
+    requests, the actor signs them (EIP-712, as a wallet), `POST /v1/epcis/capture` relays them all and
+    answers with the transactions. The rate is the capture request's; preparing is shown beside it."""
+    import warnings
+
+    from eth_account import Account
+    from eth_account.messages import encode_typed_data
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using `httpx`")
+        from fastapi.testclient import TestClient
+
+    from tracechain.api.app import create_app
+
+    cast = build_cast(chain)
+    m = cast.accounts["manufacturer"]
+    document = _commissioning(count, "API")
+    with runtime_over(cast) as runtime, TestClient(create_app(runtime)) as api:
+        start = time.perf_counter()
+        prepared = api.post(
+            "/v1/provenance/requests",
+            json={"from": m.address, "action": "epcis", "document": document, "ttl_seconds": 3600},
+        )
+        if prepared.status_code != 200:
+            raise RuntimeError(f"prepare refused: {prepared.status_code} {prepared.text[:500]}")
+        prepare_seconds = time.perf_counter() - start
+        body = prepared.json()
+        requests = []
+        for request, typed in zip(body["requests"], body["typed_data_list"], strict=True):
+            signature = Account.sign_message(encode_typed_data(full_message=typed), m.key).signature
+            requests.append({**request, "signature": "0x" + bytes(signature).hex()})
+        start = time.perf_counter()
+        answer = api.post("/v1/epcis/capture", json={"requests": requests, "document": document})
+        elapsed = time.perf_counter() - start
+        if answer.status_code != 201:
+            raise RuntimeError(f"capture refused: {answer.status_code} {answer.text[:500]}")
+        result = answer.json()
+    return {
+        **rate(result["recorded"], elapsed, "events"),
+        "transactions": len(result["transactions"]),
+        "prepare_seconds": round(prepare_seconds, 2),
+        "events_per_second_including_prepare": round(result["recorded"] / (elapsed + prepare_seconds), 1),
+    }
+
+
+def index_rate(chain: Chain, count: int) -> dict[str, Any]:
+    """A `count`-event document imported (not timed), then a fresh store's indexer follows the chain
+    from the deployment block: logs (entries) indexed per second, verified against the chain's heads."""
+    from tracechain.services.provenance import ProvenanceService
+    from tracechain.store.indexer import Indexer
+
+    cast = build_cast(chain)
+    with runtime_over(cast) as runtime:
+        ProvenanceService(runtime, runtime.transactor).import_epcis(cast.accounts["manufacturer"],
+                                                                    _commissioning(count, "IX"))  # fmt: skip
+    with runtime_over(cast) as fresh:
+        start = time.perf_counter()
+        logs = Indexer(chain, cast.deployment, fresh.store).sync()
+        seconds = time.perf_counter() - start
+    return {**rate(logs, seconds, "logs"), "events": count, "events_per_second": round(count / seconds, 1)}
+
+
+def reads_scaling(chain: Chain, repeat: int, large: int) -> dict[str, Any]:
+    """GET /v1/products/{id} of a product with 10 events (TestClient, one request at a time, the
+    per-block answer cache emptied before each: every read computed anew) when the index holds
+    1,000 entries and when it holds `large`; the rest are other subjects' entries written straight
+    into the store (a read touches only its page's rows)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using `httpx`")
+        from fastapi.testclient import TestClient
+
+    from tracechain.api.app import create_app
+    from tracechain.services.provenance import ProvenanceService
+
+    cast = build_cast(chain)
+    m = cast.accounts["manufacturer"]
+    out: dict[str, Any] = {}
+    with runtime_over(cast) as runtime:
+        service = ProvenanceService(runtime, runtime.transactor)
+        pid = f"01/{GTIN}/21/READ-1"
+        service.register(m, pid)
+        service.import_epcis(m, _document([
+            make_object_event(product_ids=[pid], event_time=START + timedelta(minutes=i), biz_step="storing",
+                              read_point=SITE, digital_link_base="https://id.example.com") for i in range(10)
+        ]))  # fmt: skip
+        url = f"/v1/products/{pid}"
+        indexed = 10
+        for size in (1_000, large):
+            indexed += _grow_index(runtime, size - indexed, f"g{size}")
+            with TestClient(create_app(runtime)) as api:
+                assert api.get(url).json()["verification"]["verified"]
+                out[f"{size:,} indexed entries"] = {"indexed": indexed, **_uncached(api, runtime, url, repeat)}
+    small, big = (out[f"{size:,} indexed entries"]["p50_ms"] for size in (1_000, large))
+    out["p50 ratio"] = round(big / small, 2)
+    return out

@@ -1,7 +1,7 @@
 """Start-up: `tracechain --help`, every help page and shell completion import no heavy module (web3,
 eth-account, py-evm, FastAPI, SQLAlchemy, pydantic, the EPCIS hash generator, ...), and a command
 whose node is down says so before importing any. Checked by what a fresh process imports, never by
-the clock: the time itself is measured by scripts/benchmark.py (cli_startup)."""
+the clock: the time itself is measured by scripts/benchmark.py (its cli section)."""
 
 from __future__ import annotations
 
