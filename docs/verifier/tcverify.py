@@ -10,7 +10,9 @@ manifest (PROTOCOL.md §4) it checks
   receipt      a notary receipt, version 2 (§7.4);
   certificate  a data-rights certificate and, optionally, its served answer and terms (§8);
   right        a served right check: hasRight at the block it names (§8);
-  lineage      a served trace's links, inherited events and recall path (§6).
+  lineage      a served trace's links, inherited events and recall path (§6);
+  case         a served procurement case: its steps folded to the contract's state, each step's
+               signatures recovered, documents, parties, status and reconciliation (§9).
 
     python tcverify.py --rpc URL --manifest MANIFEST.json trace TRACE.json [MORE_PAGES.json ...]
     python tcverify.py --rpc URL --manifest MANIFEST.json trace --api BASE_URL ID
@@ -18,6 +20,8 @@ manifest (PROTOCOL.md §4) it checks
     python tcverify.py --rpc URL --manifest MANIFEST.json certificate ID [--answer FILE | --api BASE_URL] [--terms FILE]
     python tcverify.py --rpc URL --manifest MANIFEST.json right ANSWER.json
     python tcverify.py --rpc URL --manifest MANIFEST.json lineage --api BASE_URL ID
+    python tcverify.py --rpc URL --manifest MANIFEST.json case --api BASE_URL CASE_ID
+    python tcverify.py --rpc URL --manifest MANIFEST.json case CASE.json [--template TEMPLATE.json]
 
 Exit code 0: verified; 1: not verified (the reason is printed); 2: unusable input (malformed
 manifest or document, a node that does not serve the manifest's chain).
@@ -165,21 +169,43 @@ class Node:
 
     def __init__(self, rpc: str | Web3) -> None:
         self.w3 = rpc if isinstance(rpc, Web3) else Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 30}))
+        # Answers about a numbered block (calls, logs up to it, blocks, transactions) do not change (a
+        # reorganisation aside): one Node asks each question once.
+        self._memo: dict[tuple[Any, ...], Any] = {}
+
+    def _once(self, key: tuple[Any, ...], ask: Callable[[], Any]) -> Any:
+        if key not in self._memo:
+            self._memo[key] = ask()
+        return self._memo[key]
 
     def call(self, to: str, signature: str, args: Sequence[Any], returns: Sequence[str], block: int | str) -> Any:
         """Call `signature` (e.g. "headOf(bytes32)") on `to` and decode `returns`; one value is unwrapped."""
         types = signature[signature.index("(") + 1 : -1]
         arg_types = _split_types(types)
         data = keccak(signature.encode("ascii"))[:4] + encode(arg_types, list(args))
-        try:
-            raw = self.w3.eth.call({"to": to, "data": hx(data)}, block)  # type: ignore[typeddict-item]
-        except Exception as exc:  # web3 raises several types for a revert; all mean "no answer"
-            raise Reverted(f"{signature} reverted: {exc}") from exc
-        values = decode(list(returns), bytes(raw))
+
+        def ask() -> bytes:
+            try:
+                return bytes(self.w3.eth.call({"to": to, "data": hx(data)}, block))  # type: ignore[typeddict-item]
+            except Exception as exc:  # web3 raises several types for a revert; all mean "no answer"
+                raise Reverted(f"{signature} reverted: {exc}") from exc
+
+        raw = self._once(("call", to, data, block), ask) if isinstance(block, int) else ask()
+        values = decode(list(returns), raw)
         return values[0] if len(values) == 1 else values
+
+    def transaction(self, tx_hash: str) -> dict[str, Any]:
+        return self._once(("tx", tx_hash), lambda: dict(self.w3.eth.get_transaction(tx_hash)))  # type: ignore[arg-type]
+
+    def code(self, address: str, block: int) -> bytes:
+        return self._once(("code", address, block), lambda: bytes(self.w3.eth.get_code(address, block)))  # type: ignore[arg-type]
 
     def logs(self, address: str, topics: list[str | None], from_block: int, to_block: int) -> list[dict[str, Any]]:
         """Every matching log, in (block, log index) order, read in ranges of LOG_BLOCK_STEP blocks."""
+        key = ("logs", address, tuple(topics), from_block, to_block)
+        return list(self._once(key, lambda: self._logs(address, topics, from_block, to_block)))
+
+    def _logs(self, address: str, topics: list[str | None], from_block: int, to_block: int) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         start = from_block
         while start <= to_block:
@@ -190,7 +216,9 @@ class Node:
         return sorted(found, key=lambda log: (int(log["blockNumber"]), int(log["logIndex"])))
 
     def block(self, number: int | str) -> dict[str, Any]:
-        return dict(self.w3.eth.get_block(number))  # type: ignore[arg-type]
+        if not isinstance(number, int):
+            return dict(self.w3.eth.get_block(number))  # type: ignore[arg-type]
+        return self._once(("block", number), lambda: dict(self.w3.eth.get_block(number)))
 
 
 def _split_types(types: str) -> list[str]:
@@ -972,7 +1000,7 @@ def _decode_step(log: dict[str, Any], timestamp: int) -> ChainStep:
 def _append_calldata(node: Node, deployment: Deployment, tx_hash: str) -> tuple[Any, ...] | None:
     """The decoded appendStep arguments of the transaction: a direct call to CaseRegistry, or one relayed
     through the deployment's forwarder (§3); None when the step came through any other contract."""
-    tx = node.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+    tx = node.transaction(tx_hash)
     data = bytes(tx["input"])
     to = tx.get("to")
     selector = keccak(APPEND_STEP.encode())[:4]
@@ -1180,12 +1208,16 @@ def _check_signers(node: Node, deployment: Deployment, v: Verdict, s: ChainStep,
     struct = case_step_struct_hash(case_id, s.index, s.kind, s.amends, s.document_hash, s.ref, s.party, s.signers,
                                    deadline)  # fmt: skip
     for i, (signer, signature) in enumerate(zip(s.signers, signatures, strict=False)):
-        if node.w3.eth.get_code(signer, s.block - 1):  # type: ignore[arg-type]
-            magic = node.call(signer, "isValidSignature(bytes32,bytes)", [keccak(b"\x19\x01" + separator + struct),
-                              bytes(signature)], ["bytes4"], s.block - 1)  # fmt: skip
+        # OpenZeppelin SignatureChecker: the ECDSA signer, else ERC-1271 for a contract account
+        ok = same_address(recover_typed(node, separator, struct, bytes(signature)), signer)
+        if not ok and node.code(signer, s.block - 1):
+            digest = keccak(b"\x19\x01" + separator + struct)
+            try:
+                magic = node.call(signer, "isValidSignature(bytes32,bytes)", [digest, bytes(signature)], ["bytes4"],
+                                  s.block - 1)  # fmt: skip
+            except Reverted:
+                magic = b""
             ok = bytes(magic) == bytes.fromhex("1626ba7e")
-        else:
-            ok = same_address(recover_typed(node, separator, struct, bytes(signature)), signer)
         v.check(ok, f"step {s.index}: signature {i} is {signer}'s",
                 f"step {s.index}: signature {i} is not {signer}'s signature of the step")  # fmt: skip
     v.check(s.timestamp <= deadline, f"step {s.index}: within its deadline",
@@ -1269,6 +1301,20 @@ def _check_reconciliation(v: Verdict, answer: dict[str, Any], template: dict[str
         has[measure] = True
         for gtin, n in _quantities(e["document"], s.ref != bytes(32)).items():
             qty[measure][gtin] = qty[measure].get(gtin, Decimal(0)) + n
+    unknown = [
+        s.index
+        for s in steps
+        if measure_of.get(s.kind) in qty
+        and s.index not in superseded
+        and (
+            served.get(s.index) is None
+            or served[s.index].get("document") is None
+            or document_hash(served[s.index]["document"]) != hx(s.document_hash)
+        )
+    ]
+    if unknown:  # already a problem above; the quantities cannot be recomputed without those documents
+        v.checks.append(f"reconciliation not recomputed: no verified document of step(s) {unknown}")
+        return
     gtins = sorted({g for q in qty.values() for g in q})
     lines = {line["gtin"]: line for line in (answer.get("reconciliation") or {}).get("lines", [])}
     v.check(sorted(lines) == gtins, "the reconciliation covers every GTIN of the case",
@@ -1358,6 +1404,10 @@ def main(argv: list[str] | None = None) -> int:
     certificate.add_argument("--terms", help="the terms document")
     right = sub.add_parser("right", help="verify a served right check (PROTOCOL.md §8)")
     right.add_argument("answer")
+    case = sub.add_parser("case", help="verify a served procurement case (PROTOCOL.md §9)")
+    case.add_argument("case", help="the case id (with --api), or a GET /v1/cases/{id} answer file")
+    case.add_argument("--api", help="fetch the case and its template from this TraceChain server")
+    case.add_argument("--template", help="the case's template document (recomputes the reconciliation)")
     lineage = sub.add_parser("lineage", help="verify a served trace's lineage and recall path (PROTOCOL.md §6)")
     lineage.add_argument("identifier")
     lineage.add_argument("--api", required=True, help="the TraceChain server to read the traces from")
@@ -1384,6 +1434,16 @@ def main(argv: list[str] | None = None) -> int:
             verdict = verify_certificate(node, deployment, args.certificate_id, answer, terms)
         elif args.command == "right":
             verdict = verify_right_check(node, deployment, _load(args.answer))
+        elif args.command == "case":
+            template = _load(args.template) if args.template else None
+            if args.api:
+                base = args.api.rstrip("/")
+                answer = fetch_json(f"{base}/v1/cases/{args.case}")
+                if template is None:
+                    template = fetch_json(f"{base}/v1/procurement/templates/{answer['template']['hash']}")
+            else:
+                answer = _load(args.case)
+            verdict = verify_case(node, deployment, answer, template)
         else:
             verdict = verify_lineage_deep(node, deployment, args.api, args.identifier)
     except Unusable as exc:
