@@ -806,6 +806,205 @@ def rights_vectors() -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------- procurement cases
+CASES_DOMAIN = {
+    "name": "TraceChainCases",
+    "version": "1",
+    "chainId": 31337,
+    "verifyingContract": "0x0165878A594ca255338adfa4d48449f69242Eb8F",
+}
+CASE_STEP_TYPE = (
+    "CaseStep(bytes32 caseId,uint32 index,uint8 kind,uint32 amends,bytes32 documentHash,bytes32 ref,"
+    "address party,address[] signers,uint256 deadline)"
+)
+TEMPLATE = REPO / "src" / "tracechain" / "services" / "cases" / "templates" / "procurement-v1.json"
+RULE_BITS = {"buyer": 0x01, "supplier": 0x02, "inspector": 0x04}
+_STEP_TYPES = ["bytes32", "uint32", "uint8", "uint32", "bytes32", "bytes32", "address", "bytes32", "uint64"]
+_STATE_TYPES = ["bytes32", "uint32", "address", "address", "bytes32"]
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+def template_rules(template: dict[str, Any]) -> tuple[bytes, list[str]]:
+    """The rules word and kind names of a template document, from the §9 table alone."""
+    word = 0
+    for k, step in enumerate(template["steps"], start=1):
+        rule = sum(RULE_BITS[r] for r in step["signers"])
+        rule |= 0x08 if step.get("namesSupplier") else 0
+        rule |= 0x10 if step.get("closes") else 0
+        word |= rule << (8 * k)
+    return word.to_bytes(32, "big"), [s["kind"] for s in template["steps"]]
+
+
+def _case_state(head: bytes, steps: int, buyer: str, supplier: str, rules: bytes) -> dict[str, Any]:
+    encoded = encode(_STATE_TYPES, [head, steps, buyer, supplier, rules])
+    return {"head": hx(head), "steps": steps, "buyer": buyer, "supplier": supplier, "rules": hx(rules),
+            "encoded": hx(encoded), "stateHash": hx(keccak(encoded))}  # fmt: skip
+
+
+def case_vectors() -> dict[str, Any]:
+    template = json.loads(TEMPLATE.read_text(encoding="utf-8"))
+    template_hash = document_hash(template)
+    rules, kinds = template_rules(template)
+    code = {k: i for i, k in enumerate(kinds, start=1)}
+    buyer, supplier, inspector, other_buyer = DEV[1], DEV[2], DEV[4], DEV[3]
+    po = "urn:epcglobal:cbv:bt:4099999000004:PO-2026-0117"
+    ids = []
+    for biz, who in ((po, buyer), (po, other_buyer), ("urn:epcglobal:cbv:bt:4099999000004:PO-2026-0142", buyer)):
+        key = keccak(biz.encode("utf-8"))
+        encoded = encode(["bytes32", "address"], [key, who])
+        ids.append({"bizTransaction": biz, "buyer": who, "bizTransactionKey": hx(key), "encoded": hx(encoded),
+                    "caseId": hx(keccak(encoded))})  # fmt: skip
+    case_id = b32(ids[0]["caseId"])
+    metadata = {"type": "tracechain/case", "bizTransaction": po, "buyer": "Northgrid Energy Networks"}
+    metadata_hash = document_hash(metadata)
+    g_encoded = encode(
+        ["bytes32", "address", "address", "bytes32", "bytes32"],
+        [case_id, buyer, ZERO_ADDRESS, b32(template_hash), b32(metadata_hash)],
+    )
+    head = keccak(g_encoded)
+    genesis = {"caseId": hx(case_id), "buyer": buyer, "supplier": ZERO_ADDRESS, "templateHash": template_hash,
+               "metadataHash": metadata_hash, "encoded": hx(g_encoded), "head": hx(head)}  # fmt: skip
+    approval = {"kind": "approval", "case": po, "number": "PO-2026-0117-APP", "date": "2026-06-01",
+                "plan": "Grid reinforcement", "budget": {"amount": "2000000.00", "currency": "EUR"}}  # fmt: skip
+    award = {"kind": "award", "case": po, "number": "PO-2026-0117-AWA", "date": "2026-06-16",
+             "supplier": {"name": "Voltaris Transformer Works", "account": supplier}}  # fmt: skip
+    contract = {"kind": "contract", "case": po, "number": "PO-2026-0117-CON", "date": "2026-06-21",
+                "currency": "EUR", "lines": [{"line": 1, "gtin": "04099999000014", "quantity": 10, "unit": "EA",
+                                               "unitPrice": "185000.00"}]}  # fmt: skip
+    amended = {**contract, "number": "PO-2026-0117-CON-2",
+               "lines": [{**contract["lines"][0], "quantity": 11}]}  # fmt: skip
+    event_id = hx(keccak(b"an EPCIS event's Event Hash ID digest (sha-256 in the real thing)"))
+    shipped = {"type": "ObjectEvent", "bizStep": "shipping", "note": "the event document the provenance chain holds"}
+    t = 1_795_000_000
+    # (title, kind, amends, document, ref, party, signers)
+    course = [
+        ("approval, signed by the buyer", "approval", 0, approval, ZERO, ZERO_ADDRESS, [buyer]),
+        ("award, naming the supplier in party", "award", 0, award, ZERO, supplier, [buyer]),
+        ("contract, co-signed by buyer and supplier", "contract", 0, contract, ZERO, ZERO_ADDRESS, [buyer, supplier]),
+        ("a delivery that is an EPCIS event (ref = its eventId)", "delivery", 0, shipped, event_id, ZERO_ADDRESS,
+         [supplier]),
+        ("acceptance, signed by the buyer and an inspector", "acceptance", 0, {"kind": "acceptance", "case": po},
+         ZERO, ZERO_ADDRESS, [buyer, inspector]),
+        ("an amendment of step 3 (the contract)", "contract", 3, amended, ZERO, ZERO_ADDRESS, [buyer, supplier]),
+    ]  # fmt: skip
+    states = [_case_state(head, 0, buyer, ZERO_ADDRESS, rules)]
+    current_supplier = ZERO_ADDRESS
+    steps = []
+    for n, (title, kind, amends, doc, ref, party, signers) in enumerate(course, start=1):
+        k = code[kind]
+        doc_hash = document_hash(doc)
+        signers_hash = keccak(b"".join(bytes(12) + bytes.fromhex(a[2:]) for a in signers))
+        timestamp = t + 12 * n
+        encoded = encode(_STEP_TYPES, [head, n, k, amends, b32(doc_hash), b32(ref), party, signers_hash, timestamp])
+        previous, head = head, keccak(encoded)
+        if (int.from_bytes(rules, "big") >> (8 * k)) & 0x08:
+            current_supplier = party
+        states.append(_case_state(head, n, buyer, current_supplier, rules))
+        steps.append({"title": title, "previousHead": hx(previous), "index": n, "kind": k, "kindName": kind,
+                      "amends": amends, "document": doc, "documentHash": doc_hash, "ref": ref, "party": party,
+                      "signers": signers, "signersHash": hx(signers_hash), "timestamp": timestamp,
+                      "encoded": hx(encoded), "head": hx(head)})  # fmt: skip
+    separator = domain_separator(CASES_DOMAIN)
+    digests = []
+    deadline = 1_795_003_600
+    for s in steps[1:3]:
+        struct = keccak(
+            encode(
+                ["bytes32", "bytes32", "uint32", "uint8", "uint32", "bytes32", "bytes32", "address", "bytes32",
+                 "uint256"],
+                [keccak(CASE_STEP_TYPE.encode()), case_id, s["index"], s["kind"], s["amends"], b32(s["documentHash"]),
+                 b32(s["ref"]), s["party"], b32(s["signersHash"]), deadline],
+            )
+        )  # fmt: skip
+        digests.append({"caseId": hx(case_id), "index": s["index"], "kind": s["kind"], "amends": s["amends"],
+                        "documentHash": s["documentHash"], "ref": s["ref"], "party": s["party"],
+                        "signers": s["signers"], "deadline": deadline, "structHash": hx(struct),
+                        "digest": hx(keccak(b"\x19\x01" + separator + struct))})  # fmt: skip
+    return {
+        **header(
+            "procurement cases: the built-in template's hash and rules word, case ids, head_0, head_n of a case's "
+            "steps (each with its signersHash), the state hash after each step, and EIP-712 CaseStep digests",
+            "§9",
+        ),
+        "template": {
+            "path": "src/tracechain/services/cases/templates/procurement-v1.json",
+            "templateHash": template_hash,
+            "rules": hx(rules),
+            "kinds": [
+                {
+                    "code": code[k],
+                    "name": k,
+                    "bytes32": hx(kind32(k)),
+                    "rule": (int.from_bytes(rules, "big") >> (8 * code[k])) & 0xFF,
+                }
+                for k in kinds
+            ],  # fmt: skip
+        },
+        "caseIds": ids,
+        "metadata": metadata,
+        "genesis": genesis,
+        "steps": steps,
+        "states": states,
+        "eip712": {
+            "domain": CASES_DOMAIN,
+            "domainSeparator": hx(separator),
+            "caseStepType": CASE_STEP_TYPE,
+            "caseStepTypeHash": hx(keccak(CASE_STEP_TYPE.encode())),
+            "digests": digests,
+        },
+    }
+
+
+# ---------------------------------------------------------------- master data signatures
+MASTERDATA_DOMAIN = {"name": "TraceChain master data", "version": "1", "chainId": 31337}
+MASTERDATA_DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId)"
+MASTERDATA_TYPE = "MasterData(bytes32 documentHash,uint256 deadline)"
+
+
+def masterdata_vectors() -> dict[str, Any]:
+    document = {
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-11-16T08:00:00Z",
+        "epcisHeader": {"epcisMasterData": {"vocabularyList": [{
+            "type": "urn:epcglobal:epcis:vtype:EPCClass",
+            "vocabularyElementList": [{"id": "urn:epc:idpat:sgtin:9506000.013435.*", "attributes": [
+                {"id": "urn:epcglobal:cbv:mda#descriptionShort", "attribute": "Organic whole milk 1 L"},
+                {"id": "urn:epcglobal:cbv:mda#brandName", "attribute": "Alpenhof"}]}],
+        }]}},
+        "epcisBody": {"eventList": []},
+    }  # fmt: skip
+    doc_hash = document_hash(document)
+    separator = keccak(
+        encode(
+            ["bytes32", "bytes32", "bytes32", "uint256"],
+            [keccak(MASTERDATA_DOMAIN_TYPE.encode()), keccak(MASTERDATA_DOMAIN["name"].encode()),
+             keccak(MASTERDATA_DOMAIN["version"].encode()), MASTERDATA_DOMAIN["chainId"]],
+        )
+    )  # fmt: skip
+    digests = []
+    for deadline in (1_795_003_600, 2**48):
+        struct = keccak(encode(["bytes32", "bytes32", "uint256"], [keccak(MASTERDATA_TYPE.encode()), b32(doc_hash),
+                                                                   deadline]))  # fmt: skip
+        digests.append({"documentHash": doc_hash, "deadline": deadline, "structHash": hx(struct),
+                        "digest": hx(keccak(b"\x19\x01" + separator + struct))})  # fmt: skip
+    return {
+        **header(
+            "EIP-712 MasterData(bytes32 documentHash,uint256 deadline) digests of a master data document "
+            "(domain without verifyingContract)",
+            "§11",
+        ),  # fmt: skip
+        "document": document,
+        "domain": MASTERDATA_DOMAIN,
+        "domainType": MASTERDATA_DOMAIN_TYPE,
+        "domainTypeHash": hx(keccak(MASTERDATA_DOMAIN_TYPE.encode())),
+        "domainSeparator": hx(separator),
+        "masterDataType": MASTERDATA_TYPE,
+        "masterDataTypeHash": hx(keccak(MASTERDATA_TYPE.encode())),
+        "digests": digests,
+    }
+
+
 # ---------------------------------------------------------------- files
 def build() -> dict[str, dict[str, Any]]:
     """Every vector file, by name."""
@@ -819,6 +1018,8 @@ def build() -> dict[str, dict[str, Any]]:
         "notary.json": notary_vectors,
         "merkle.json": merkle_vectors,
         "rights.json": rights_vectors,
+        "cases.json": case_vectors,
+        "masterdata.json": masterdata_vectors,
     }
     return {name: make() for name, make in files.items()}
 

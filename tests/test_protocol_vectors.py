@@ -14,16 +14,20 @@ from typing import Any
 
 import pytest
 from eth_abi import encode
+from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
+from web3 import Web3
 
 from tracechain import errors
+from tracechain.chain import cases as cases_client
 from tracechain.chain import notary as notary_client
 from tracechain.chain import rights as rights_client
 from tracechain.chain.provenance import genesis_head, next_head, subject_key_of
 from tracechain.epcis import parse_identifier, pre_hash_string, prepare_document
 from tracechain.hashing import canonical_json, document_hash, keccak_text, to_hex
 from tracechain.merkle import StandardMerkleTree, leaf_hash, verify_proof
+from tracechain.services.cases.templates import default_template
 from tracechain.types import Role
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,8 +68,10 @@ def test_every_vector_file_is_valid_json_with_its_version() -> None:
     names = sorted(p.name for p in VECTORS.glob("*.json"))
     assert names == [
         "canonical-json.json",
+        "cases.json",
         "event-hash-ids.json",
         "hash-chain.json",
+        "masterdata.json",
         "merkle.json",
         "notary.json",
         "rights.json",
@@ -398,6 +404,122 @@ def test_dataset_and_certificate_ids_on_chain(net) -> None:  # noqa: ANN001
             net.tx.send(holder, contract.functions.revokeCertificate(b(cert["certificateId"]), keccak(b"superseded")))
     latest = contract.functions.latestCertificate(b(dataset["datasetId"]), second["grantee"], second["right"]).call()
     assert to_hex(latest) == second["certificateId"]
+
+
+# ---------------------------------------------------------------- §9 procurement cases
+def _case_step(v: dict[str, Any]) -> cases_client.Step:
+    return cases_client.Step(v["kind"], b(v["documentHash"]), v["amends"], b(v["ref"]), v["party"])
+
+
+def test_case_template_ids_heads_and_states_in_code_and_in_the_verifier() -> None:
+    body = vectors("cases.json")
+    template = default_template()
+    assert (template.hash, to_hex(template.rules)) == (body["template"]["templateHash"], body["template"]["rules"])
+    assert [k["name"] for k in body["template"]["kinds"]] == list(template.kind_names)
+    for k in body["template"]["kinds"]:
+        assert to_hex(cases_client.encode_kind_name(k["name"])) == k["bytes32"]
+        assert int(template.step(k["name"]).rule) == k["rule"]
+    assert tcv.template_rules(template.document) == (b(body["template"]["rules"]), list(template.kind_names))
+    for v in body["caseIds"]:
+        assert to_hex(cases_client.biz_transaction_key(v["bizTransaction"])) == v["bizTransactionKey"]
+        assert to_hex(cases_client.case_id_of(v["bizTransaction"], v["buyer"])) == v["caseId"]
+        assert to_hex(tcv.case_id_of(v["bizTransaction"], v["buyer"])) == v["caseId"]
+    g = body["genesis"]
+    assert to_hex(document_hash(body["metadata"])) == g["metadataHash"]
+    args = (b(g["caseId"]), g["buyer"], g["supplier"], b(g["templateHash"]), b(g["metadataHash"]))
+    assert to_hex(cases_client.genesis_head(*args)) == to_hex(tcv.case_genesis_head(*args)) == g["head"]
+    state = cases_client.CaseState(b(g["head"]), 0, g["buyer"], g["supplier"], b(body["template"]["rules"]))
+    assert to_hex(state.hash) == body["states"][0]["stateHash"]
+    for v, expected in zip(body["steps"], body["states"][1:], strict=True):
+        assert to_hex(document_hash(v["document"])) == v["documentHash"]
+        assert (
+            to_hex(cases_client.signers_hash(v["signers"]))
+            == v["signersHash"]
+            == to_hex(tcv.signers_hash(v["signers"]))
+        )
+        step = _case_step(v)
+        head = cases_client.next_head(b(v["previousHead"]), v["index"], step, v["signers"], v["timestamp"])
+        raw = (b(v["documentHash"]), b(v["ref"]), v["party"], v["signers"], v["timestamp"])
+        assert to_hex(head) == to_hex(
+            tcv.case_next_head(b(v["previousHead"]), v["index"], v["kind"], v["amends"], *raw)
+        )
+        assert to_hex(head) == v["head"]
+        state = state.after(step, v["signers"], v["timestamp"])
+        assert to_hex(state.hash) == expected["stateHash"]
+        fields = (b(expected["head"]), expected["steps"], expected["buyer"], expected["supplier"], b(expected["rules"]))
+        assert to_hex(tcv.case_state_hash(*fields)) == expected["stateHash"]
+
+
+def test_case_step_digests_in_code_and_in_the_verifier() -> None:
+    eip712 = vectors("cases.json")["eip712"]
+    domain = eip712["domain"]
+    separator = tcv.eip712_domain_separator(domain["name"], domain["version"], domain["chainId"],
+                                            domain["verifyingContract"])  # fmt: skip
+    assert to_hex(separator) == eip712["domainSeparator"]
+    assert (cases_client.DOMAIN_NAME, cases_client.DOMAIN_VERSION) == (domain["name"], domain["version"])
+    for v in eip712["digests"]:
+        typed = cases_client.step_typed_data(domain["chainId"], domain["verifyingContract"], b(v["caseId"]),
+                                             v["index"], _case_step(v), v["signers"], v["deadline"])  # fmt: skip
+        signable = encode_typed_data(full_message=typed)
+        assert to_hex(signable.header) == eip712["domainSeparator"]
+        assert to_hex(signable.body) == v["structHash"]
+        assert to_hex(keccak(b"\x19\x01" + signable.header + signable.body)) == v["digest"]
+        struct = tcv.case_step_struct_hash(b(v["caseId"]), v["index"], v["kind"], v["amends"], b(v["documentHash"]),
+                                           b(v["ref"]), v["party"], v["signers"], v["deadline"])  # fmt: skip
+        assert to_hex(struct) == v["structHash"]
+        account = Account.from_key(keccak(b"a case signer"))
+        signature = account.unsafe_sign_hash(b(v["digest"])).signature
+        assert tcv.recover_typed(tcv.Node(Web3()), separator, struct, bytes(signature)) == account.address
+
+
+def test_case_pure_functions_on_chain(net) -> None:  # noqa: ANN001
+    """caseIdOf, genesisHead, nextHead, stateHash and stepDigest of the deployed CaseRegistry."""
+    body = vectors("cases.json")
+    contract = net.contract("CaseRegistry")
+    for v in body["caseIds"]:
+        assert to_hex(contract.functions.caseIdOf(v["bizTransaction"], v["buyer"]).call()) == v["caseId"]
+    g = body["genesis"]
+    genesis = contract.functions.genesisHead(b(g["caseId"]), g["buyer"], g["supplier"], b(g["templateHash"]),
+                                             b(g["metadataHash"])).call()  # fmt: skip
+    assert to_hex(genesis) == g["head"]
+    for v in body["steps"]:
+        step = _case_step(v).as_tuple()
+        head = contract.functions.nextHead(b(v["previousHead"]), v["index"], step, v["signers"], v["timestamp"]).call()
+        assert to_hex(head) == v["head"]
+    for st in body["states"]:
+        state = (b(st["head"]), st["steps"], st["buyer"], st["supplier"], b(st["rules"]))
+        assert to_hex(contract.functions.stateHash(state).call()) == st["stateHash"]
+    eip712 = body["eip712"]
+    _, name, version, chain_id, verifying, _, _ = contract.functions.eip712Domain().call()
+    assert (name, version) == (eip712["domain"]["name"], eip712["domain"]["version"])
+    assert to_hex(contract.functions.CASE_STEP_TYPEHASH().call()) == eip712["caseStepTypeHash"]
+    separator = tcv.eip712_domain_separator(name, version, chain_id, verifying)
+    for v in eip712["digests"]:
+        digest = contract.functions.stepDigest(b(v["caseId"]), v["index"], _case_step(v).as_tuple(), v["signers"],
+                                               v["deadline"]).call()  # fmt: skip
+        assert bytes(digest) == keccak(b"\x19\x01" + separator + b(v["structHash"]))
+
+
+# ---------------------------------------------------------------- §11 master data signatures
+def test_master_data_digests_of_the_code_and_a_standard_encoder() -> None:
+    from types import SimpleNamespace
+
+    from tracechain.services import masterdata
+
+    body = vectors("masterdata.json")
+    assert (masterdata.DOMAIN_NAME, masterdata.DOMAIN_VERSION) == (body["domain"]["name"], body["domain"]["version"])
+    assert [f["name"] for f in masterdata.SIGNED_TYPES["EIP712Domain"]] == ["name", "version", "chainId"]
+    service = masterdata.MasterDataService.__new__(masterdata.MasterDataService)
+    service.runtime = SimpleNamespace(chain=SimpleNamespace(chain_id=body["domain"]["chainId"]))  # type: ignore[assignment]
+    account = Account.from_key(keccak(b"a master data provider"))
+    for v in body["digests"]:
+        assert to_hex(document_hash(body["document"])) == v["documentHash"]
+        signable = encode_typed_data(full_message=service.typed_data(v["documentHash"], v["deadline"]))
+        assert to_hex(signable.header) == body["domainSeparator"]
+        assert to_hex(signable.body) == v["structHash"]
+        assert to_hex(keccak(b"\x19\x01" + signable.header + signable.body)) == v["digest"]
+        signature = service.sign(account, body["document"], v["deadline"])
+        assert Account._recover_hash(b(v["digest"]), signature=b(signature)) == account.address
 
 
 # ---------------------------------------------------------------- §2 roles

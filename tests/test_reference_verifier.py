@@ -1,7 +1,7 @@
 """The reference verifier (docs/verifier/tcverify.py), written from docs/PROTOCOL.md alone, against
 the demo story on the embedded chain served through the API's read-only /v1/rpc: it agrees with the
-service on every verdict (traces, receipts, certificates, right checks) and rejects a tampered copy
-of each."""
+service on every verdict (traces, lineage, receipts, certificates, right checks, procurement cases)
+and rejects a tampered copy of each."""
 
 from __future__ import annotations
 
@@ -25,10 +25,11 @@ import pytest
 import uvicorn
 from sqlalchemy import update
 
-from tests.protocol_schemas import validate
+from tests.protocol_schemas import errors, validate
 from tracechain.api.app import create_app
 from tracechain.chain.anvil import free_port
 from tracechain.demo import DemoContext
+from tracechain.demo import cases as cases_chapter
 from tracechain.demo import notary as notary_chapter
 from tracechain.demo import provenance as provenance_chapter
 from tracechain.demo import rights as rights_chapter
@@ -63,6 +64,7 @@ class Demo:
     manifest: Path
     lines: list[str]
     failed: dict[str, str] = field(default_factory=dict)  # chapter -> why it could not run
+    accounts: dict[str, Any] = field(default_factory=dict)
 
     def get(self, path: str) -> tuple[int, Any]:
         try:
@@ -116,6 +118,7 @@ PENDING: dict[str, Callable[[], bool]] = {
     "supply_chain": lambda: False,
     "notary": _notary_v1,
     "rights": _rights_v1,
+    "cases": lambda: False,
 }
 
 
@@ -153,7 +156,7 @@ def demo(embedded_net, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dem
     manifest.write_text(json.dumps(net.deployment.to_json()))
     lines: list[str] = []
     accounts = {**net.accounts, "supplier": net.accounts["manufacturer2"]}
-    world = Demo(runtime, url, manifest, lines)
+    world = Demo(runtime, url, manifest, lines, accounts=accounts)
     ctx = DemoContext(runtime=runtime, out=lines.append, accounts=accounts)
     chapters = (
         ("provenance", provenance_chapter),
@@ -561,3 +564,199 @@ def test_tampered_copies_of_a_lineage_are_rejected(demo: Demo) -> None:
     }
     for name, page in cases.items():
         assert not tcv.verify_lineage(demo.node, deployment, page).ok, name
+
+
+# ---------------------------------------------------------------- procurement cases (§9)
+@pytest.fixture(scope="module")
+def cases_demo(demo: Demo) -> Demo:
+    """The demo's procurement chapter on top of the story, run once the other chapters' tests are done
+    (its hundred blocks would slow every log query of the lineage tests)."""
+    ctx = DemoContext(runtime=demo.runtime, out=demo.lines.append, accounts=dict(demo.accounts))
+    try:
+        cases_chapter.run(ctx)
+    except Exception as exc:  # reported by require("cases")
+        demo.failed["cases"] = f"{type(exc).__name__}: {exc}"[:300]
+    demo.runtime.sync()
+    return demo
+
+
+def _cases(demo: Demo) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every case of the demo (five earlier orders and the chapter's three) as served, with its template."""
+    status, listed = demo.get("/v1/cases?limit=50")
+    assert status == 200, listed
+    found = []
+    for item in listed["items"]:
+        status, answer = demo.get(f"/v1/cases/{item['case_id']}")
+        assert status == 200, answer
+        status, template = demo.get(f"/v1/procurement/templates/{answer['template']['hash']}")
+        assert status == 200, template
+        found.append((answer, template))
+    return found
+
+
+def _case(demo: Demo, number: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    return next((a, t) for a, t in _cases(demo) if a["biz_transaction"].endswith(f":{number}"))
+
+
+def test_every_demo_case_verifies_as_the_service_says(cases_demo: Demo) -> None:
+    demo = cases_demo
+    demo.require("cases")
+    cases = _cases(demo)
+    assert len(cases) == 8
+    node = demo.node
+    deployment = tcv.bind(node, json.loads(demo.manifest.read_text()))
+    assert "CaseRegistry" in deployment.addresses
+    codes = {}
+    for answer, template in cases:
+        verdict = tcv.verify_case(node, deployment, answer, template)
+        service = answer["verification"]["verdict"]
+        assert (verdict.verdict, service) == ("verified", "verified"), verdict.summary()
+        assert verdict.facts["status"] == answer["status"] == "closed"
+        assert verdict.facts["steps"] == len(answer["timeline"]) == answer["verification"]["step_count"]
+        # every step's signatures were recovered from its transaction, none taken on trust
+        assert sum("signature" in c and "is 0x" in c for c in verdict.checks) >= len(answer["timeline"])
+        codes[answer["biz_transaction"].rsplit(":", 1)[1]] = {f["code"] for f in answer["findings"]}
+        # without the template the verifier checks everything but the reconciliation
+        assert tcv.verify_case(node, deployment, answer).ok
+    assert "invoiced_not_received" in codes["PO-2026-0142"] and codes["PO-2026-0117"] == set()
+    clean, _ = _case(demo, "PO-2026-0117")
+    assert {s["source"] for s in clean["timeline"]} == {"document", "epcis"}
+
+
+def test_tampered_copies_of_a_case_are_rejected(cases_demo: Demo) -> None:
+    demo = cases_demo
+    demo.require("cases")
+    clean, template = _case(demo, "PO-2026-0117")  # EPCIS deliveries and warehousing
+    short, _ = _case(demo, "PO-2026-0142")  # 12 invoiced, 10 received
+    node = demo.node  # one node: it asks the chain each question once
+    deployment = tcv.bind(node, json.loads(demo.manifest.read_text()))
+    intruder = demo.runtime.operator.address
+
+    def step(answer: dict[str, Any], kind: str) -> dict[str, Any]:
+        return next(s for s in answer["timeline"] if s["kind"] == kind)
+
+    def forged(answer: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        copied = copy.deepcopy(answer)
+        change(copied)
+        return copied
+
+    def drop(kind: str) -> Callable[[dict[str, Any]], None]:
+        return lambda a: a["timeline"].remove(step(a, kind))
+
+    def remove_finding(code: str) -> Callable[[dict[str, Any]], None]:
+        return lambda a: a.__setitem__("findings", [f for f in a["findings"] if f["code"] != code])
+
+    cases: dict[str, tuple[dict[str, Any], str]] = {
+        "a step document altered": (
+            forged(short, lambda a: step(a, "invoice")["document"]["lines"][0].__setitem__("quantity", 10)),
+            "tampered",
+        ),
+        "an EPCIS step's event altered": (
+            forged(clean, lambda a: step(a, "delivery")["document"].__setitem__("bizStep", "receiving")),
+            "tampered",
+        ),
+        "a step withheld": (forged(short, drop("acceptance")), "incomplete"),
+        "the newest step withheld": (forged(clean, drop("settlement")), "incomplete"),
+        "a step's document withheld": (
+            forged(short, lambda a: step(a, "contract").__setitem__("document", None)),
+            "incomplete",
+        ),
+        "a forged signer": (
+            forged(short, lambda a: step(a, "contract")["signers"][1].__setitem__("address", intruder)),
+            "tampered",
+        ),
+        "the signers' order": (forged(short, lambda a: step(a, "settlement")["signers"].reverse()), "tampered"),
+        "a forged party on the award": (
+            forged(short, lambda a: step(a, "award").__setitem__("party", intruder)),
+            "tampered",
+        ),
+        "a forged supplier among the parties": (
+            forged(short, lambda a: a["parties"][1].__setitem__("address", intruder)),
+            "tampered",
+        ),
+        "a step's time": (forged(short, lambda a: step(a, "invoice").__setitem__("timestamp", 1)), "tampered"),
+        "a step's head": (
+            forged(short, lambda a: step(a, "invoice").__setitem__("head", "0x" + "ab" * 32)),
+            "tampered",
+        ),
+        "an amendment invented": (forged(short, lambda a: step(a, "invoice").__setitem__("amends", 3)), "tampered"),
+        "the opening document": (
+            forged(short, lambda a: a["metadata"].__setitem__("title", "12 x something else")),
+            "tampered",
+        ),
+        "the status": (forged(short, lambda a: a.__setitem__("status", "open")), "tampered"),
+        "the received quantity": (
+            forged(short, lambda a: a["reconciliation"]["lines"][0].__setitem__("received", "12")),
+            "tampered",
+        ),
+        "the finding that 12 were invoiced, 10 received, hidden": (
+            forged(short, remove_finding("invoiced_not_received")),
+            "tampered",
+        ),
+        "a finding on the clean case invented": (
+            forged(
+                clean, lambda a: a["findings"].append({**copy.deepcopy(short["findings"][0]), "code": "short_received"})
+            ),  # fmt: skip
+            "tampered",
+        ),
+    }
+    assert any(f["code"] == "invoiced_not_received" for f in short["findings"])
+    for name, (answer, expected) in cases.items():
+        verdict = tcv.verify_case(node, deployment, answer, template)
+        assert verdict.verdict == expected, f"{name}: {verdict.summary()}"
+    # a template that is not the case's, and a case the chain does not hold
+    other = {**template, "version": "9"}
+    assert not tcv.verify_case(node, deployment, short, other).ok
+    unknown = forged(short, lambda a: a.__setitem__("case_id", "0x" + "cd" * 32))
+    assert tcv.verify_case(node, deployment, unknown, template).verdict == "tampered"
+
+
+def test_a_forged_signature_is_not_a_signer_s() -> None:
+    """ecrecover of the CaseStep digest (§9): a signature by another key recovers another account."""
+    from eth_account import Account
+
+    signer, other = Account.from_key(tcv.keccak(b"signer")), Account.from_key(tcv.keccak(b"other"))
+    separator = tcv.eip712_domain_separator("TraceChainCases", "1", 31337, "0x" + "11" * 20)
+    struct = tcv.case_step_struct_hash(b"\1" * 32, 3, 3, 0, b"\2" * 32, bytes(32), "0x" + "00" * 20,
+                                       [signer.address], 10**10)  # fmt: skip
+    digest = tcv.keccak(b"\x19\x01" + separator + struct)
+    node = tcv.Node(tcv.Web3())
+    good = bytes(signer.unsafe_sign_hash(digest).signature)
+    assert tcv.recover_typed(node, separator, struct, good) == signer.address
+    assert tcv.recover_typed(node, separator, struct, bytes(other.unsafe_sign_hash(digest).signature)) != signer.address
+    assert tcv.recover_typed(node, separator, struct, b"\0" * 65) is None
+
+
+def test_the_case_answers_of_the_demo_match_their_schema(cases_demo: Demo) -> None:
+    demo = cases_demo
+    demo.require("cases")
+    cases = _cases(demo)
+    for answer, _ in cases:
+        validate(answer, "case")
+    answer = cases[0][0]
+    step = answer["timeline"][0]
+    for broken in (
+        {k: v for k, v in answer.items() if k != "verification"},
+        {**answer, "case_id": answer["case_id"].upper()},
+        {**answer, "status": "settled"},
+        {**answer, "timeline": [{**step, "kind_code": 0}]},
+        {**answer, "timeline": [{**step, "signers": []}]},
+        {**answer, "findings": [{"code": "suspicious", "category": "price", "severity": "high", "message": "",
+                                 "gtin": None, "values": {}, "evidence": [], "evidence_verified": True}]},
+    ):  # fmt: skip
+        assert errors(broken, "case"), sorted(set(answer) ^ set(broken))
+
+
+def test_the_command_line_verifies_a_case(cases_demo: Demo) -> None:
+    demo = cases_demo
+    demo.require("cases")
+    short, _ = _case(demo, "PO-2026-0142")
+    base = [sys.executable, str(VERIFIER), "--rpc", f"{demo.url}/v1/rpc", "--manifest", str(demo.manifest)]
+    done = subprocess.run([*base, "case", "--api", demo.url, short["case_id"]], capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0 and done.stdout.startswith("VERIFIED case "), done.stdout + done.stderr
+    forged = demo.manifest.parent / "forged-case.json"
+    short["timeline"][0]["document"]["plan"] = "something else"
+    forged.write_text(json.dumps(short))
+    done = subprocess.run([*base, "case", str(forged)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and done.stdout.startswith("TAMPERED"), done.stdout + done.stderr

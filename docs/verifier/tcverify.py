@@ -10,7 +10,9 @@ manifest (PROTOCOL.md §4) it checks
   receipt      a notary receipt, version 2 (§7.4);
   certificate  a data-rights certificate and, optionally, its served answer and terms (§8);
   right        a served right check: hasRight at the block it names (§8);
-  lineage      a served trace's links, inherited events and recall path (§6).
+  lineage      a served trace's links, inherited events and recall path (§6);
+  case         a served procurement case: its steps folded to the contract's state, each step's
+               signatures recovered, documents, parties, status and reconciliation (§9).
 
     python tcverify.py --rpc URL --manifest MANIFEST.json trace TRACE.json [MORE_PAGES.json ...]
     python tcverify.py --rpc URL --manifest MANIFEST.json trace --api BASE_URL ID
@@ -18,6 +20,8 @@ manifest (PROTOCOL.md §4) it checks
     python tcverify.py --rpc URL --manifest MANIFEST.json certificate ID [--answer FILE | --api BASE_URL] [--terms FILE]
     python tcverify.py --rpc URL --manifest MANIFEST.json right ANSWER.json
     python tcverify.py --rpc URL --manifest MANIFEST.json lineage --api BASE_URL ID
+    python tcverify.py --rpc URL --manifest MANIFEST.json case --api BASE_URL CASE_ID
+    python tcverify.py --rpc URL --manifest MANIFEST.json case CASE.json [--template TEMPLATE.json]
 
 Exit code 0: verified; 1: not verified (the reason is printed); 2: unusable input (malformed
 manifest or document, a node that does not serve the manifest's chain).
@@ -31,9 +35,10 @@ import re
 import sys
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import rfc8785
@@ -44,6 +49,7 @@ PROTOCOL_VERSION = 2
 ZERO = "0x" + "00" * 32
 LOG_BLOCK_STEP = 1_000  # blocks per eth_getLogs request (public endpoints cap the range)
 CONTRACTS = ("TraceChainForwarder", "ActorRegistry", "ProvenanceRegistry", "Notary", "DataRightsRegistry")
+OPTIONAL_CONTRACTS = ("CaseRegistry",)  # in manifests of deployments that have procurement cases (§9)
 _HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _KIND = re.compile(r"[a-z][a-z0-9_.-]{0,31}")
@@ -163,21 +169,43 @@ class Node:
 
     def __init__(self, rpc: str | Web3) -> None:
         self.w3 = rpc if isinstance(rpc, Web3) else Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 30}))
+        # Answers about a numbered block (calls, logs up to it, blocks, transactions) do not change (a
+        # reorganisation aside): one Node asks each question once.
+        self._memo: dict[tuple[Any, ...], Any] = {}
+
+    def _once(self, key: tuple[Any, ...], ask: Callable[[], Any]) -> Any:
+        if key not in self._memo:
+            self._memo[key] = ask()
+        return self._memo[key]
 
     def call(self, to: str, signature: str, args: Sequence[Any], returns: Sequence[str], block: int | str) -> Any:
         """Call `signature` (e.g. "headOf(bytes32)") on `to` and decode `returns`; one value is unwrapped."""
         types = signature[signature.index("(") + 1 : -1]
         arg_types = _split_types(types)
         data = keccak(signature.encode("ascii"))[:4] + encode(arg_types, list(args))
-        try:
-            raw = self.w3.eth.call({"to": to, "data": hx(data)}, block)  # type: ignore[typeddict-item]
-        except Exception as exc:  # web3 raises several types for a revert; all mean "no answer"
-            raise Reverted(f"{signature} reverted: {exc}") from exc
-        values = decode(list(returns), bytes(raw))
+
+        def ask() -> bytes:
+            try:
+                return bytes(self.w3.eth.call({"to": to, "data": hx(data)}, block))  # type: ignore[typeddict-item]
+            except Exception as exc:  # web3 raises several types for a revert; all mean "no answer"
+                raise Reverted(f"{signature} reverted: {exc}") from exc
+
+        raw = self._once(("call", to, data, block), ask) if isinstance(block, int) else ask()
+        values = decode(list(returns), raw)
         return values[0] if len(values) == 1 else values
+
+    def transaction(self, tx_hash: str) -> dict[str, Any]:
+        return self._once(("tx", tx_hash), lambda: dict(self.w3.eth.get_transaction(tx_hash)))  # type: ignore[arg-type]
+
+    def code(self, address: str, block: int) -> bytes:
+        return self._once(("code", address, block), lambda: bytes(self.w3.eth.get_code(address, block)))  # type: ignore[arg-type]
 
     def logs(self, address: str, topics: list[str | None], from_block: int, to_block: int) -> list[dict[str, Any]]:
         """Every matching log, in (block, log index) order, read in ranges of LOG_BLOCK_STEP blocks."""
+        key = ("logs", address, tuple(topics), from_block, to_block)
+        return list(self._once(key, lambda: self._logs(address, topics, from_block, to_block)))
+
+    def _logs(self, address: str, topics: list[str | None], from_block: int, to_block: int) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         start = from_block
         while start <= to_block:
@@ -188,7 +216,9 @@ class Node:
         return sorted(found, key=lambda log: (int(log["blockNumber"]), int(log["logIndex"])))
 
     def block(self, number: int | str) -> dict[str, Any]:
-        return dict(self.w3.eth.get_block(number))  # type: ignore[arg-type]
+        if not isinstance(number, int):
+            return dict(self.w3.eth.get_block(number))  # type: ignore[arg-type]
+        return self._once(("block", number), lambda: dict(self.w3.eth.get_block(number)))
 
 
 def _split_types(types: str) -> list[str]:
@@ -231,8 +261,9 @@ def bind(node: Node, manifest: dict[str, Any]) -> Deployment:
         raise Unusable(f"not a protocol version {PROTOCOL_VERSION} deployment manifest")
     try:
         chain_id, anchor = int(manifest["chainId"]), manifest["anchorBlock"]
-        addresses = {name: addr(manifest["contracts"][name]["address"]) for name in CONTRACTS}
-        blocks = {name: int(manifest["contracts"][name]["block"]) for name in CONTRACTS}
+        names = [*CONTRACTS, *(n for n in OPTIONAL_CONTRACTS if n in manifest["contracts"])]
+        addresses = {name: addr(manifest["contracts"][name]["address"]) for name in names}
+        blocks = {name: int(manifest["contracts"][name]["block"]) for name in names}
         number, anchor_hash = int(anchor["number"]), b32(anchor["hash"])
     except (KeyError, TypeError, ValueError) as exc:
         raise Unusable(f"malformed deployment manifest: {exc!r}") from exc
@@ -844,6 +875,474 @@ def verify_right_check(node: Node, deployment: Deployment, answer: dict[str, Any
     return v
 
 
+# ---------------------------------------------------------------- §9 procurement cases
+CASE_RULE = {"BUYER": 0x01, "SUPPLIER": 0x02, "INSPECTOR": 0x04, "NAMES_SUPPLIER": 0x08, "CLOSES": 0x10}
+INSPECTOR_ROLE = keccak(b"INSPECTOR")
+ZERO_ADDRESS = "0x" + "00" * 20
+CASE_OPENED = topic("CaseOpened(bytes32,bytes32,address,string,bytes32,address,bytes32)")
+STEP_APPENDED = topic("StepAppended(bytes32,uint32,uint8,uint32,bytes32,bytes32,address,address[])")
+TEMPLATE_REGISTERED = topic("TemplateRegistered(bytes32,address,bytes32,bytes32[])")
+CASE_STEP_TYPE = (
+    "CaseStep(bytes32 caseId,uint32 index,uint8 kind,uint32 amends,bytes32 documentHash,bytes32 ref,"
+    "address party,address[] signers,uint256 deadline)"
+)
+_STEP_TUPLE = "(uint8,uint32,bytes32,bytes32,address)"
+_STATE_TUPLE = "(bytes32,uint32,address,address,bytes32)"
+APPEND_STEP = f"appendStep(bytes32,{_STATE_TUPLE},{_STEP_TUPLE},address[],uint256,bytes[])"
+EXECUTE = "execute((address,address,uint256,uint256,uint48,bytes,bytes))"
+MEASURES = ("ordered", "shipped", "received", "warehoused", "invoiced", "paid")
+
+
+def case_id_of(biz_transaction: str, buyer: str) -> bytes:
+    """§9: caseId = keccak256(abi.encode(keccak256(utf8(bizTransaction)), buyer))."""
+    return keccak(encode(["bytes32", "address"], [keccak(biz_transaction.encode("utf-8")), buyer]))
+
+
+def case_genesis_head(case_id: bytes, buyer: str, supplier: str, template_hash: bytes, metadata_hash: bytes
+                      ) -> bytes:  # fmt: skip
+    types = ["bytes32", "address", "address", "bytes32", "bytes32"]
+    return keccak(encode(types, [case_id, buyer, supplier, template_hash, metadata_hash]))
+
+
+def signers_hash(signers: Sequence[str]) -> bytes:
+    """keccak256(abi.encodePacked(address[])): each address in a 32-byte word."""
+    return keccak(b"".join(address_word(s) for s in signers))
+
+
+def case_next_head(head: bytes, index: int, kind: int, amends: int, doc: bytes, ref: bytes, party: str,
+                   signers: Sequence[str], timestamp: int) -> bytes:  # fmt: skip
+    types = ["bytes32", "uint32", "uint8", "uint32", "bytes32", "bytes32", "address", "bytes32", "uint64"]
+    return keccak(encode(types, [head, index, kind, amends, doc, ref, party, signers_hash(signers), timestamp]))
+
+
+def case_state_hash(head: bytes, steps: int, buyer: str, supplier: str, rules: bytes) -> bytes:
+    return keccak(encode(["bytes32", "uint32", "address", "address", "bytes32"], [head, steps, buyer, supplier, rules]))
+
+
+def eip712_domain_separator(name: str, version: str, chain_id: int, contract: str) -> bytes:
+    type_hash = keccak(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
+    values = [type_hash, keccak(name.encode()), keccak(version.encode()), chain_id, contract]
+    return keccak(encode(["bytes32", "bytes32", "bytes32", "uint256", "address"], values))
+
+
+def case_step_struct_hash(case_id: bytes, index: int, kind: int, amends: int, doc: bytes, ref: bytes, party: str,
+                          signers: Sequence[str], deadline: int) -> bytes:  # fmt: skip
+    types = ["bytes32", "bytes32", "uint32", "uint8", "uint32", "bytes32", "bytes32", "address", "bytes32", "uint256"]
+    values = [keccak(CASE_STEP_TYPE.encode()), case_id, index, kind, amends, doc, ref, party, signers_hash(signers),
+              deadline]  # fmt: skip
+    return keccak(encode(types, values))
+
+
+def rule_of(rules: bytes, kind: int) -> int:
+    return (int.from_bytes(rules, "big") >> (8 * kind)) & 0xFF if 1 <= kind <= 31 else 0
+
+
+def template_rules(template: dict[str, Any]) -> tuple[bytes, list[str]]:
+    """§9: the rules word and kind names a template document stands for."""
+    word = 0
+    for k, step in enumerate(template["steps"], start=1):
+        rule = sum(CASE_RULE[r.upper()] for r in step["signers"])
+        rule |= CASE_RULE["NAMES_SUPPLIER"] if step.get("namesSupplier") else 0
+        rule |= CASE_RULE["CLOSES"] if step.get("closes") else 0
+        word |= rule << (8 * k)
+    return word.to_bytes(32, "big"), [str(s["kind"]) for s in template["steps"]]
+
+
+class _Signable(tuple):  # the (version, header, body) shape web3's account recovers EIP-191 messages from
+    def __new__(cls, header: bytes, body: bytes) -> _Signable:
+        return super().__new__(cls, (b"\x01", header, body))
+
+    version = property(lambda self: self[0])
+    header = property(lambda self: self[1])
+    body = property(lambda self: self[2])
+
+
+def recover_typed(node: Node, separator: bytes, struct_hash: bytes, signature: bytes) -> str | None:
+    """The account whose key made `signature` over the EIP-712 digest, or None."""
+    try:
+        return str(node.w3.eth.account.recover_message(_Signable(separator, struct_hash), signature=signature))
+    except Exception:  # a malformed signature recovers nobody
+        return None
+
+
+@dataclass
+class ChainStep:
+    index: int
+    kind: int
+    amends: int
+    document_hash: bytes
+    ref: bytes
+    party: str
+    signers: list[str]
+    block: int
+    timestamp: int
+    tx_hash: str
+    head: bytes = b""
+
+
+def _decode_opened(log: dict[str, Any]) -> dict[str, Any]:
+    topics = _topics(log)
+    biz, template_hash, supplier, metadata_hash = decode(["string", "bytes32", "address", "bytes32"], _data(log))
+    return {"key": b32(topics[2]), "buyer": Web3.to_checksum_address("0x" + topics[3][-40:]), "biz": biz,
+            "template": bytes(template_hash), "supplier": Web3.to_checksum_address(supplier),
+            "metadata": bytes(metadata_hash), "block": int(log["blockNumber"]),
+            "tx": hx(bytes(log["transactionHash"]))}  # fmt: skip
+
+
+def _decode_step(log: dict[str, Any], timestamp: int) -> ChainStep:
+    topics = _topics(log)
+    amends, doc, ref, party, signers = decode(["uint32", "bytes32", "bytes32", "address", "address[]"], _data(log))
+    return ChainStep(int(topics[2], 16), int(topics[3], 16), amends, bytes(doc), bytes(ref),
+                     Web3.to_checksum_address(party), [Web3.to_checksum_address(a) for a in signers],
+                     int(log["blockNumber"]), timestamp, hx(bytes(log["transactionHash"])))  # fmt: skip
+
+
+def _append_calldata(node: Node, deployment: Deployment, tx_hash: str) -> tuple[Any, ...] | None:
+    """The decoded appendStep arguments of the transaction: a direct call to CaseRegistry, or one relayed
+    through the deployment's forwarder (§3); None when the step came through any other contract."""
+    tx = node.transaction(tx_hash)
+    data = bytes(tx["input"])
+    to = tx.get("to")
+    selector = keccak(APPEND_STEP.encode())[:4]
+    if same_address(to, deployment.addresses["TraceChainForwarder"]) and data[:4] == keccak(EXECUTE.encode())[:4]:
+        ((_from, target, _value, _gas, _deadline, inner, _signature),) = decode(
+            ["(address,address,uint256,uint256,uint48,bytes,bytes)"], data[4:]
+        )
+        if not same_address(target, deployment.addresses["CaseRegistry"]):
+            return None
+        data, to = bytes(inner), target
+    if not same_address(to, deployment.addresses["CaseRegistry"]) or data[:4] != selector:
+        return None
+    types = ["bytes32", _STATE_TUPLE, _STEP_TUPLE, "address[]", "uint256", "bytes[]"]
+    return tuple(decode(types, data[4:]))
+
+
+def gtin_of(epc: Any) -> str | None:
+    """The GTIN-14 an EPCIS item or class identifier names: a Digital Link URI (/01/{gtin}), an SGTIN or
+    LGTIN URN or an SGTIN pattern (company prefix + item reference, check digit computed)."""
+    if not isinstance(epc, str):
+        return None
+    link = re.search(r"/01/(\d{14})(?:/|$)", epc)
+    if link:
+        return link.group(1)
+    urn = re.fullmatch(r"urn:epc:(?:id|class|idpat):(?:sgtin|lgtin):(\d{6,12})\.(\d{1,7})\..*", epc)
+    if not urn or len(urn.group(1)) + len(urn.group(2)) != 13:
+        return None
+    body = urn.group(2)[0] + urn.group(1) + urn.group(2)[1:]
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return body + str((10 - total % 10) % 10)
+
+
+def _quantities(doc: Any, epcis: bool) -> dict[str, Decimal]:
+    """§9: a document's lines summed per GTIN; an EPCIS event's epcList items counted per GTIN plus its
+    quantityList."""
+    found: dict[str, Decimal] = {}
+    if not isinstance(doc, dict):
+        return found
+    if epcis:
+        for epc in list(doc.get("epcList") or []) + list(doc.get("childEPCs") or []):
+            gtin = gtin_of(epc)
+            if gtin:
+                found[gtin] = found.get(gtin, Decimal(0)) + 1
+        listed = list(doc.get("quantityList") or []) + list(doc.get("childQuantityList") or [])
+        entries = [(gtin_of(e.get("epcClass")), e.get("quantity")) for e in listed if isinstance(e, dict)]
+    else:
+        lines = [line for line in doc.get("lines") or [] if isinstance(line, dict)]
+        entries = [(line.get("gtin"), line.get("quantity")) for line in lines]
+    for gtin, quantity in entries:
+        if isinstance(gtin, str) and not isinstance(quantity, bool) and isinstance(quantity, int | float | str):
+            try:
+                found[gtin] = found.get(gtin, Decimal(0)) + Decimal(str(quantity))
+            except ArithmeticError:
+                continue
+    return found
+
+
+# Findings a verifier recomputes from the quantities per GTIN (§9), with the condition that raises each.
+QUANTITY_FINDINGS: dict[str, Callable[[dict[str, Decimal], dict[str, bool], bool], bool]] = {
+    "unordered_item": lambda q, has, closed: has["ordered"] and not q["ordered"] and any(q[m] for m in MEASURES[1:]),
+    "over_shipped": lambda q, has, closed: has["ordered"] and has["shipped"] and q["shipped"] > q["ordered"] > 0,
+    "short_shipped": lambda q, has, closed: closed and has["ordered"] and q["shipped"] < q["ordered"],
+    "received_more_than_shipped": lambda q, has, closed: (
+        has["shipped"] and has["received"] and q["received"] > q["shipped"]
+    ),
+    "short_received": lambda q, has, closed: has["shipped"] and has["received"] and q["received"] < q["shipped"],
+    "invoiced_not_received": lambda q, has, closed: has["invoiced"] and q["invoiced"] > q["received"],
+    "invoiced_over_ordered": lambda q, has, closed: (
+        has["invoiced"] and has["ordered"] and q["invoiced"] > q["ordered"] > 0
+    ),
+    "paid_not_received": lambda q, has, closed: has["paid"] and q["paid"] > q["received"],
+}
+
+
+def verify_case(node: Node, deployment: Deployment, answer: dict[str, Any], template: Any = None) -> Verdict:
+    """§9: a served case (GET /v1/cases/{id}) against CaseRegistry's logs and slot at the block it names:
+    the case id, the opening, every step folded to stateHashOf, every step's signatures recovered from
+    its transaction, the signers' roles, every served step, document and party, the status, and — with
+    the template document — the reconciliation quantities and the findings they raise."""
+    if "CaseRegistry" not in deployment.addresses:
+        raise Unusable("the deployment manifest names no CaseRegistry")
+    registry = deployment.addresses["CaseRegistry"]
+    start = deployment.blocks["CaseRegistry"]
+    block = int(answer["verification"]["block_number"])
+    case_id = b32(answer["case_id"])
+    v = Verdict(f"case {answer['case_id']}")
+    opened_logs = node.logs(registry, [CASE_OPENED, hx(case_id)], start, block)
+    if not opened_logs:
+        v.problems.append((TAMPERED, f"CaseRegistry holds no case {answer['case_id']} at block {block}"))
+        return v
+    o = _decode_opened(opened_logs[0])
+    v.check(
+        keccak(o["biz"].encode("utf-8")) == o["key"] and case_id_of(o["biz"], o["buyer"]) == case_id,
+        "caseId = keccak256(abi.encode(keccak256(utf8(bizTransaction)), buyer))",
+        "the case id is not what its opening derives",
+    )
+    opened_time = int(node.block(o["block"])["timestamp"])
+    served_opening = (answer["biz_transaction"], answer["opened_tx"].lower(), answer["opened_block"],
+                      answer["opened_at"], answer["metadata_hash"].lower())  # fmt: skip
+    chain_opening = (o["biz"], o["tx"], o["block"], opened_time, hx(o["metadata"]))
+    v.check(served_opening == chain_opening, "the opening is CaseOpened's",
+            f"the served opening {served_opening} is not the chain's {chain_opening}")  # fmt: skip
+    if o["metadata"] != bytes(32):
+        if answer.get("metadata") is None:
+            v.problems.append((INCOMPLETE, "the opening document is missing"))
+        else:
+            v.check(document_hash(answer["metadata"]) == hx(o["metadata"]), "the opening document hashes to "
+                    "metadataHash", "the opening document does not hash to metadataHash")  # fmt: skip
+    # the template: rules and kind names as registered, and the served document if given
+    registered = node.logs(registry, [TEMPLATE_REGISTERED, hx(o["template"])], start, block)
+    rules = bytes(node.call(registry, "templateRules(bytes32)", [o["template"]], ["bytes32"], block))
+    kinds: list[str] = []
+    if registered:
+        logged_rules, names = decode(["bytes32", "bytes32[]"], _data(registered[0]))
+        kinds = [bytes(n).rstrip(b"\0").decode("ascii", "replace") for n in names]
+        v.check(bytes(logged_rules) == rules, "templateRules = TemplateRegistered.rules",
+                "templateRules disagrees with the template's registration")  # fmt: skip
+    served_template = answer.get("template") or {}
+    v.check(
+        str(served_template.get("hash", "")).lower() == hx(o["template"])
+        and (not kinds or list(served_template.get("kinds", [])) == kinds),
+        "template hash and kind names as registered",
+        "the served template is not the one the case was opened under",
+    )
+    template = template if template is not None else served_template.get("document")
+    if template is not None:
+        v.check(document_hash(template) == hx(o["template"]) and template_rules(template) == (rules, kinds or
+                template_rules(template)[1]), "the template document hashes to templateHash and gives its rules",
+                "the template document is not the case's template")  # fmt: skip
+    # the chain: every StepAppended log, folded to the slot
+    times: dict[int, int] = {}
+    steps: list[ChainStep] = []
+    for log in node.logs(registry, [STEP_APPENDED, hx(case_id)], start, block):
+        number = int(log["blockNumber"])
+        if number not in times:
+            times[number] = int(node.block(number)["timestamp"])
+        steps.append(_decode_step(log, times[number]))
+    head = case_genesis_head(case_id, o["buyer"], o["supplier"], o["template"], o["metadata"])
+    supplier, closed = o["supplier"], False
+    separator = eip712_domain_separator("TraceChainCases", "1", deployment.chain_id, registry)
+    for n, s in enumerate(steps, start=1):
+        if s.index != n:
+            v.problems.append((TAMPERED, f"the chain's step {n} is logged as index {s.index}"))
+            return v
+        rule = rule_of(rules, s.kind)
+        before = supplier
+        if rule & CASE_RULE["NAMES_SUPPLIER"]:
+            supplier = s.party
+        closed = closed or bool(rule & CASE_RULE["CLOSES"])
+        head = case_next_head(head, n, s.kind, s.amends, s.document_hash, s.ref, s.party, s.signers, s.timestamp)
+        s.head = head
+        _check_signers(node, deployment, v, s, rule, o["buyer"], supplier, before, separator, case_id)
+    stored = bytes(node.call(registry, "stateHashOf(bytes32)", [case_id], ["bytes32"], block))
+    state = case_state_hash(head, len(steps), o["buyer"], supplier, rules)
+    v.check(state == stored, f"the {len(steps)} logged steps fold to stateHashOf at block {block}",
+            "the logged steps do not fold to the contract's state hash")  # fmt: skip
+    _check_served_steps(node, deployment, v, answer, steps, kinds, rules, block)
+    # the whole case as served
+    verification = answer["verification"]
+    served = (verification["chain_id"], verification["contract"].lower(), (verification["stored_state_hash"] or
+              ZERO).lower(), answer["status"])  # fmt: skip
+    chain = (deployment.chain_id, registry.lower(), hx(stored), "closed" if closed else "open")
+    v.check(served == chain, "chain, contract, stored state hash and status are the chain's",
+            f"the served (chain, contract, state, status) {served} is not the chain's {chain}")  # fmt: skip
+    parties = {(p["role"], p["address"].lower()) for p in answer.get("parties", [])}
+    expected = {("buyer", o["buyer"].lower())} | ({("supplier", supplier.lower())} if supplier != ZERO_ADDRESS
+                                                   else set())  # fmt: skip
+    expected |= {("inspector", s.signers[-1].lower()) for s in steps if rule_of(rules, s.kind) & CASE_RULE["INSPECTOR"]}
+    v.check(parties == expected, "the parties are the chain's buyer, supplier and inspectors",
+            "the served parties are not the chain's")  # fmt: skip
+    if template is not None:
+        _check_reconciliation(v, answer, template, steps, closed)
+    v.facts.update(steps=len(steps), status="closed" if closed else "open", block=block)
+    return v
+
+
+def _check_signers(node: Node, deployment: Deployment, v: Verdict, s: ChainStep, rule: int, buyer: str,
+                   supplier: str, supplier_before: str, separator: bytes, case_id: bytes) -> None:  # fmt: skip
+    """The signers are the roles the kind's rule names, and each signature recovers to its signer."""
+    roles = [r for r in ("BUYER", "SUPPLIER", "INSPECTOR") if rule & CASE_RULE[r]]
+    expected = {"BUYER": buyer, "SUPPLIER": supplier}
+    fits = len(roles) == len(s.signers) and all(
+        same_address(a, expected[r]) if r != "INSPECTOR" else not (same_address(a, buyer) or same_address(a, supplier))
+        for r, a in zip(roles, s.signers, strict=False)
+    )
+    if "INSPECTOR" in roles and fits:
+        fits = bool(node.call(deployment.addresses["ActorRegistry"], "isActive(address,bytes32)",
+                              [s.signers[-1], INSPECTOR_ROLE], ["bool"], s.block - 1))  # fmt: skip
+    v.check(fits, f"step {s.index}: signed by {', '.join(r.lower() for r in roles)}",
+            f"step {s.index}: the signers do not fit the kind's roles")  # fmt: skip
+    call = _append_calldata(node, deployment, s.tx_hash)
+    if call is None:
+        v.checks.append(f"step {s.index}: sent through another contract; its signatures were checked on-chain only")
+        return
+    cid, state, step, signers, deadline, signatures = call
+    v.check(
+        bytes(cid) == case_id
+        and tuple(step[:4]) == (s.kind, s.amends, s.document_hash, s.ref)
+        and same_address(step[4], s.party)
+        and [a.lower() for a in signers] == [a.lower() for a in s.signers]
+        and state[1] == s.index - 1,
+        f"step {s.index}: its transaction appended this step",
+        f"step {s.index}: its transaction's calldata is not the logged step",
+    )
+    struct = case_step_struct_hash(case_id, s.index, s.kind, s.amends, s.document_hash, s.ref, s.party, s.signers,
+                                   deadline)  # fmt: skip
+    for i, (signer, signature) in enumerate(zip(s.signers, signatures, strict=False)):
+        # OpenZeppelin SignatureChecker: the ECDSA signer, else ERC-1271 for a contract account
+        ok = same_address(recover_typed(node, separator, struct, bytes(signature)), signer)
+        if not ok and node.code(signer, s.block - 1):
+            digest = keccak(b"\x19\x01" + separator + struct)
+            try:
+                magic = node.call(signer, "isValidSignature(bytes32,bytes)", [digest, bytes(signature)], ["bytes4"],
+                                  s.block - 1)  # fmt: skip
+            except Reverted:
+                magic = b""
+            ok = bytes(magic) == bytes.fromhex("1626ba7e")
+        v.check(ok, f"step {s.index}: signature {i} is {signer}'s",
+                f"step {s.index}: signature {i} is not {signer}'s signature of the step")  # fmt: skip
+    v.check(s.timestamp <= deadline, f"step {s.index}: within its deadline",
+            f"step {s.index}: appended after its signatures' deadline")  # fmt: skip
+
+
+def _check_served_steps(node: Node, deployment: Deployment, v: Verdict, answer: dict[str, Any],
+                        steps: list[ChainStep], kinds: list[str], rules: bytes, block: int) -> None:  # fmt: skip
+    served = {s["index"]: s for s in answer.get("timeline", [])}
+    withheld = [s.index for s in steps if s.index not in served]
+    v.check(
+        not withheld,
+        f"every one of the {len(steps)} steps is served",
+        f"step(s) {', '.join(map(str, withheld))} are on-chain but withheld from the served case",
+        INCOMPLETE,
+    )
+    extra = sorted(set(served) - {s.index for s in steps})
+    v.check(not extra, "no step is served that the chain does not hold",
+            f"step(s) {extra} are served but not on-chain")  # fmt: skip
+    superseded = {s.amends: s.index for s in steps if s.amends}
+    for s in steps:
+        e = served.get(s.index)
+        if e is None:
+            continue
+        ref = hx(s.ref)
+        is_event = s.ref != bytes(32)
+        mine = (s.kind, kinds[s.kind - 1] if 0 < s.kind <= len(kinds) else e["kind"], s.amends or None,
+                superseded.get(s.index), "epcis" if is_event else "document", hx(s.document_hash),
+                f"ni:///sha-256;{ref[2:]}?ver=CBV2.0" if is_event else None,
+                None if s.party == ZERO_ADDRESS else s.party.lower(), [a.lower() for a in s.signers], s.timestamp,
+                iso_utc(s.timestamp), s.tx_hash, s.block, hx(s.head))  # fmt: skip
+        theirs = (e["kind_code"], e["kind"], e["amends"], e["superseded_by"], e["source"], e["document_hash"].lower(),
+                  e["event_hash_id"], (e["party"] or "").lower() or None, [x["address"].lower() for x in e["signers"]],
+                  e["timestamp"], e["time"], e["tx_hash"].lower(), e["block_number"], e["head"].lower())  # fmt: skip
+        if mine != theirs:
+            fields = ("kind_code", "kind", "amends", "superseded_by", "source", "document_hash", "event_hash_id",
+                      "party", "signers", "timestamp", "time", "tx_hash", "block_number", "head")  # fmt: skip
+            differ = [f for f, a, b in zip(fields, mine, theirs, strict=True) if a != b]
+            v.problems.append((TAMPERED, f"step {s.index}: the served {', '.join(differ)} is not the chain's"))
+        doc = e.get("document")
+        if doc is None:
+            v.problems.append((INCOMPLETE, f"step {s.index}: its document is missing"))
+            continue
+        if document_hash(doc) != hx(s.document_hash):
+            v.problems.append((TAMPERED, f"step {s.index}: its document does not hash to its documentHash"))
+            continue
+        rule = rule_of(rules, s.kind)
+        if rule & CASE_RULE["NAMES_SUPPLIER"] and not is_event:
+            account = (doc.get("supplier") or {}).get("account") if isinstance(doc, dict) else None
+            v.check(same_address(account, s.party), f"step {s.index}: the award names the supplier in party",
+                    f"step {s.index}: the document names supplier {account}, the chain {s.party}")  # fmt: skip
+        if is_event:
+            recorded = node.logs(deployment.addresses["ProvenanceRegistry"], [ENTRY_APPENDED, None, ref],
+                                 deployment.blocks["ProvenanceRegistry"], block)  # fmt: skip
+            found = any(decode(["uint8", "uint8", "bytes32"], _data(log))[2] == s.document_hash for log in recorded)
+            v.check(found, f"step {s.index}: the ProvenanceRegistry recorded event {ref[:10]}… with this document",
+                    f"step {s.index}: the ProvenanceRegistry holds no event {ref} with this document")  # fmt: skip
+            names = {t.get("bizTransaction") for t in doc.get("bizTransactionList") or [] if isinstance(t, dict)}
+            v.check(answer["biz_transaction"] in names, f"step {s.index}: the event names the order",
+                    f"step {s.index}: the event does not name the order in its bizTransactionList")  # fmt: skip
+        elif isinstance(doc, dict):
+            v.check(doc.get("case") == answer["biz_transaction"], f"step {s.index}: the document names the order",
+                    f"step {s.index}: the document names another order ({doc.get('case')!r})")  # fmt: skip
+
+
+def _check_reconciliation(v: Verdict, answer: dict[str, Any], template: dict[str, Any], steps: list[ChainStep],
+                          closed: bool) -> None:  # fmt: skip
+    """§9: quantities per GTIN and measure over the effective steps whose documents verify, and the
+    quantity findings they raise, as served."""
+    measure_of = {k: str(s.get("measure")) for k, s in enumerate(template["steps"], start=1)}
+    served = {e["index"]: e for e in answer.get("timeline", [])}
+    superseded = {s.amends for s in steps if s.amends}
+    qty: dict[str, dict[str, Decimal]] = {m: {} for m in MEASURES}
+    has = dict.fromkeys(MEASURES, False)
+    for s in steps:
+        measure, e = measure_of.get(s.kind), served.get(s.index)
+        if measure not in qty or s.index in superseded or e is None or e.get("document") is None:
+            continue
+        if document_hash(e["document"]) != hx(s.document_hash):
+            continue
+        has[measure] = True
+        for gtin, n in _quantities(e["document"], s.ref != bytes(32)).items():
+            qty[measure][gtin] = qty[measure].get(gtin, Decimal(0)) + n
+    unknown = [
+        s.index
+        for s in steps
+        if measure_of.get(s.kind) in qty
+        and s.index not in superseded
+        and (
+            served.get(s.index) is None
+            or served[s.index].get("document") is None
+            or document_hash(served[s.index]["document"]) != hx(s.document_hash)
+        )
+    ]
+    if unknown:  # already a problem above; the quantities cannot be recomputed without those documents
+        v.checks.append(f"reconciliation not recomputed: no verified document of step(s) {unknown}")
+        return
+    gtins = sorted({g for q in qty.values() for g in q})
+    lines = {line["gtin"]: line for line in (answer.get("reconciliation") or {}).get("lines", [])}
+    v.check(sorted(lines) == gtins, "the reconciliation covers every GTIN of the case",
+            f"the reconciliation's GTINs {sorted(lines)} are not the documents' {gtins}")  # fmt: skip
+    mine, theirs = set(), {(f["code"], f.get("gtin")) for f in answer.get("findings", []) if f["code"] in
+                           QUANTITY_FINDINGS}  # fmt: skip
+    for gtin in gtins:
+        q = {m: qty[m].get(gtin, Decimal(0)) for m in MEASURES}
+        line = lines.get(gtin, {})
+        for m in MEASURES:
+            shown = line.get(m)
+            ok = (shown is None) if not has[m] else (shown is not None and Decimal(shown) == q[m])
+            v.check(ok, f"{gtin}: {m} {q[m] if has[m] else '-'}",
+                    f"{gtin}: {m} is served as {shown}, the documents give {q[m] if has[m] else None}")  # fmt: skip
+        mine |= {(code, gtin) for code, raised in QUANTITY_FINDINGS.items() if raised(q, has, closed)}
+    v.check(mine == theirs, f"quantity findings {sorted(c for c, _ in mine) or 'none'}, as served",
+            f"the documents raise {sorted(mine)}, the served case {sorted(theirs)}")  # fmt: skip
+    by_index = {s.index: s for s in steps}
+    for f in answer.get("findings", []):
+        for e in f.get("evidence", []):
+            if e["case_id"].lower() != answer["case_id"].lower():
+                continue
+            s = by_index.get(e["index"])
+            v.check(s is not None and hx(s.document_hash) == e["document_hash"].lower(),
+                    f"{f['code']}: evidence step {e['index']} is the chain's",
+                    f"{f['code']}: evidence step {e['index']} is not the chain's step")  # fmt: skip
+
+
 # ---------------------------------------------------------------- command line
 def fetch_json(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 - the URL the user gave
@@ -905,6 +1404,10 @@ def main(argv: list[str] | None = None) -> int:
     certificate.add_argument("--terms", help="the terms document")
     right = sub.add_parser("right", help="verify a served right check (PROTOCOL.md §8)")
     right.add_argument("answer")
+    case = sub.add_parser("case", help="verify a served procurement case (PROTOCOL.md §9)")
+    case.add_argument("case", help="the case id (with --api), or a GET /v1/cases/{id} answer file")
+    case.add_argument("--api", help="fetch the case and its template from this TraceChain server")
+    case.add_argument("--template", help="the case's template document (recomputes the reconciliation)")
     lineage = sub.add_parser("lineage", help="verify a served trace's lineage and recall path (PROTOCOL.md §6)")
     lineage.add_argument("identifier")
     lineage.add_argument("--api", required=True, help="the TraceChain server to read the traces from")
@@ -931,6 +1434,16 @@ def main(argv: list[str] | None = None) -> int:
             verdict = verify_certificate(node, deployment, args.certificate_id, answer, terms)
         elif args.command == "right":
             verdict = verify_right_check(node, deployment, _load(args.answer))
+        elif args.command == "case":
+            template = _load(args.template) if args.template else None
+            if args.api:
+                base = args.api.rstrip("/")
+                answer = fetch_json(f"{base}/v1/cases/{args.case}")
+                if template is None:
+                    template = fetch_json(f"{base}/v1/procurement/templates/{answer['template']['hash']}")
+            else:
+                answer = _load(args.case)
+            verdict = verify_case(node, deployment, answer, template)
         else:
             verdict = verify_lineage_deep(node, deployment, args.api, args.identifier)
     except Unusable as exc:
