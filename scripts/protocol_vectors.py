@@ -956,8 +956,15 @@ def case_vectors() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- master data signatures
-MASTERDATA_DOMAIN = {"name": "TraceChain master data", "version": "1", "chainId": 31337}
-MASTERDATA_DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId)"
+# verifyingContract: the deployment's ActorRegistry (here, the address of a first contract deployed by
+# the dev chains' account 0).
+MASTERDATA_DOMAIN = {
+    "name": "TraceChain master data",
+    "version": "1",
+    "chainId": 31337,
+    "verifyingContract": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+}
+MASTERDATA_DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 MASTERDATA_TYPE = "MasterData(bytes32 documentHash,uint256 deadline)"
 
 
@@ -977,9 +984,10 @@ def masterdata_vectors() -> dict[str, Any]:
     doc_hash = document_hash(document)
     separator = keccak(
         encode(
-            ["bytes32", "bytes32", "bytes32", "uint256"],
+            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
             [keccak(MASTERDATA_DOMAIN_TYPE.encode()), keccak(MASTERDATA_DOMAIN["name"].encode()),
-             keccak(MASTERDATA_DOMAIN["version"].encode()), MASTERDATA_DOMAIN["chainId"]],
+             keccak(MASTERDATA_DOMAIN["version"].encode()), MASTERDATA_DOMAIN["chainId"],
+             MASTERDATA_DOMAIN["verifyingContract"]],
         )
     )  # fmt: skip
     digests = []
@@ -991,7 +999,7 @@ def masterdata_vectors() -> dict[str, Any]:
     return {
         **header(
             "EIP-712 MasterData(bytes32 documentHash,uint256 deadline) digests of a master data document "
-            "(domain without verifyingContract)",
+            "(domain bound to the deployment's ActorRegistry)",
             "§11",
         ),  # fmt: skip
         "document": document,

@@ -96,3 +96,45 @@ def test_an_epcis_capture_records_the_master_data_in_its_header(api: TestClient,
     refused = api.post("/v1/epcis/capture", json={"requests": [request], "document": bad})
     assert refused.status_code == 422
     assert api.get(f"/v1/products/01/{GTIN}/21/MD-2").status_code == 404
+
+
+def test_a_reader_re_checks_a_card_s_signature_from_the_served_answer(api: TestClient, net) -> None:  # noqa: ANN001
+    """PROTOCOL.md §11: the served statement, its document and web3 alone give the provider."""
+    from eth_account import Account
+
+    from tracechain.hashing import document_hash, to_hex
+
+    m = net.accounts["manufacturer"]
+    _publish(api, m, _products())
+    card = api.get(f"/v1/masterdata/products/{MILK}").json()
+    assert card["signed"] and card["signature"] and card["deadline"] > 0
+    document = api.get(f"/v1/masterdata/documents/{card['document_hash']}").json()
+    assert to_hex(document_hash(document)) == card["document_hash"]
+    registry = api.get("/v1/deployment").json()["contracts"]["ActorRegistry"]
+    typed = {
+        "types": {
+            "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                             {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}],
+            "MasterData": [{"name": "documentHash", "type": "bytes32"}, {"name": "deadline", "type": "uint256"}],
+        },
+        "primaryType": "MasterData",
+        "domain": {"name": "TraceChain master data", "version": "1", "chainId": net.chain.chain_id,
+                   "verifyingContract": registry},
+        "message": {"documentHash": card["document_hash"], "deadline": card["deadline"]},
+    }  # fmt: skip
+    assert Account.recover_message(encode_typed_data(full_message=typed), signature=card["signature"]) == m.address
+    unknown = api.get(f"/v1/masterdata/documents/0x{'ab' * 32}")
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "document_not_found"
+
+
+def test_a_signature_for_another_deployment_is_refused(api: TestClient, net) -> None:  # noqa: ANN001
+    doc = _products()
+    prepared = api.post("/v1/masterdata/requests", json={"document": doc}).json()
+    elsewhere = {**prepared["typed_data"], "domain": {**prepared["typed_data"]["domain"],
+                                                      "verifyingContract": "0x" + "12" * 20}}  # fmt: skip
+    m = net.accounts["manufacturer"]
+    signed = m.sign_message(encode_typed_data(full_message=elsewhere))
+    body = {"document": doc, "signer": m.address, "deadline": prepared["deadline"],
+            "signature": "0x" + signed.signature.hex().removeprefix("0x")}  # fmt: skip
+    response = api.post("/v1/masterdata", json=body)
+    assert response.status_code == 401 and response.json()["error"]["code"] == "invalid_masterdata_signature"

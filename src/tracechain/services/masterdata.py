@@ -43,6 +43,7 @@ SIGNED_TYPES = {
         {"name": "name", "type": "string"},
         {"name": "version", "type": "string"},
         {"name": "chainId", "type": "uint256"},
+        {"name": "verifyingContract", "type": "address"},
     ],
     "MasterData": [{"name": "documentHash", "type": "bytes32"}, {"name": "deadline", "type": "uint256"}],
 }
@@ -250,6 +251,8 @@ class MasterRecord:
     element_hash: str
     document_hash: str
     signed: bool
+    signature: str | None  # the provider's EIP-712 signature over document_hash, and its deadline
+    deadline: int | None
     source: str
     recorded_at: str
     verified: bool  # the stored element still hashes to the statement's element_hash
@@ -276,11 +279,17 @@ class MasterDataService:
     # ---------------------------------------------------------------- signatures
     def typed_data(self, document_hash_hex: str, deadline: int) -> dict[str, Any]:
         """The EIP-712 message a provider signs for `document_hash_hex`: domain {name: DOMAIN_NAME,
-        version: DOMAIN_VERSION, chainId}, MasterData(bytes32 documentHash, uint256 deadline)."""
+        version: DOMAIN_VERSION, chainId, verifyingContract: the deployment's ActorRegistry (which
+        says who may provide)}, MasterData(bytes32 documentHash, uint256 deadline)."""
         return {
             "types": SIGNED_TYPES,
             "primaryType": "MasterData",
-            "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": self.runtime.chain.chain_id},
+            "domain": {
+                "name": DOMAIN_NAME,
+                "version": DOMAIN_VERSION,
+                "chainId": self.runtime.chain.chain_id,
+                "verifyingContract": self.runtime.deployment.address("ActorRegistry"),
+            },
             "message": {"documentHash": to_hex(parse_bytes32(document_hash_hex)), "deadline": int(deadline)},
         }
 
@@ -329,7 +338,7 @@ class MasterDataService:
             raise errors.InvalidInputError("the document holds no product (EPCClass) or location master data")
         digest = to_hex(document_hash(document))
         provider = self._check_signature(digest, signer, deadline, signature)
-        return self._record(document, elements, provider, signature, "api")
+        return self._record(document, elements, provider, (signature, deadline), "api")
 
     def capture(self, document: Any, provider: str) -> Published | None:
         """Record the master data in the header of an EPCIS document captured from `provider` (who
@@ -344,11 +353,14 @@ class MasterDataService:
         return self._record(document, elements, to_address(provider), None, "epcis_capture")
 
     def _record(
-        self, document: Any, elements: list[Element], provider: str, signature: str | None, source: str
+        self, document: Any, elements: list[Element], provider: str, signed: tuple[str, int] | None, source: str
     ) -> Published:
         digest = self.store.put_document(document)
+        signature, deadline = signed if signed is not None else (None, None)
         statements = [
-            table.Statement(e.kind, e.key, provider, self.store.put_document(e.document()), digest, signature, source)
+            table.Statement(
+                e.kind, e.key, provider, self.store.put_document(e.document()), digest, signature, deadline, source
+            )
             for e in elements
         ]
         with self.store.session() as s:
@@ -401,6 +413,20 @@ class MasterDataService:
             raise errors.MasterDataNotFoundError(f"no master data for {kind} {found[1]}")
         return record
 
+    def document(self, document_hash_hex: str) -> Any:
+        """The master data document some statement came in, as stored (the one its provider signed).
+
+        Raises:
+            DocumentNotFoundError: no statement came in a document with this hash.
+        """
+        digest = to_hex(parse_bytes32(document_hash_hex))
+        with self.store.session() as s:
+            known = table.came_in(s, digest)
+        document = self.store.get_document(digest) if known else None
+        if document is None:
+            raise errors.DocumentNotFoundError(f"no master data came in a document with hash {digest}")
+        return document
+
     def _record_of(self, row: table.MasterDataRow, revisions: int, names: dict[str, str]) -> MasterRecord:
         element = self.store.get_document(row.element_hash)
         verified = element is not None and to_hex(document_hash(element)) == row.element_hash
@@ -415,6 +441,8 @@ class MasterDataService:
             element_hash=row.element_hash,
             document_hash=row.document_hash,
             signed=row.signature is not None,
+            signature=row.signature,
+            deadline=row.deadline,
             source=row.source,
             recorded_at=iso_utc(int(_aware(row.recorded_at).timestamp())),
             verified=verified,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracechain.store.db import Base
@@ -28,6 +28,7 @@ class MasterDataRow(Base):
     element_hash: Mapped[str] = mapped_column(String(66))  # canonical hash of the normalised element
     document_hash: Mapped[str] = mapped_column(String(66))  # canonical hash of the document it came in
     signature: Mapped[str | None] = mapped_column(Text, nullable=True)  # the provider's EIP-712 signature
+    deadline: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # ... and the deadline it signed
     source: Mapped[str] = mapped_column(String(32))  # "api" | "epcis_capture"
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -42,6 +43,7 @@ class Statement:
     element_hash: str
     document_hash: str
     signature: str | None
+    deadline: int | None
     source: str
 
 
@@ -75,3 +77,9 @@ def statements_of(session: Session, kind: str, keys: list[str]) -> list[MasterDa
         .order_by(MasterDataRow.recorded_at.desc(), MasterDataRow.id.desc())
     )
     return list(session.scalars(query))
+
+
+def came_in(session: Session, document_hash: str) -> bool:
+    """Whether some statement came in the document under `document_hash`."""
+    query = select(MasterDataRow.id).where(MasterDataRow.document_hash == document_hash).limit(1)
+    return session.scalar(query) is not None

@@ -3,13 +3,13 @@ by GLN); readers — the web page first — look them up by any identifier."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
 from tracechain.api.deps import RuntimeDep
 from tracechain.api.errors import BODY_STATUSES, READ_STATUSES, error_responses
-from tracechain.api.params import GtinPath
+from tracechain.api.params import HASH_PATTERN, GtinPath
 from tracechain.api.schemas.masterdata import (
     MasterDataCreate,
     MasterDataLookupPublic,
@@ -86,3 +86,19 @@ def product(gtin: GtinPath, runtime: RuntimeDep) -> MasterRecordPublic:
 def location(location_id: LocationPath, runtime: RuntimeDep) -> MasterRecordPublic:
     """A location by GLN, SGLN URN or Digital Link path (414/{gln}[/254/{extension}])."""
     return MasterRecordPublic.model_validate(MasterDataService(runtime).get("location", location_id))
+
+
+@router.get(
+    "/documents/{document_hash}",
+    response_model=Any,
+    responses=error_responses(*READ_STATUSES, _404="No master data came in it (`document_not_found`)"),
+)
+def signed_document(
+    document_hash: Annotated[str, Path(pattern=HASH_PATTERN, description="a statement's document_hash")],
+    runtime: RuntimeDep,
+    response: Response,
+) -> Any:
+    """The master data document a statement came in, as stored: the document its provider signed
+    (check it against the statement's `signature` and `deadline`, docs/PROTOCOL.md §11)."""
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return MasterDataService(runtime).document(document_hash)

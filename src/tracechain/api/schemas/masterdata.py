@@ -51,6 +51,10 @@ class MasterRecordPublic(BaseModel):
     element_hash: str = Field(description="keccak256 of the RFC 8785 canonical normalised element")
     document_hash: str = Field(description="keccak256 of the canonical document it came in (what was signed)")
     signed: bool = Field(description="the provider signed the document (POST /v1/masterdata), not only captured it")
+    signature: str | None = Field(
+        description="the provider's EIP-712 MasterData signature over document_hash (docs/PROTOCOL.md §11)"
+    )
+    deadline: int | None = Field(description="the deadline (unix seconds) that signature covers")
     source: str = Field(description="api | epcis_capture")
     recorded_at: str
     verified: bool = Field(description="the stored element still hashes to element_hash")

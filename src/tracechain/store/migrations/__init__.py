@@ -8,13 +8,14 @@ which autogenerates it against a database at head; read it and test it before co
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, create_engine, inspect
-
-BASELINE = "0001"  # the schema of stores created before migrations existed
+from sqlalchemy import Connection, inspect
 
 
 def config(connection: Connection | None = None) -> Config:
@@ -27,26 +28,41 @@ def config(connection: Connection | None = None) -> Config:
 
 def upgrade(connection: Connection) -> None:
     """Bring the database behind `connection` to the newest schema (inside its transaction). A store
-    created before migrations existed gets the baseline's tables and indexes it lacks, is marked at
-    the baseline, and is migrated from there."""
-    from tracechain.store.db import Base
-
-    cfg = config(connection)
-    tables = set(inspect(connection).get_table_names())
-    if tables and "alembic_version" not in tables:
-        baseline = _baseline_tables()
-        for table in Base.metadata.sorted_tables:
-            if table.name in baseline:
-                table.create(connection, checkfirst=True)
-                for index in table.indexes:
-                    index.create(connection, checkfirst=True)
-        command.stamp(cfg, BASELINE)
-    command.upgrade(cfg, "head")
+    created before migrations existed has no version yet: the baseline completes it (see IfMissing)
+    and the later revisions follow."""
+    command.upgrade(config(connection), "head")
 
 
-def _baseline_tables() -> set[str]:
-    """The tables of the baseline revision (a scratch in-memory database migrated to it)."""
-    engine = create_engine("sqlite://")
-    with engine.begin() as connection:
-        command.upgrade(config(connection), BASELINE)
-        return set(inspect(connection).get_table_names()) - {"alembic_version"}
+class IfMissing:
+    """Alembic's `op` for the baseline revision: creates a table or an index only where the database
+    lacks it, so that a store `create_all` made before migrations existed is completed, not failed."""
+
+    def __init__(self, op: Any) -> None:
+        self._op = op
+
+    def _inspector(self) -> Any:
+        return inspect(self._op.get_bind())
+
+    def create_table(self, name: str, *columns: Any, **kw: Any) -> None:
+        if not self._inspector().has_table(name):
+            self._op.create_table(name, *columns, **kw)
+
+    @contextmanager
+    def batch_alter_table(self, table: str, **kw: Any) -> Iterator[Any]:
+        present = {index["name"] for index in self._inspector().get_indexes(table)}
+        with self._op.batch_alter_table(table, **kw) as batch:
+            yield _IndexesIfMissing(batch, present)
+
+
+class _IndexesIfMissing:
+    """A batch operation that creates only the indexes not `present`."""
+
+    def __init__(self, batch: Any, present: set[str]) -> None:
+        self._batch, self._present = batch, present
+
+    def f(self, name: str) -> Any:
+        return self._batch.f(name)
+
+    def create_index(self, name: str, *args: Any, **kw: Any) -> None:
+        if str(name) not in self._present:
+            self._batch.create_index(name, *args, **kw)
