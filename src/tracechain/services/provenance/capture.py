@@ -423,12 +423,18 @@ class ProvenanceService:
             seen[record_key(p)] = i
 
     def _unrecorded(self, prepared: list[PreparedEvent]) -> list[PreparedEvent]:
-        """The events the index does not hold as recorded (in order)."""
+        """The events of a document the index does not hold as recorded, in order, each once: a
+        document may repeat an event (GS1's own examples carry one twice, differing only in fields
+        its `ignoreFields` leaves out of the Event Hash ID), and the first is the one recorded."""
         self.runtime.sync()
         ids = [to_hex(p.event_id) for p in prepared if entry_kind(p) == EntryKind.EVENT]
         with self.store.session() as s:
             recorded = index.recorded_events(s, ids)
-        return [p for p in prepared if entry_kind(p) != EntryKind.EVENT or to_hex(p.event_id) not in recorded]
+        todo: dict[str, PreparedEvent] = {}
+        for p in prepared:
+            if entry_kind(p) != EntryKind.EVENT or to_hex(p.event_id) not in recorded:
+                todo.setdefault(record_key(p), p)
+        return list(todo.values())
 
     def _record_batch(self, sender: LocalAccount, batch: Batch, *, sync: bool = True) -> WriteReceipt:
         call = self.client.record_call(batch.chain_inputs(), batch.create)
