@@ -508,7 +508,12 @@ def test_master_data_digests_of_the_code_and_a_standard_encoder() -> None:
 
     body = vectors("masterdata.json")
     assert (masterdata.DOMAIN_NAME, masterdata.DOMAIN_VERSION) == (body["domain"]["name"], body["domain"]["version"])
-    assert [f["name"] for f in masterdata.SIGNED_TYPES["EIP712Domain"]] == ["name", "version", "chainId", "verifyingContract"]
+    assert [f["name"] for f in masterdata.SIGNED_TYPES["EIP712Domain"]] == [
+        "name",
+        "version",
+        "chainId",
+        "verifyingContract",
+    ]
     service = masterdata.MasterDataService.__new__(masterdata.MasterDataService)
     service.runtime = SimpleNamespace(  # type: ignore[assignment]
         chain=SimpleNamespace(chain_id=body["domain"]["chainId"]),
