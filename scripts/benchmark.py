@@ -343,6 +343,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller counts, fewer samples: a few minutes")
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, of: {','.join(SECTIONS)}")
     parser.add_argument("--json", type=Path, help="write the JSON report here (else it is printed after the table)")
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the store of every section's runtimes: SQLite files, or databases of a throwaway PostgreSQL "
+        "cluster from Debian's binaries (the load section's servers keep SQLite)",
+    )
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.sections.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in SECTIONS]
@@ -355,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "quick": args.quick,
+        "store": args.store,
         "load_average_at_start": _load(),
         "sections": {},
         "section_meta": {},
@@ -362,6 +370,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with ExitStack() as stack:
         ctx = Context(args.quick, stack)
+        if args.store == "postgresql":
+            from benchmarks import common
+
+            from tracechain.store.pg_cluster import ThrowawayCluster
+
+            common.fresh_store = stack.enter_context(ThrowawayCluster()).new_database
         for name in chosen:
             print(f"[benchmark] {name} ... (load {_load()})", file=sys.stderr, flush=True)
             begin, load_before = time.perf_counter(), _load()

@@ -61,15 +61,21 @@ def build_cast(chain: Chain) -> Cast:
     return Cast(chain, deployment, tx, tx.via_relayer(accounts["relayer"]), accounts)
 
 
+# Where every fresh store of a run lives: None = a SQLite file in a temporary directory; else a function
+# giving the URL of a new empty database (scripts/benchmark.py --store postgresql sets it).
+fresh_store: Callable[[], str] | None = None
+
+
 @contextmanager
 def runtime_over(cast: Cast, store_url: str | None = None) -> Iterator[Any]:
-    """A Runtime over `cast`'s deployment with a fresh store (SQLite unless `store_url`)."""
+    """A Runtime over `cast`'s deployment with a fresh store (`store_url`, else as `fresh_store` says)."""
     from tracechain.services.runtime import Runtime
     from tracechain.settings import Settings
     from tracechain.store.db import Store
 
     with tempfile.TemporaryDirectory(prefix="tracechain-bench-") as tmp:
-        store = Store(store_url or f"sqlite:///{Path(tmp) / 'store.db'}")
+        url = store_url or (fresh_store() if fresh_store is not None else f"sqlite:///{Path(tmp) / 'store.db'}")
+        store = Store(url)
         store.bind_chain(cast.chain.chain_id, cast.deployment.anchor_hash)
         settings = Settings(data_dir=Path(tmp), public_base_url="http://testserver")
         try:
