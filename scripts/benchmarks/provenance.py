@@ -1,6 +1,7 @@
 """Provenance figures: gas of every write (protocol v2), an EPCIS document imported end to end
-(events/s, transactions), the indexer rebuilding from scratch (events/s), reads whose cost does not
-grow with history, a recall's reach, and a 10,000-event trace paged."""
+through the CLI's service call and through POST /v1/epcis/capture (events/s, transactions, the
+largest transaction's gas), the indexer following the chain from scratch (events/s), reads whose
+cost does not grow with the index, a recall's reach and an aggregation's gas."""
 
 from __future__ import annotations
 
@@ -97,71 +98,6 @@ def _shipping(count: int, prefix: str) -> dict[str, Any]:
     )  # fmt: skip
 
 
-def ingest(chain: Chain, count: int, store_url: str | None = None) -> dict[str, Any]:
-    """An EPCIS document of `count` ObjectEvents imported end to end (prepare, store, send, index):
-    first creating its subjects, then on subjects that exist; then the index rebuilt from scratch."""
-    from tracechain.services.provenance import ProvenanceService
-    from tracechain.store.indexer import Indexer
-
-    cast = build_cast(chain)
-    m = cast.accounts["manufacturer"]
-    out: dict[str, Any] = {}
-    with runtime_over(cast, store_url) as runtime:
-        service = ProvenanceService(runtime, runtime.transactor)  # the actor sends and pays
-        documents = {"creating subjects": _commissioning(count, "P"), "existing subjects": _shipping(count, "P")}
-        for label, document in documents.items():
-            start = time.perf_counter()
-            report = service.import_epcis(m, document)
-            elapsed = time.perf_counter() - start
-            out[f"import, {label}"] = {
-                **rate(report.recorded, elapsed, "events"),
-                "transactions": len(report.receipts),
-                "gas_per_event": sum(r.tx.gas_used for r in report.receipts) // max(report.recorded, 1),
-            }
-        with runtime_over(cast, store_url) as fresh:
-            start = time.perf_counter()
-            logs = Indexer(chain, cast.deployment, fresh.store).sync()
-            out["index from scratch"] = rate(logs, time.perf_counter() - start, "logs")
-    return out
-
-
-def reads(chain: Chain, repeat: int, store_url: str | None = None) -> dict[str, Any]:
-    """GET /v1/products/{id} of a product with 10 events, at a small index and after the index grew
-    by many other subjects' entries (written straight into the store: reads touch only the page's
-    rows), a 10,000-event product paged, and a recall's reach."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Using `httpx`")
-        from fastapi.testclient import TestClient
-
-    from tracechain.api.app import create_app
-    from tracechain.services.provenance import ProvenanceService
-
-    cast = build_cast(chain)
-    m = cast.accounts["manufacturer"]
-    out: dict[str, Any] = {}
-    with runtime_over(cast, store_url) as runtime:
-        service = ProvenanceService(runtime, runtime.transactor)
-        pid = f"01/{GTIN}/21/READ-1"
-        service.register(m, pid)
-        service.import_epcis(m, _document([
-            make_object_event(product_ids=[pid], event_time=START + timedelta(minutes=i), biz_step="storing",
-                              read_point=SITE, digital_link_base="https://id.example.com") for i in range(10)
-        ]))  # fmt: skip
-        with TestClient(create_app(runtime)) as api:
-            url = f"/v1/products/{pid}"
-            assert api.get(url).json()["verification"]["verified"]
-            out["GET product (10 events), small index"] = timed(lambda: api.get(url), repeat)
-            out["GET product (10 events), small index, uncached"] = _uncached(api, runtime, url, repeat)
-        grown = _grow_index(runtime, 200_000)
-        with TestClient(create_app(runtime)) as api:
-            out[f"GET product (10 events), index of {grown:,} more entries, uncached"] = _uncached(
-                api, runtime, url, repeat
-            )
-    return out
-
-
 def _uncached(api: Any, runtime: Any, url: str, repeat: int) -> dict[str, float]:
     """Latency of reads computed anew each time (the per-block answer cache emptied before each)."""
 
@@ -242,40 +178,6 @@ def recall_reach(chain: Chain, outputs: int) -> dict[str, Any]:
         "one_item_recall_path_seconds": round(path_seconds, 3),
         "path_verified": bool(path and path.verified),
     }
-
-
-def paged_history(chain: Chain, events: int, repeat: int) -> dict[str, Any]:
-    """A product with `events` events: its newest page and a deep page, through the API."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Using `httpx`")
-        from fastapi.testclient import TestClient
-
-    from tracechain.api.app import create_app
-    from tracechain.services.provenance import ProvenanceService
-
-    cast = build_cast(chain)
-    m = cast.accounts["manufacturer"]
-    pid = f"01/{GTIN}/21/LONG-1"
-    with runtime_over(cast) as runtime:
-        service = ProvenanceService(runtime, runtime.transactor)
-        service.register(m, pid)
-        service.import_epcis(m, _document([
-            make_object_event(product_ids=[pid], event_time=START + timedelta(seconds=i), biz_step="storing",
-                              read_point=SITE, digital_link_base="https://id.example.com") for i in range(events)
-        ]))  # fmt: skip
-        with TestClient(create_app(runtime)) as api:
-            newest = f"/v1/products/{pid}?limit=50"
-            deep = f"/v1/products/{pid}?limit=50&before={events // 2}"
-            assert api.get(newest).json()["verification"]["verified"]
-            size = len(api.get(newest).content)
-            return {
-                "events": events,
-                "newest page, uncached": _uncached(api, runtime, newest, repeat),
-                "middle page, uncached": _uncached(api, runtime, deep, repeat),
-                "page_bytes": size,
-            }
 
 
 def aggregation_batch(chain: Chain) -> dict[str, Any]:
