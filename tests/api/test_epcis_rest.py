@@ -424,6 +424,37 @@ def test_a_worker_that_stopped_after_sending_is_not_sent_again(api: TestClient, 
     assert all(len(TraceReader(runtime).trace(pid).events) == 1 for pid in pids)
 
 
+def test_a_rollback_takes_back_what_a_job_recorded_and_the_job_records_it_again(
+    api: TestClient,
+    net,
+    runtime,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    _small_gas_cap(monkeypatch)
+    m = net.accounts["manufacturer"]
+    pids = _items("B", 4)
+    doc = epcis_document([event_doc([pid], "commissioning", i, "active") for i, pid in enumerate(pids)])
+    job = api.post("/epcis/capture", json=doc, headers={SIGNER: m.address}).json()
+    snapshot = net.chain.snapshot()  # before anything is relayed
+    api.post(f"/epcis/capture/{job['captureID']}/signatures", json={"signatures": sign_all(job, m)})
+    assert api.get(f"/epcis/capture/{job['captureID']}").json()["tracechain:status"] == "succeeded"
+
+    net.chain.revert(snapshot)  # the node forgets the job's blocks (a reorg, a node restored from a backup)
+    net.chain.increase_time(1)
+    runtime.sync()
+    forgotten = CaptureJobs(runtime).get(job["captureID"])
+    assert (forgotten.status, forgotten.events_recorded) == ("relaying", 0)  # never "succeeded" meanwhile
+    assert "rolled back" in (forgotten.note or "") and {r.status for r in forgotten.requests} == {"signed"}
+    for pid in pids:  # the subjects the job created are gone with its blocks
+        with pytest.raises(errors.ProductNotFoundError):
+            TraceReader(runtime).trace(pid)
+
+    assert api.get(f"/epcis/capture/{job['captureID']}").json()["running"]  # this poll relays them again
+    done = api.get(f"/epcis/capture/{job['captureID']}").json()
+    assert (done["tracechain:status"], done["tracechain:progress"]["recorded"]) == ("succeeded", 4)
+    assert all(len(TraceReader(runtime).trace(pid).events) == 1 for pid in pids)
+
+
 def test_a_restarted_server_still_answers_for_its_jobs(api: TestClient, net, runtime) -> None:  # noqa: ANN001
     m = net.accounts["manufacturer"]
     doc = epcis_document([event_doc(_items("T", 2), "commissioning", 0, "active")])

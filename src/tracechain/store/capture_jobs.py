@@ -4,17 +4,23 @@ in the store so a restarted server still answers for a job and resumes it.
 
 A job is relayed by one worker at a time, in any process sharing the store: a worker holds the job's
 lease (owner and expiry, renewed after each transaction); a lease whose holder died expires and another
-worker takes the job over. Jobs are application state, not chain-derived: nothing here is rewound.
+worker takes the job over. Jobs are application state, but what they relayed is the chain's: when a
+rollback takes back a request's block, the request is signed again and its job relaying (`rewind`).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracechain.store.db import Base
+
+if TYPE_CHECKING:
+    from tracechain.store.indexer import Rewind
 
 
 class CaptureJobRow(Base):
@@ -123,3 +129,28 @@ def jobs_page(session: Session, *, after: Sequence[object] | None, limit: int) -
         )
     order = (CaptureJobRow.created_ms.desc(), CaptureJobRow.capture_id.desc())
     return list(session.scalars(stmt.order_by(*order).limit(limit)))
+
+
+def rewind(context: Rewind) -> None:
+    """Requests recorded in blocks after `context.to_block` are no longer on the chain: they go back to
+    `signed` (the rollback gave the signer its forwarder nonce back, so the signed request is good
+    again), and their jobs back to relaying with no worker, so the next look at a job relays them
+    again (or fails the job with the reason, if the request expired meanwhile). A job never reads
+    as succeeded while the chain lacks what it recorded."""
+    session = context.session
+    lost = session.scalars(
+        select(CaptureRequestRow).where(
+            CaptureRequestRow.status == "recorded", CaptureRequestRow.block_number > context.to_block
+        )
+    ).all()
+    events_lost: dict[str, int] = {}
+    for request in lost:
+        request.status, request.tx_hash, request.block_number = "signed", None, None
+        events_lost[request.capture_id] = events_lost.get(request.capture_id, 0) + len(json.loads(request.events))
+    for capture_id, count in events_lost.items():
+        job = session.get(CaptureJobRow, capture_id)
+        if job is None:
+            continue
+        job.status, job.finished_ms, job.lease_owner, job.lease_until = "relaying", None, None, None
+        job.events_recorded = max(0, job.events_recorded - count)
+        job.note = f"the chain rolled back past block {context.to_block}: relaying its requests again"

@@ -25,7 +25,7 @@ from tracechain.chain.artifact import load_artifact
 from tracechain.chain.connect import Chain
 from tracechain.chain.deploy import Deployment
 from tracechain.hashing import to_hex
-from tracechain.store import actors, cases, notary, provenance, rights
+from tracechain.store import actors, capture_jobs, cases, notary, provenance, rights
 from tracechain.store.db import Activity, Checkpoint, IndexedBlock, Store
 from tracechain.types import to_address
 
@@ -196,7 +196,7 @@ class Indexer:
         self.store = store
         self.handlers = dict(default_handlers() if handlers is None else handlers)
         self.chunk_handlers = dict(CHUNK_HANDLERS if chunk_handlers is None else chunk_handlers)
-        self.rewinders: list[Rewinder] = [module.rewind for module in MODULES]
+        self.rewinders: list[Rewinder] = [module.rewind for module in MODULES] + [capture_jobs.rewind]
         self.chunk_blocks = chunk_blocks
         self._confirmations = confirmations
         self.start_block = deployment.start_block
