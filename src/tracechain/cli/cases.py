@@ -22,6 +22,7 @@ from tracechain.cli.common import (
     emit,
     group,
     open_node,
+    party,
     read_object,
     signer,
     tx_json,
@@ -29,8 +30,6 @@ from tracechain.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from eth_account.signers.local import LocalAccount
-
     from tracechain.services.cases import CaseView
 
 app = group("Procurement cases: open, co-signed steps, verified and audited views. Writes are paid by the operator.")
@@ -63,27 +62,6 @@ DeadlineOption = Annotated[
     int | None,
     typer.Option("--deadline", metavar="TIME", help="Block time the signatures expire, the same for every party."),
 ]
-
-
-def _party(value: str) -> LocalAccount:
-    """A signing party from a hex private key or `dev:N` (dev account N, local chains)."""
-    from eth_account import Account
-
-    if value.startswith("dev:"):
-        from tracechain.chain.connect import DEV_ACCOUNT_COUNT, dev_accounts
-
-        try:
-            index = int(value[4:])
-        except ValueError:
-            raise errors.InvalidInputError(f"--sign {value!r}: expected dev:N") from None
-        if not 0 <= index < DEV_ACCOUNT_COUNT:
-            raise errors.InvalidInputError(f"--sign {value!r}: dev accounts are 0-{DEV_ACCOUNT_COUNT - 1}")
-        return dev_accounts()[index]
-    try:
-        account: LocalAccount = Account.from_key(value)
-    except (ValueError, TypeError):
-        raise errors.InvalidInputError("a --sign value is not a private key (or dev:N)") from None
-    return account
 
 
 def _document(file: Path | None) -> dict[str, Any] | None:
@@ -237,8 +215,8 @@ def append_step(
     service = CaseService(runtime)
     doc = _document(file)
     if sign and not signature:
-        written = service.step(case_id, kind, [_party(v) for v in sign], document=doc, event=event, amends=amends,
-                               supplier=supplier)  # fmt: skip
+        parties = [party(v, "--sign") for v in sign]
+        written = service.step(case_id, kind, parties, document=doc, event=event, amends=amends, supplier=supplier)
     elif signature and not sign:
         if deadline is None:
             raise errors.InvalidInputError("--signature needs the --deadline the parties signed")

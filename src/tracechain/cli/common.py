@@ -168,6 +168,32 @@ def signer(key: str | None, dev_account: int | None, runtime: Runtime) -> LocalA
     return dev_accounts(DEV_ACCOUNT_COUNT)[dev_account]
 
 
+def party(value: str, flag: str) -> LocalAccount:
+    """A signing party given with `flag` (--cosign, --sign): a hex private key, or `dev:N` (dev
+    account N, local chains).
+
+    Raises:
+        InvalidInputError: neither a private key nor dev:N within the dev accounts.
+    """
+    from eth_account import Account
+
+    from tracechain.chain.connect import DEV_ACCOUNT_COUNT, dev_accounts
+
+    if value.startswith("dev:"):
+        try:
+            index = int(value[4:])
+        except ValueError:
+            raise errors.InvalidInputError(f"{flag} {value!r}: expected dev:N") from None
+        if not 0 <= index < DEV_ACCOUNT_COUNT:
+            raise errors.InvalidInputError(f"{flag} {value!r}: dev accounts are 0 to {DEV_ACCOUNT_COUNT - 1}")
+        return dev_accounts()[index]
+    try:
+        account: LocalAccount = Account.from_key(value)
+    except (ValueError, TypeError):
+        raise errors.InvalidInputError(f"a {flag} value is neither a private key nor dev:N") from None
+    return account
+
+
 def optional_signer(key: str | None, dev_account: int | None, runtime: Runtime) -> LocalAccount | None:
     """The signing account if --key or --dev-account was given."""
     return signer(key, dev_account, runtime) if (key is not None or dev_account is not None) else None

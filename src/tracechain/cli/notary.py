@@ -24,6 +24,7 @@ from tracechain.cli.common import (
     open_node,
     operator_address,
     optional_signer,
+    party,
     print_json,
     prog,
     read_json,
@@ -32,7 +33,7 @@ from tracechain.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from eth_account.signers.local import LocalAccount
+    pass
 
 DEFAULT_COSIGN_TTL = 3600
 
@@ -54,27 +55,6 @@ IdOption = Annotated[
     str | None,
     typer.Option("--id", metavar="ID", help="Which notarization of the record (its id; default: the earliest)."),
 ]
-
-
-def _cosigner(value: str) -> LocalAccount:
-    """A co-signing party from a hex private key or `dev:N` (dev account N, local chains)."""
-    from eth_account import Account
-
-    from tracechain.chain.connect import DEV_ACCOUNT_COUNT, dev_accounts
-
-    if value.startswith("dev:"):
-        try:
-            index = int(value[4:])
-        except ValueError:
-            raise errors.InvalidInputError(f"--cosign {value!r}: expected dev:N") from None
-        if not 0 <= index < DEV_ACCOUNT_COUNT:
-            raise errors.InvalidInputError(f"--cosign {value!r}: dev accounts are 0 to {DEV_ACCOUNT_COUNT - 1}")
-        return dev_accounts()[index]
-    try:
-        account: LocalAccount = Account.from_key(value)
-    except (ValueError, TypeError):
-        raise errors.InvalidInputError("a --cosign value is neither a private key nor dev:N") from None
-    return account
 
 
 def _kind_of(record: Any, kind: str | None) -> str:
@@ -156,7 +136,7 @@ def notarize(
             emit(as_json, {**data, "recordHash": status.record_hash, "status": status.status, "receipt": None}, *lines)
             return
     elif cosign:
-        parties = [_cosigner(c) for c in cosign]
+        parties = [party(c, "--cosign") for c in cosign]
         addresses = [p.address for p in parties]
         deadline = int(runtime.chain.w3.eth.get_block("latest")["timestamp"]) + DEFAULT_COSIGN_TTL
         signatures = [svc.client.cosign(p, record_hash, kind, addresses, deadline) for p in parties]
