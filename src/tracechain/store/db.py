@@ -238,10 +238,7 @@ class Store:
             pairs = [document_row(doc) for doc in docs]
             digests, rows = [digest for digest, _ in pairs], dict(pairs)
         else:
-            rows = {
-                digest: json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-                for digest, doc in zip(digests, docs, strict=True)
-            }
+            rows = {digest: document_body(doc) for digest, doc in zip(digests, docs, strict=True)}
         try:
             with self.session() as s:
                 self.add_documents(s, rows, datetime.now(UTC))
@@ -292,7 +289,12 @@ def document_row(doc: Any) -> tuple[str, str]:
         InvalidInputError: the document is not plain JSON (see `canonical_json`).
     """
     digest = to_hex(document_hash(doc))
-    return digest, json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return digest, document_body(doc)
+
+
+def document_body(doc: Any) -> str:
+    """How a document is kept: JSON in its own key order (what `get_document` reads back)."""
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def _json_int(text: str) -> int | float:
