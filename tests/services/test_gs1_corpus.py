@@ -5,8 +5,6 @@ captured (so it re-hashes to the same ID)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tests.epcis.oracle import FIXTURES, corpus, load
 from tests.epcis.test_documents import SCHEMA_INVALID
 from tests.epcis.test_hash_ids import native_hashes
@@ -16,18 +14,12 @@ from tracechain.epcis.hash_ids import event_hash_id
 from tracechain.services.provenance import ProvenanceService, TraceReader
 from tracechain.services.provenance.events import record_key
 from tracechain.services.runtime import Runtime
-from tracechain.settings import Settings
-from tracechain.store.db import Store
 from tracechain.types import Role
 
 SUPPLY_CHAIN = [Role.MANUFACTURER, Role.LOGISTICS, Role.RETAILER, Role.INSPECTOR]
 
 
-def test_every_valid_gs1_example_is_recorded_and_reads_back_verified(net, tmp_path: Path) -> None:  # noqa: ANN001
-    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
-    store.bind_chain(net.chain.chain_id, net.deployment.anchor_hash)
-    settings = Settings(data_dir=tmp_path, public_base_url="http://testserver")
-    runtime = Runtime(settings, net.chain, net.deployment, store, net.accounts["relayer"])
+def test_every_valid_gs1_example_is_recorded_and_reads_back_verified(net, runtime: Runtime) -> None:  # noqa: ANN001
     actor = dev_accounts(12)[11]  # one actor of every supply-chain role records them all
     net.actors.register_actor(net.accounts["governance"], actor.address, "GS1 examples", SUPPLY_CHAIN)
     service = ProvenanceService(runtime)
